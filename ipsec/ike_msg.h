@@ -19,10 +19,10 @@
 #define VPNR__IKE_MAX_MSG 65535
 
 /* Exchange types */
-#define VPNR__IKE_SA_INIT	  34
-#define VPNR__IKE_AUTH		  35
+#define VPNR__IKE_SA_INIT         34
+#define VPNR__IKE_AUTH            35
 #define VPNR__IKE_CREATE_CHILD_SA 36
-#define VPNR__IKE_INFORMATIONAL	  37
+#define VPNR__IKE_INFORMATIONAL   37
 
 /* Header flags */
 #define VPNR__IKE_F_INITIATOR 0x08
@@ -30,84 +30,84 @@
 #define VPNR__IKE_F_RESPONSE  0x20
 
 /* Payload types (RFC 7296 3.2) */
-#define VPNR__PL_NONE	  0
-#define VPNR__PL_SA	  33
-#define VPNR__PL_KE	  34
-#define VPNR__PL_IDI	  35
-#define VPNR__PL_IDR	  36
-#define VPNR__PL_CERT	  37
-#define VPNR__PL_CERTREQ  38
-#define VPNR__PL_AUTH	  39
-#define VPNR__PL_NONCE	  40
-#define VPNR__PL_NOTIFY	  41
-#define VPNR__PL_DELETE	  42
-#define VPNR__PL_VENDOR	  43
-#define VPNR__PL_TSI	  44
-#define VPNR__PL_TSR	  45
-#define VPNR__PL_SK	  46
-#define VPNR__PL_CP	  47
-#define VPNR__PL_EAP	  48
-#define VPNR__PL_SKF	  53
+#define VPNR__PL_NONE    0
+#define VPNR__PL_SA      33
+#define VPNR__PL_KE      34
+#define VPNR__PL_IDI     35
+#define VPNR__PL_IDR     36
+#define VPNR__PL_CERT    37
+#define VPNR__PL_CERTREQ 38
+#define VPNR__PL_AUTH    39
+#define VPNR__PL_NONCE   40
+#define VPNR__PL_NOTIFY  41
+#define VPNR__PL_DELETE  42
+#define VPNR__PL_VENDOR  43
+#define VPNR__PL_TSI     44
+#define VPNR__PL_TSR     45
+#define VPNR__PL_SK      46
+#define VPNR__PL_CP      47
+#define VPNR__PL_EAP     48
+#define VPNR__PL_SKF     53
 
 /* Protocol ids */
 #define VPNR__PROTO_IKE 1
-#define VPNR__PROTO_AH	2
+#define VPNR__PROTO_AH  2
 #define VPNR__PROTO_ESP 3
 
 /* Transform types */
 #define VPNR__TRANS_ENCR  1
-#define VPNR__TRANS_PRF	  2
+#define VPNR__TRANS_PRF   2
 #define VPNR__TRANS_INTEG 3
-#define VPNR__TRANS_DH	  4
-#define VPNR__TRANS_ESN	  5
+#define VPNR__TRANS_DH    4
+#define VPNR__TRANS_ESN   5
 
 /* Auth methods */
 #define VPNR__AUTH_PSK 2
 
 /* Notify types (errors < 16384, status >= 16384) */
-#define VPNR__N_UNSUPPORTED_CRITICAL_PAYLOAD 1
-#define VPNR__N_INVALID_IKE_SPI		     4
-#define VPNR__N_INVALID_MAJOR_VERSION	     5
-#define VPNR__N_INVALID_SYNTAX		     7
-#define VPNR__N_INVALID_MESSAGE_ID	     9
-#define VPNR__N_INVALID_SPI		     11
-#define VPNR__N_NO_PROPOSAL_CHOSEN	     14
-#define VPNR__N_INVALID_KE_PAYLOAD	     17
-#define VPNR__N_AUTHENTICATION_FAILED	     24
-#define VPNR__N_SINGLE_PAIR_REQUIRED	     34
-#define VPNR__N_NO_ADDITIONAL_SAS	     35
-#define VPNR__N_INTERNAL_ADDRESS_FAILURE     36
-#define VPNR__N_FAILED_CP_REQUIRED	     37
-#define VPNR__N_TS_UNACCEPTABLE		     38
-#define VPNR__N_INVALID_SELECTORS	     39
-#define VPNR__N_TEMPORARY_FAILURE	     43
-#define VPNR__N_CHILD_SA_NOT_FOUND	     44
-#define VPNR__N_INITIAL_CONTACT		     16384
-#define VPNR__N_SET_WINDOW_SIZE		     16385
-#define VPNR__N_ADDITIONAL_TS_POSSIBLE	     16386
-#define VPNR__N_IPCOMP_SUPPORTED	     16387
-#define VPNR__N_NAT_DETECTION_SOURCE_IP	     16388
-#define VPNR__N_NAT_DETECTION_DESTINATION_IP 16389
-#define VPNR__N_COOKIE			     16390
-#define VPNR__N_USE_TRANSPORT_MODE	     16391
-#define VPNR__N_REKEY_SA		     16393
+#define VPNR__N_UNSUPPORTED_CRITICAL_PAYLOAD  1
+#define VPNR__N_INVALID_IKE_SPI               4
+#define VPNR__N_INVALID_MAJOR_VERSION         5
+#define VPNR__N_INVALID_SYNTAX                7
+#define VPNR__N_INVALID_MESSAGE_ID            9
+#define VPNR__N_INVALID_SPI                   11
+#define VPNR__N_NO_PROPOSAL_CHOSEN            14
+#define VPNR__N_INVALID_KE_PAYLOAD            17
+#define VPNR__N_AUTHENTICATION_FAILED         24
+#define VPNR__N_SINGLE_PAIR_REQUIRED          34
+#define VPNR__N_NO_ADDITIONAL_SAS             35
+#define VPNR__N_INTERNAL_ADDRESS_FAILURE      36
+#define VPNR__N_FAILED_CP_REQUIRED            37
+#define VPNR__N_TS_UNACCEPTABLE               38
+#define VPNR__N_INVALID_SELECTORS             39
+#define VPNR__N_TEMPORARY_FAILURE             43
+#define VPNR__N_CHILD_SA_NOT_FOUND            44
+#define VPNR__N_INITIAL_CONTACT               16384
+#define VPNR__N_SET_WINDOW_SIZE               16385
+#define VPNR__N_ADDITIONAL_TS_POSSIBLE        16386
+#define VPNR__N_IPCOMP_SUPPORTED              16387
+#define VPNR__N_NAT_DETECTION_SOURCE_IP       16388
+#define VPNR__N_NAT_DETECTION_DESTINATION_IP  16389
+#define VPNR__N_COOKIE                        16390
+#define VPNR__N_USE_TRANSPORT_MODE            16391
+#define VPNR__N_REKEY_SA                      16393
 #define VPNR__N_ESP_TFC_PADDING_NOT_SUPPORTED 16394
-#define VPNR__N_NON_FIRST_FRAGMENTS_ALSO     16395
-#define VPNR__N_MOBIKE_SUPPORTED	     16396
+#define VPNR__N_NON_FIRST_FRAGMENTS_ALSO      16395
+#define VPNR__N_MOBIKE_SUPPORTED              16396
 #define VPNR__N_IKEV2_FRAGMENTATION_SUPPORTED 16430
-#define VPNR__N_SIGNATURE_HASH_ALGORITHMS    16431
+#define VPNR__N_SIGNATURE_HASH_ALGORITHMS     16431
 
 /* TS types */
 #define VPNR__TS_IPV4_ADDR_RANGE 7
 #define VPNR__TS_IPV6_ADDR_RANGE 8
 
 /* Limits on what one message may carry; more is VPNR_ERR_MALFORMED. */
-#define VPNR__IKE_MAX_PROPOSALS	 16
+#define VPNR__IKE_MAX_PROPOSALS  16
 #define VPNR__IKE_MAX_TRANSFORMS 32
-#define VPNR__IKE_MAX_NOTIFIES	 32
-#define VPNR__IKE_MAX_DELETES	 8
-#define VPNR__IKE_MAX_TS	 16
-#define VPNR__IKE_MAX_SPI	 8
+#define VPNR__IKE_MAX_NOTIFIES   32
+#define VPNR__IKE_MAX_DELETES    8
+#define VPNR__IKE_MAX_TS         16
+#define VPNR__IKE_MAX_SPI        8
 
 struct vpnr__ike_hdr {
 	uint64_t spi_i; /* host order */
@@ -127,8 +127,8 @@ struct vpnr__ike_hdr {
 #define VPNR__IKE_ATTR_UNKNOWN 0xffff
 
 struct vpnr__ike_transform {
-	uint8_t type;	  /* VPNR__TRANS_* */
-	uint16_t id;	  /* IANA transform id */
+	uint8_t type;     /* VPNR__TRANS_* */
+	uint16_t id;      /* IANA transform id */
 	uint16_t key_len; /* Key Length attribute (bits), 0 if absent */
 };
 
@@ -222,15 +222,14 @@ struct vpnr__ike_msg {
  * or VPNR_ERR_MALFORMED.  When len >= 28, hdr is filled in even on
  * failure (e.g. to answer INVALID_MAJOR_VERSION).
  */
-int vpnr__ike_parse_hdr(struct vpnr__ike_hdr *hdr, const uint8_t *data,
-    size_t len);
+int
+vpnr__ike_parse_hdr(struct vpnr__ike_hdr *hdr, const uint8_t *data, size_t len);
 /*
  * Parse a whole (outer) message: header, then the payload chain.  An
  * SK payload must be last; its body is recorded, not decrypted.
  * Returns VPNR_OK or VPNR_ERR_MALFORMED.
  */
-int vpnr__ike_parse(struct vpnr__ike_msg *msg, const uint8_t *data,
-    size_t len);
+int vpnr__ike_parse(struct vpnr__ike_msg *msg, const uint8_t *data, size_t len);
 /*
  * Parse a decrypted inner payload chain starting with type first into
  * msg (adds to what the outer parse found).
@@ -238,8 +237,8 @@ int vpnr__ike_parse(struct vpnr__ike_msg *msg, const uint8_t *data,
 int vpnr__ike_parse_chain(struct vpnr__ike_msg *msg, uint8_t first,
     const uint8_t *data, size_t len);
 /* First notify of this type, or NULL. */
-const struct vpnr__ike_notify *vpnr__ike_find_notify(
-    const struct vpnr__ike_msg *msg, uint16_t type);
+const struct vpnr__ike_notify *
+vpnr__ike_find_notify(const struct vpnr__ike_msg *msg, uint16_t type);
 
 /*
  * Building: vpnr__ike_build_begin writes the header (length patched by
@@ -249,10 +248,10 @@ const struct vpnr__ike_notify *vpnr__ike_find_notify(
  */
 struct vpnr__ike_builder {
 	struct vpnr__wbuf *w;
-	size_t start;	     /* offset of the IKE header in w */
+	size_t start;         /* offset of the IKE header in w */
 	size_t prev_next_off; /* where to patch the next-payload type */
-	int have_prev;	      /* a payload (or header) precedes */
-	uint8_t first;	      /* first payload type of the chain */
+	int have_prev;        /* a payload (or header) precedes */
+	uint8_t first;        /* first payload type of the chain */
 	int err;
 	int hdr; /* started by _build_begin (has an IKE header) */
 };
@@ -260,10 +259,10 @@ struct vpnr__ike_builder {
 void vpnr__ike_build_begin(struct vpnr__ike_builder *b, struct vpnr__wbuf *w,
     const struct vpnr__ike_hdr *hdr);
 /* Start an inner chain (SK plaintext) with no IKE header. */
-void vpnr__ike_build_begin_inner(struct vpnr__ike_builder *b,
-    struct vpnr__wbuf *w);
-void vpnr__ike_add_sa(struct vpnr__ike_builder *b,
-    const struct vpnr__ike_sa_pl *sa);
+void
+vpnr__ike_build_begin_inner(struct vpnr__ike_builder *b, struct vpnr__wbuf *w);
+void
+vpnr__ike_add_sa(struct vpnr__ike_builder *b, const struct vpnr__ike_sa_pl *sa);
 void vpnr__ike_add_ke(struct vpnr__ike_builder *b, uint16_t group,
     const uint8_t *data, size_t len);
 void vpnr__ike_add_nonce(struct vpnr__ike_builder *b, const uint8_t *nonce,

@@ -27,8 +27,8 @@ struct vpnr__prop {
 	} encr[VPNR__PROP_MAX_ALGS];
 	uint16_t prf[VPNR__PROP_MAX_ALGS];
 	uint16_t integ[VPNR__PROP_MAX_ALGS];
-	uint16_t dh[VPNR__PROP_MAX_ALGS];  /* ESP: PFS groups, may be empty */
-	uint16_t esn[2];		   /* 0 = no ESN, 1 = ESN */
+	uint16_t dh[VPNR__PROP_MAX_ALGS]; /* ESP: PFS groups, may be empty */
+	uint16_t esn[2];                  /* 0 = no ESN, 1 = ESN */
 };
 
 /*
@@ -108,7 +108,6 @@ uint16_t vpnr__prop_first_dh(const struct vpnr__prop *p, size_t n);
 /* Non-zero if some proposal of ours accepts DH group g. */
 int vpnr__prop_has_dh(const struct vpnr__prop *p, size_t n, uint16_t g);
 /* Human form, e.g. "AES_CBC-256/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024". */
-const char *vpnr__suite_str(const struct vpnr__suite *s, char *buf,
-    size_t len);
+const char *vpnr__suite_str(const struct vpnr__suite *s, char *buf, size_t len);
 
 #endif /* VPNR_IPSEC_IKE_PROPOSAL_H */

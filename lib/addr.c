@@ -176,10 +176,10 @@ vpnr_prefix_parse(vpnr_prefix *prefix, const char *str)
 
 		for (i = 0; i < n; i++) {
 			unsigned bits = len >= (i + 1) * 8 ? 8 :
-			    len > i * 8		   ? len - i * 8 :
+			    len > i * 8                    ? len - i * 8 :
 							     0;
-			uint8_t mask = bits == 0 ? 0 :
-						   (uint8_t)(0xff << (8 - bits));
+			uint8_t mask =
+			    bits == 0 ? 0 : (uint8_t)(0xff << (8 - bits));
 			if ((p.addr.bytes[i] & ~mask) != 0)
 				return VPNR_ERR_INVALID_ARGUMENT;
 		}

@@ -72,8 +72,8 @@ vpnr__rbuf_get_u32(struct vpnr__rbuf *b, uint32_t *v)
 	if (rbuf_need(b, 4) != 0)
 		return b->err;
 	p = b->data + b->off;
-	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+	    p[3];
 	b->off += 4;
 	return 0;
 }
@@ -81,7 +81,7 @@ vpnr__rbuf_get_u32(struct vpnr__rbuf *b, uint32_t *v)
 int
 vpnr__rbuf_get_u64(struct vpnr__rbuf *b, uint64_t *v)
 {
-	uint32_t hi, lo;
+	uint32_t hi = 0, lo = 0;
 
 	if (rbuf_need(b, 8) != 0)
 		return b->err;
@@ -160,8 +160,8 @@ vpnr__rbuf_peek_u32(const struct vpnr__rbuf *b, size_t at, uint32_t *v)
 	if (b->err != 0 || b->len - b->off < 4 || at > b->len - b->off - 4)
 		return VPNR_ERR_MALFORMED;
 	p = b->data + b->off + at;
-	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+	    p[3];
 	return 0;
 }
 

@@ -30,8 +30,7 @@ int vpnr__rbuf_get_bytes(struct vpnr__rbuf *b, void *out, size_t n);
 /* Borrow n bytes without copying; *p stays valid as long as data. */
 int vpnr__rbuf_get_ptr(struct vpnr__rbuf *b, size_t n, const uint8_t **p);
 /* A reader over the next n bytes, which are consumed from b. */
-int vpnr__rbuf_get_sub(struct vpnr__rbuf *b, size_t n,
-    struct vpnr__rbuf *sub);
+int vpnr__rbuf_get_sub(struct vpnr__rbuf *b, size_t n, struct vpnr__rbuf *sub);
 int vpnr__rbuf_skip(struct vpnr__rbuf *b, size_t n);
 /* Peek without consuming. */
 int vpnr__rbuf_peek_u8(const struct vpnr__rbuf *b, size_t at, uint8_t *v);
@@ -56,8 +55,7 @@ struct vpnr__wbuf {
 	int err; /* 0, VPNR_ERR_NOMEM or VPNR_ERR_BUFFER_TOO_SMALL */
 };
 
-void vpnr__wbuf_init(struct vpnr__wbuf *w, const vpnr_mem *mem,
-    size_t max);
+void vpnr__wbuf_init(struct vpnr__wbuf *w, const vpnr_mem *mem, size_t max);
 void vpnr__wbuf_init_fixed(struct vpnr__wbuf *w, uint8_t *buf, size_t cap);
 /* Frees a growable buffer after wiping it (it may hold keys). */
 void vpnr__wbuf_free(struct vpnr__wbuf *w);

@@ -13,26 +13,26 @@
 #include <vpnroute/vpnroute.h>
 
 /* Transform type 2 (PRF). */
-#define VPNR__PRF_HMAC_SHA1	2
+#define VPNR__PRF_HMAC_SHA1     2
 #define VPNR__PRF_HMAC_SHA2_256 5
 #define VPNR__PRF_HMAC_SHA2_384 6
 #define VPNR__PRF_HMAC_SHA2_512 7
 
 /* Transform type 4 (DH group). */
-#define VPNR__DH_MODP1024  2
-#define VPNR__DH_MODP2048  14
-#define VPNR__DH_MODP3072  15
-#define VPNR__DH_MODP4096  16
-#define VPNR__DH_ECP256	   19
-#define VPNR__DH_ECP384	   20
-#define VPNR__DH_ECP521	   21
+#define VPNR__DH_MODP1024     2
+#define VPNR__DH_MODP2048     14
+#define VPNR__DH_MODP3072     15
+#define VPNR__DH_MODP4096     16
+#define VPNR__DH_ECP256       19
+#define VPNR__DH_ECP384       20
+#define VPNR__DH_ECP521       21
 #define VPNR__DH_MODP2048S256 24
-#define VPNR__DH_X25519	   31
+#define VPNR__DH_X25519       31
 
-#define VPNR__MAX_PRF_LEN   64	/* SHA-512 */
-#define VPNR__MAX_KE_LEN    512 /* MODP-4096 */
-#define VPNR__MAX_ICV_LEN   32
-#define VPNR__MAX_KEY_LEN   64
+#define VPNR__MAX_PRF_LEN 64  /* SHA-512 */
+#define VPNR__MAX_KE_LEN  512 /* MODP-4096 */
+#define VPNR__MAX_ICV_LEN 32
+#define VPNR__MAX_KEY_LEN 64
 
 /* ---- Diffie-Hellman ------------------------------------------------ */
 
@@ -62,8 +62,8 @@ void vpnr__dh_free(struct vpnr__dh *dh);
  * private value, big-endian for MODP and ECP, the RFC 7748 byte string
  * for X25519.  Same returns as vpnr__dh_new.
  */
-int vpnr__dh_new_with_private(uint16_t group, const uint8_t *priv,
-    size_t len, struct vpnr__dh **pdh);
+int vpnr__dh_new_with_private(uint16_t group, const uint8_t *priv, size_t len,
+    struct vpnr__dh **pdh);
 
 /* ---- PRF and prf+ -------------------------------------------------- */
 
@@ -117,8 +117,7 @@ int vpnr__cbc_decrypt(const uint8_t *key, size_t klen, const uint8_t *iv,
  * VPNR_ERR_INTEGRITY on a bad tag.
  */
 int vpnr__gcm_seal(const uint8_t *keymat, size_t kmlen, const uint8_t *iv,
-    const uint8_t *aad, size_t aadlen, uint8_t *buf, size_t len,
-    uint8_t *tag);
+    const uint8_t *aad, size_t aadlen, uint8_t *buf, size_t len, uint8_t *tag);
 int vpnr__gcm_open(const uint8_t *keymat, size_t kmlen, const uint8_t *iv,
     const uint8_t *aad, size_t aadlen, uint8_t *buf, size_t len,
     const uint8_t *tag);

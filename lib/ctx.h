@@ -47,16 +47,16 @@ struct vpnr_ctx {
 	vpnr_dataplane dp;
 	void *dp_data;
 
-	uint64_t next_id;     /* never reused; shared by every id kind */
+	uint64_t next_id; /* never reused; shared by every id kind */
 	uint64_t timer_seq;
 	struct vpnr__timer_tree timers;
-	vpnr_tstamp now;      /* "now" of the current driving call */
+	vpnr_tstamp now; /* "now" of the current driving call */
 	vpnr_tstamp last_expiry_reported;
 
-	int cb_depth;	      /* > 0 while a host callback runs */
-	int drive_depth;      /* > 0 inside a driving call */
-	int cb_error;	      /* sticky callback failure of this call */
-	int dead;	      /* a fatal error happened */
+	int cb_depth;    /* > 0 while a host callback runs */
+	int drive_depth; /* > 0 inside a driving call */
+	int cb_error;    /* sticky callback failure of this call */
+	int dead;        /* a fatal error happened */
 	struct vpnr__deferred_q deferred;
 	char last_error[160];
 

@@ -61,9 +61,9 @@ sa_cmp(const struct dp_sa *a, const struct dp_sa *b)
 static int
 policy_cmp(const struct dp_policy *a, const struct dp_policy *b)
 {
-	return a->pol.policy_id < b->pol.policy_id ? -1 :
-						     a->pol.policy_id >
-		b->pol.policy_id;
+	return a->pol.policy_id < b->pol.policy_id ?
+	    -1 :
+	    a->pol.policy_id > b->pol.policy_id;
 }
 
 RB_GENERATE_STATIC(dp_pending_tree, dp_pending, entry, pending_cmp)
@@ -309,8 +309,8 @@ vpnr__dp_policy_add(vpnr_ctx *ctx, const vpnr_policy *pol,
 }
 
 int
-vpnr__dp_policy_del(vpnr_ctx *ctx, uint64_t policy_id,
-    vpnr__dp_done_fn done_fn, uint64_t cookie)
+vpnr__dp_policy_del(vpnr_ctx *ctx, uint64_t policy_id, vpnr__dp_done_fn done_fn,
+    uint64_t cookie)
 {
 	struct vpnr__dp_state *d;
 	struct dp_policy key, *q;

@@ -24,8 +24,8 @@ typedef void (*vpnr__dp_done_fn)(vpnr_ctx *ctx, uint64_t cookie, int status,
  */
 int vpnr__dp_sa_add(vpnr_ctx *ctx, const vpnr_child_sa *sa,
     vpnr__dp_done_fn done_fn, uint64_t cookie);
-int vpnr__dp_sa_del(vpnr_ctx *ctx, uint64_t sa_id,
-    vpnr__dp_done_fn done_fn, uint64_t cookie);
+int vpnr__dp_sa_del(vpnr_ctx *ctx, uint64_t sa_id, vpnr__dp_done_fn done_fn,
+    uint64_t cookie);
 int vpnr__dp_policy_add(vpnr_ctx *ctx, const vpnr_policy *pol,
     vpnr__dp_done_fn done_fn, uint64_t cookie);
 int vpnr__dp_policy_del(vpnr_ctx *ctx, uint64_t policy_id,
@@ -36,8 +36,8 @@ int vpnr__dp_route_add(vpnr_ctx *ctx, const vpnr_route *rt,
 int vpnr__dp_route_del(vpnr_ctx *ctx, const vpnr_route *rt,
     vpnr__dp_done_fn done_fn, uint64_t cookie);
 /* The host's get_spi, or 0 when it has none. */
-int vpnr__dp_get_spi(vpnr_ctx *ctx, const vpnr_addr *src,
-    const vpnr_addr *dst, uint32_t *spi);
+int vpnr__dp_get_spi(vpnr_ctx *ctx, const vpnr_addr *src, const vpnr_addr *dst,
+    uint32_t *spi);
 /* Counters via sa_query; VPNR_ERR_UNSUPPORTED when not provided. */
 int vpnr__dp_sa_query(vpnr_ctx *ctx, uint64_t sa_id, uint64_t *bytes,
     uint64_t *packets, vpnr_tstamp *last_used);

@@ -15,8 +15,8 @@ vpnr__log_enabled(const vpnr_ctx *ctx, int level)
 }
 
 void
-vpnr__log_impl(vpnr_ctx *ctx, int level, const char *subsys,
-    const char *fmt, ...)
+vpnr__log_impl(vpnr_ctx *ctx, int level, const char *subsys, const char *fmt,
+    ...)
 {
 	char line[512];
 	va_list ap;

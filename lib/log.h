@@ -14,11 +14,10 @@ void vpnr__log_impl(vpnr_ctx *ctx, int level, const char *subsys,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int vpnr__log_enabled(const vpnr_ctx *ctx, int level);
 
-#define vpnr__log(ctx, level, subsys, ...)                   \
-	do {                                                 \
-		if (vpnr__log_enabled((ctx), (level)))       \
-			vpnr__log_impl((ctx), (level), (subsys), \
-			    __VA_ARGS__);                    \
+#define vpnr__log(ctx, level, subsys, ...) \
+	do { \
+		if (vpnr__log_enabled((ctx), (level))) \
+			vpnr__log_impl((ctx), (level), (subsys), __VA_ARGS__); \
 	} while (0)
 
 /*

@@ -13,8 +13,8 @@ void *vpnr__malloc(const vpnr_mem *mem, size_t size);
 void *vpnr__calloc(const vpnr_mem *mem, size_t nmemb, size_t size);
 void *vpnr__realloc(const vpnr_mem *mem, void *ptr, size_t size);
 /* Grows an array like reallocarray(3); NULL on overflow or failure. */
-void *vpnr__reallocarray(const vpnr_mem *mem, void *ptr, size_t nmemb,
-    size_t size);
+void *
+vpnr__reallocarray(const vpnr_mem *mem, void *ptr, size_t nmemb, size_t size);
 void vpnr__free(const vpnr_mem *mem, void *ptr);
 /* Wipes len bytes before freeing: use for every key buffer. */
 void vpnr__freezero(const vpnr_mem *mem, void *ptr, size_t len);

@@ -16,8 +16,8 @@ struct vpnr__timer;
  * stop vpnr_ctx_handle_expiry(), which returns them; other errors are
  * logged.  The handler may re-arm or free its timer.
  */
-typedef int (*vpnr__timer_fn)(vpnr_ctx *ctx, struct vpnr__timer *t,
-    vpnr_tstamp now);
+typedef int (
+    *vpnr__timer_fn)(vpnr_ctx *ctx, struct vpnr__timer *t, vpnr_tstamp now);
 
 struct vpnr__timer {
 	RB_ENTRY(vpnr__timer) entry;

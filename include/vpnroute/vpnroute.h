@@ -40,10 +40,10 @@ extern "C" {
 /* Versions                                                            */
 
 typedef struct vpnr_info {
-	int age;		 /* VPNR_INFO_AGE; fields only appended */
-	uint32_t version_num;	 /* run-time VPNR_VERSION_NUM */
+	int age;                 /* VPNR_INFO_AGE; fields only appended */
+	uint32_t version_num;    /* run-time VPNR_VERSION_NUM */
 	const char *version_str; /* run-time VPNR_VERSION */
-	const char *crypto_str;	 /* OpenSSL version in use */
+	const char *crypto_str;  /* OpenSSL version in use */
 } vpnr_info;
 #define VPNR_INFO_AGE 1
 
@@ -56,34 +56,34 @@ VPNR_API const vpnr_info *vpnr_version(uint32_t least_version);
 /* ------------------------------------------------------------------ */
 /* Errors: 0 is success, errors are negative ints, never errno values. */
 
-#define VPNR_OK			   0
-#define VPNR_ASYNC		   1 /* data-plane op completes later */
-#define VPNR_ERR_INVALID_ARGUMENT  -101
-#define VPNR_ERR_INVALID_STATE	   -102
-#define VPNR_ERR_NOT_FOUND	   -103
-#define VPNR_ERR_EXISTS		   -104
-#define VPNR_ERR_UNSUPPORTED	   -105
-#define VPNR_ERR_WOULDBLOCK	   -106 /* transport_send only */
-#define VPNR_ERR_IN_CALLBACK	   -107 /* forbidden re-entrant call */
-#define VPNR_ERR_BUFFER_TOO_SMALL  -108
-#define VPNR_ERR_LIMIT		   -109 /* a configured limit was hit */
-#define VPNR_ERR_MALFORMED	   -201 /* peer sent garbage; dropped */
-#define VPNR_ERR_AUTH_FAILED	   -202
-#define VPNR_ERR_NO_PROPOSAL	   -203
-#define VPNR_ERR_PEER_CLOSED	   -204
-#define VPNR_ERR_TS_UNACCEPTABLE   -205
-#define VPNR_ERR_TIMEOUT	   -206 /* peer stopped answering */
-#define VPNR_ERR_PEER_ERROR	   -207 /* peer sent an error notify */
-#define VPNR_ERR_REPLAY		   -208 /* ESP: replayed or too old */
-#define VPNR_ERR_INTEGRITY	   -209 /* ESP/IKE: ICV mismatch */
-#define VPNR_ERR_NOT_IKE	   -210 /* datagram is ESP, not IKE */
-#define VPNR_ERR_DATAPLANE	   -301 /* a data-plane op failed */
-#define VPNR_ERR_CRYPTO		   -302
+#define VPNR_OK                   0
+#define VPNR_ASYNC                1 /* data-plane op completes later */
+#define VPNR_ERR_INVALID_ARGUMENT -101
+#define VPNR_ERR_INVALID_STATE    -102
+#define VPNR_ERR_NOT_FOUND        -103
+#define VPNR_ERR_EXISTS           -104
+#define VPNR_ERR_UNSUPPORTED      -105
+#define VPNR_ERR_WOULDBLOCK       -106 /* transport_send only */
+#define VPNR_ERR_IN_CALLBACK      -107 /* forbidden re-entrant call */
+#define VPNR_ERR_BUFFER_TOO_SMALL -108
+#define VPNR_ERR_LIMIT            -109 /* a configured limit was hit */
+#define VPNR_ERR_MALFORMED        -201 /* peer sent garbage; dropped */
+#define VPNR_ERR_AUTH_FAILED      -202
+#define VPNR_ERR_NO_PROPOSAL      -203
+#define VPNR_ERR_PEER_CLOSED      -204
+#define VPNR_ERR_TS_UNACCEPTABLE  -205
+#define VPNR_ERR_TIMEOUT          -206 /* peer stopped answering */
+#define VPNR_ERR_PEER_ERROR       -207 /* peer sent an error notify */
+#define VPNR_ERR_REPLAY           -208 /* ESP: replayed or too old */
+#define VPNR_ERR_INTEGRITY        -209 /* ESP/IKE: ICV mismatch */
+#define VPNR_ERR_NOT_IKE          -210 /* datagram is ESP, not IKE */
+#define VPNR_ERR_DATAPLANE        -301 /* a data-plane op failed */
+#define VPNR_ERR_CRYPTO           -302
 /* Everything <= VPNR_ERR_FATAL leaves the vpnr_ctx unusable. */
-#define VPNR_ERR_FATAL		   -900
-#define VPNR_ERR_NOMEM		   -901
-#define VPNR_ERR_CALLBACK_FAILURE  -902 /* a callback asked to abort */
-#define VPNR_ERR_INTERNAL	   -903
+#define VPNR_ERR_FATAL            -900
+#define VPNR_ERR_NOMEM            -901
+#define VPNR_ERR_CALLBACK_FAILURE -902 /* a callback asked to abort */
+#define VPNR_ERR_INTERNAL         -903
 
 /** "out of memory" etc.; never NULL.  Legal inside callbacks. */
 VPNR_API const char *vpnr_strerror(int err);
@@ -96,9 +96,9 @@ VPNR_API int vpnr_err_is_fatal(int err);
 /* Plain data types: fixed-width fields only (no enums, no sockaddr).  */
 
 typedef uint64_t vpnr_tstamp; /* monotonic nanoseconds, host's clock */
-#define VPNR_TSTAMP_NEVER  UINT64_MAX
-#define VPNR_MILLISECONDS  ((vpnr_tstamp)1000000ULL)
-#define VPNR_SECONDS	   ((vpnr_tstamp)1000000000ULL)
+#define VPNR_TSTAMP_NEVER UINT64_MAX
+#define VPNR_MILLISECONDS ((vpnr_tstamp)1000000ULL)
+#define VPNR_SECONDS      ((vpnr_tstamp)1000000000ULL)
 
 #define VPNR_AF_INET  4
 #define VPNR_AF_INET6 6
@@ -106,7 +106,7 @@ typedef uint64_t vpnr_tstamp; /* monotonic nanoseconds, host's clock */
 typedef struct vpnr_addr {
 	uint8_t family; /* VPNR_AF_*, 0 = unset */
 	uint8_t reserved;
-	uint16_t port;	   /* host byte order, 0 if unused */
+	uint16_t port;     /* host byte order, 0 if unused */
 	uint32_t scope_id; /* IPv6 link-local only */
 	uint8_t bytes[16]; /* network byte order */
 } vpnr_addr;
@@ -129,8 +129,8 @@ VPNR_API int vpnr_prefix_parse(vpnr_prefix *prefix, const char *str);
  * Format addr (with port when non-zero) into buf; returns buf, or ""
  * when len is too small.  46 + 8 bytes are always enough.
  */
-VPNR_API const char *vpnr_addr_format(const vpnr_addr *addr, char *buf,
-    size_t len);
+VPNR_API const char *
+vpnr_addr_format(const vpnr_addr *addr, char *buf, size_t len);
 
 /* IKEv2 traffic selector, RFC 7296 section 3.13.1. */
 typedef struct vpnr_ts {
@@ -174,18 +174,33 @@ typedef struct vpnr_bgp_peer_config vpnr_bgp_peer_config;
 #define VPNR_DIR_OUT 2
 #define VPNR_DIR_FWD 3
 
-#define VPNR_SA_F_ESN	    0x01 /* extended sequence numbers */
+#define VPNR_SA_F_ESN       0x01 /* extended sequence numbers */
 #define VPNR_SA_F_UDP_ENCAP 0x02 /* ESP-in-UDP (RFC 3948), ports set */
 #define VPNR_SA_F_TUNNEL    0x04 /* tunnel mode (else transport) */
 
 /* IANA IKEv2 transform ids used in vpnr_child_sa (RFC 7296 3.3.2). */
-#define VPNR_ENCR_AES_CBC	    12
-#define VPNR_ENCR_AES_GCM_16	    20
-#define VPNR_INTEG_NONE		    0
-#define VPNR_INTEG_HMAC_SHA1_96	    2
+#define VPNR_ENCR_AES_CBC            12
+#define VPNR_ENCR_AES_GCM_16         20
+#define VPNR_INTEG_NONE              0
+#define VPNR_INTEG_HMAC_SHA1_96      2
 #define VPNR_INTEG_HMAC_SHA2_256_128 12
 #define VPNR_INTEG_HMAC_SHA2_384_192 13
 #define VPNR_INTEG_HMAC_SHA2_512_256 14
+
+/* IKEv2 transform types (RFC 7296 3.3.2), for vpnr_transform_name(). */
+#define VPNR_TRANSFORM_ENCR  1
+#define VPNR_TRANSFORM_PRF   2
+#define VPNR_TRANSFORM_INTEG 3
+#define VPNR_TRANSFORM_DH    4
+#define VPNR_TRANSFORM_ESN   5
+
+/**
+ * Name of a transform as strongSwan prints it ("AES_GCM_16",
+ * "HMAC_SHA2_256_128", "PRF_HMAC_SHA1", "MODP_1024", "CURVE_25519"),
+ * or NULL for an id the library does not implement.  Legal anywhere.
+ * Since 0.1.0.
+ */
+VPNR_API const char *vpnr_transform_name(uint32_t type, uint16_t id);
 
 typedef struct vpnr_lifetime {
 	uint64_t bytes; /* 0 = unlimited */
@@ -197,24 +212,24 @@ typedef struct vpnr_child_sa {
 	uint64_t sa_id; /* unique per ctx, never reused */
 	uint64_t tunnel_id;
 	void *tunnel_user_data;
-	uint32_t spi;	   /* host byte order */
+	uint32_t spi;      /* host byte order */
 	uint8_t protocol;  /* 50 = ESP */
 	uint8_t direction; /* VPNR_DIR_IN / VPNR_DIR_OUT */
-	uint16_t flags;	   /* VPNR_SA_F_* */
-	vpnr_addr src;	   /* outer header; ports set with UDP_ENCAP */
+	uint16_t flags;    /* VPNR_SA_F_* */
+	vpnr_addr src;     /* outer header; ports set with UDP_ENCAP */
 	vpnr_addr dst;
-	uint16_t encr_id;	/* VPNR_ENCR_* */
+	uint16_t encr_id;       /* VPNR_ENCR_* */
 	uint16_t encr_key_bits; /* 128 or 256, without the GCM salt */
-	uint16_t integ_id;	/* VPNR_INTEG_*, 0 for AEAD */
+	uint16_t integ_id;      /* VPNR_INTEG_*, 0 for AEAD */
 	uint16_t reserved;
 	const uint8_t *encr_key; /* key, then the 4-byte salt for GCM */
 	size_t encr_key_len;
 	const uint8_t *integ_key;
 	size_t integ_key_len;
 	uint32_t replay_window; /* packets; 0 disables anti-replay */
-	uint32_t if_id;		/* vendor tunnel interface id */
-	vpnr_lifetime soft;	/* report with vpnr_dp_sa_expired(.., 0) */
-	vpnr_lifetime hard;	/* report with vpnr_dp_sa_expired(.., 1) */
+	uint32_t if_id;         /* vendor tunnel interface id */
+	vpnr_lifetime soft;     /* report with vpnr_dp_sa_expired(.., 0) */
+	vpnr_lifetime hard;     /* report with vpnr_dp_sa_expired(.., 1) */
 	const vpnr_ts *ts_local;
 	size_t n_ts_local;
 	const vpnr_ts *ts_remote;
@@ -278,37 +293,37 @@ typedef struct vpnr_dataplane {
  * status is VPNR_OK or a negative error.  Returns VPNR_ERR_NOT_FOUND
  * for an unknown op_id.  Legal inside callbacks for a different op.
  */
-VPNR_API int vpnr_dp_complete(vpnr_ctx *ctx, uint64_t op_id, int status,
-    vpnr_tstamp now);
+VPNR_API int
+vpnr_dp_complete(vpnr_ctx *ctx, uint64_t op_id, int status, vpnr_tstamp now);
 /**
  * The data plane reports that an SA hit its soft (hard = 0) or hard
  * (hard = 1) byte/packet lifetime.  Soft starts a rekey; hard deletes
  * the CHILD_SA.  Not legal inside callbacks (VPNR_ERR_IN_CALLBACK).
  */
-VPNR_API int vpnr_dp_sa_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard,
-    vpnr_tstamp now);
+VPNR_API int
+vpnr_dp_sa_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard, vpnr_tstamp now);
 /** Re-send every installed SA, policy and route (data plane restart). */
 VPNR_API int vpnr_dp_replay(vpnr_ctx *ctx, vpnr_tstamp now);
 
 /* ------------------------------------------------------------------ */
 /* Host callbacks: I/O for the bring-your-own-loop mode, events, log.   */
 
-#define VPNR_LOG_ERR	 3 /* syslog(3) numbering */
+#define VPNR_LOG_ERR     3 /* syslog(3) numbering */
 #define VPNR_LOG_WARNING 4
-#define VPNR_LOG_NOTICE	 5
-#define VPNR_LOG_INFO	 6
-#define VPNR_LOG_DEBUG	 7
+#define VPNR_LOG_NOTICE  5
+#define VPNR_LOG_INFO    6
+#define VPNR_LOG_DEBUG   7
 
-#define VPNR_TUNNEL_EV_UP	    1 /* IKE SA established */
-#define VPNR_TUNNEL_EV_DOWN	    2 /* IKE SA gone; reason says why */
-#define VPNR_TUNNEL_EV_REKEYED	    3 /* IKE SA rekeyed in place */
-#define VPNR_TUNNEL_EV_CHILD_UP	    4 /* CHILD_SA pair installed */
-#define VPNR_TUNNEL_EV_CHILD_DOWN   5 /* CHILD_SA pair removed */
+#define VPNR_TUNNEL_EV_UP            1 /* IKE SA established */
+#define VPNR_TUNNEL_EV_DOWN          2 /* IKE SA gone; reason says why */
+#define VPNR_TUNNEL_EV_REKEYED       3 /* IKE SA rekeyed in place */
+#define VPNR_TUNNEL_EV_CHILD_UP      4 /* CHILD_SA pair installed */
+#define VPNR_TUNNEL_EV_CHILD_DOWN    5 /* CHILD_SA pair removed */
 #define VPNR_TUNNEL_EV_CHILD_REKEYED 6 /* new pair replaced old one */
-#define VPNR_TUNNEL_EV_FAILED	    7 /* attempt failed; reason says why */
+#define VPNR_TUNNEL_EV_FAILED        7 /* attempt failed; reason says why */
 
 typedef struct vpnr_tunnel_event {
-	uint32_t type;	/* VPNR_TUNNEL_EV_* */
+	uint32_t type;  /* VPNR_TUNNEL_EV_* */
 	int32_t reason; /* 0 or a VPNR_ERR_* */
 	uint64_t tunnel_id;
 	void *tunnel_user_data;
@@ -319,10 +334,10 @@ typedef struct vpnr_tunnel_event {
 	uint16_t reserved[3];
 } vpnr_tunnel_event;
 
-#define VPNR_BGP_EV_ESTABLISHED	 1
-#define VPNR_BGP_EV_DOWN	 2
+#define VPNR_BGP_EV_ESTABLISHED  1
+#define VPNR_BGP_EV_DOWN         2
 #define VPNR_BGP_EV_PREFIX_LIMIT 3
-#define VPNR_BGP_EV_EOR		 4 /* End-of-RIB received */
+#define VPNR_BGP_EV_EOR          4 /* End-of-RIB received */
 
 typedef struct vpnr_bgp_event {
 	uint32_t type; /* VPNR_BGP_EV_* */
@@ -337,7 +352,7 @@ typedef struct vpnr_bgp_event {
 
 typedef struct vpnr_callbacks {
 	/*
-	 * BYO-loop I/O; filled by vpnr_uv_attach() in libuv mode.  local
+	 * BYO-loop I/O; provided by vpnr_uv_new() in libuv mode.  local
 	 * carries the source port (500 or 4500); the library adds the
 	 * non-ESP marker itself on 4500.  Send failures may be ignored:
 	 * IKE retransmits.
@@ -395,14 +410,14 @@ VPNR_API int vpnr_config_set_local_as(vpnr_config *cfg, uint32_t asn);
 /** Messages above level are dropped before formatting (default INFO). */
 VPNR_API int vpnr_config_set_log_level(vpnr_config *cfg, int level);
 /** UDP ports used for IKE and NAT-T (default 500 and 4500). */
-VPNR_API int vpnr_config_set_ike_ports(vpnr_config *cfg, uint16_t ike,
-    uint16_t natt);
+VPNR_API int
+vpnr_config_set_ike_ports(vpnr_config *cfg, uint16_t ike, uint16_t natt);
 /**
  * Half-open IKE SAs above which the responder demands a COOKIE
  * (RFC 7296 2.6).  Default 64; 0 demands a cookie always.
  */
-VPNR_API int vpnr_config_set_cookie_threshold(vpnr_config *cfg,
-    uint32_t half_open);
+VPNR_API int
+vpnr_config_set_cookie_threshold(vpnr_config *cfg, uint32_t half_open);
 
 /* ------------------------------------------------------------------ */
 /* Context lifecycle                                                   */
@@ -417,7 +432,7 @@ VPNR_API int vpnr_ctx_new_versioned(vpnr_ctx **pctx, const vpnr_config *cfg,
     int callbacks_version, const vpnr_callbacks *cb, void *user_data,
     int dataplane_version, const vpnr_dataplane *dp, void *dp_data,
     const vpnr_mem *mem);
-#define vpnr_ctx_new(pctx, cfg, cb, ud, dp, dpd, mem)                     \
+#define vpnr_ctx_new(pctx, cfg, cb, ud, dp, dpd, mem) \
 	vpnr_ctx_new_versioned((pctx), (cfg), VPNR_CALLBACKS_VERSION, (cb), \
 	    (ud), VPNR_DATAPLANE_VERSION, (dp), (dpd), (mem))
 
@@ -441,11 +456,10 @@ VPNR_API const char *vpnr_ctx_last_error(const vpnr_ctx *ctx);
  * counted and logged once: VPNR_ERR_MALFORMED.
  */
 VPNR_API int vpnr_ctx_recv_datagram(vpnr_ctx *ctx, const vpnr_addr *local,
-    const vpnr_addr *remote, const uint8_t *data, size_t len,
-    vpnr_tstamp now);
+    const vpnr_addr *remote, const uint8_t *data, size_t len, vpnr_tstamp now);
 
-#define VPNR_UDP_IKE	   1
-#define VPNR_UDP_ESP	   2
+#define VPNR_UDP_IKE       1
+#define VPNR_UDP_ESP       2
 #define VPNR_UDP_KEEPALIVE 3
 /**
  * Classify a datagram received on the NAT-T port (RFC 3948): returns
@@ -460,10 +474,20 @@ VPNR_API int vpnr_transport_accepted(vpnr_ctx *ctx, const vpnr_addr *local,
 /** Outcome of transport_open: VPNR_OK or a negative error. */
 VPNR_API int vpnr_transport_connected(vpnr_ctx *ctx, uint64_t transport_id,
     int status, vpnr_tstamp now);
+/**
+ * The local address the host's TCP stack chose for an outgoing
+ * connection (getsockname after connect).  BGP uses it as next hop
+ * when the peer has no configured local address.  Call it before or
+ * right after vpnr_transport_connected().  Returns VPNR_OK,
+ * VPNR_ERR_NOT_FOUND or VPNR_ERR_INVALID_ARGUMENT.  Not inside
+ * callbacks.  Since 0.1.0.
+ */
+VPNR_API int vpnr_transport_set_local(vpnr_ctx *ctx, uint64_t transport_id,
+    const vpnr_addr *local);
 VPNR_API int vpnr_transport_recv(vpnr_ctx *ctx, uint64_t transport_id,
     const uint8_t *data, size_t len, vpnr_tstamp now);
-VPNR_API int vpnr_transport_writable(vpnr_ctx *ctx, uint64_t transport_id,
-    vpnr_tstamp now);
+VPNR_API int
+vpnr_transport_writable(vpnr_ctx *ctx, uint64_t transport_id, vpnr_tstamp now);
 /** The peer closed or the connection failed; status is informative. */
 VPNR_API int vpnr_transport_closed(vpnr_ctx *ctx, uint64_t transport_id,
     int status, vpnr_tstamp now);
@@ -477,16 +501,16 @@ VPNR_API int vpnr_ctx_handle_expiry(vpnr_ctx *ctx, vpnr_tstamp now);
 /* IKEv2 tunnels                                                       */
 
 #define VPNR_ID_IPV4_ADDR 1 /* RFC 7296 ID types */
-#define VPNR_ID_FQDN	  2
+#define VPNR_ID_FQDN      2
 #define VPNR_ID_IPV6_ADDR 5
-#define VPNR_ID_KEY_ID	  11
+#define VPNR_ID_KEY_ID    11
 
-#define VPNR_DPD_ACTION_CLEAR	1 /* delete the tunnel, stay down */
+#define VPNR_DPD_ACTION_CLEAR   1 /* delete the tunnel, stay down */
 #define VPNR_DPD_ACTION_RESTART 2 /* delete, then initiate again */
-#define VPNR_DPD_ACTION_NONE	3 /* only report the event */
+#define VPNR_DPD_ACTION_NONE    3 /* only report the event */
 
-VPNR_API int vpnr_tunnel_config_new(vpnr_tunnel_config **ptc,
-    const vpnr_mem *mem);
+VPNR_API int
+vpnr_tunnel_config_new(vpnr_tunnel_config **ptc, const vpnr_mem *mem);
 /** NULL-safe; wipes the PSK. */
 VPNR_API void vpnr_tunnel_config_del(vpnr_tunnel_config *tc);
 /** Outer addresses; ports 0 mean the context's IKE port. */
@@ -518,13 +542,13 @@ VPNR_API int vpnr_tunnel_config_add_ike_proposal(vpnr_tunnel_config *tc,
 VPNR_API int vpnr_tunnel_config_add_esp_proposal(vpnr_tunnel_config *tc,
     const char *proposal);
 /** Text of the last error on this builder, or "". */
-VPNR_API const char *vpnr_tunnel_config_last_error(
-    const vpnr_tunnel_config *tc);
+VPNR_API const char *
+vpnr_tunnel_config_last_error(const vpnr_tunnel_config *tc);
 /** Traffic selectors; default 0.0.0.0/0 <-> 0.0.0.0/0 (route-based). */
 VPNR_API int vpnr_tunnel_config_add_ts(vpnr_tunnel_config *tc,
     const vpnr_ts *local, const vpnr_ts *remote);
-VPNR_API int vpnr_tunnel_config_set_if_id(vpnr_tunnel_config *tc,
-    uint32_t if_id);
+VPNR_API int
+vpnr_tunnel_config_set_if_id(vpnr_tunnel_config *tc, uint32_t if_id);
 /** DPD interval (0 disables; default 10 s) and action on silence. */
 VPNR_API int vpnr_tunnel_config_set_dpd(vpnr_tunnel_config *tc,
     vpnr_tstamp interval, uint32_t action);
@@ -533,17 +557,15 @@ VPNR_API int vpnr_tunnel_config_set_dpd(vpnr_tunnel_config *tc,
  * jitter_percent of the time).  Defaults: IKE 4 h, CHILD 1 h, 10 %.
  */
 VPNR_API int vpnr_tunnel_config_set_rekey(vpnr_tunnel_config *tc,
-    vpnr_tstamp ike_rekey, vpnr_tstamp child_rekey,
-    uint32_t jitter_percent);
+    vpnr_tstamp ike_rekey, vpnr_tstamp child_rekey, uint32_t jitter_percent);
 /** CHILD_SA byte/packet lifetimes handed to the data plane (0 = none). */
 VPNR_API int vpnr_tunnel_config_set_child_lifetime(vpnr_tunnel_config *tc,
     const vpnr_lifetime *soft, const vpnr_lifetime *hard);
 /** Always use UDP encapsulation, as if behind NAT (default off). */
-VPNR_API int vpnr_tunnel_config_set_force_encap(vpnr_tunnel_config *tc,
-    int on);
+VPNR_API int vpnr_tunnel_config_set_force_encap(vpnr_tunnel_config *tc, int on);
 /** Anti-replay window in packets for inbound SAs (default 1024). */
-VPNR_API int vpnr_tunnel_config_set_replay_window(vpnr_tunnel_config *tc,
-    uint32_t packets);
+VPNR_API int
+vpnr_tunnel_config_set_replay_window(vpnr_tunnel_config *tc, uint32_t packets);
 /** Retransmission: first timeout, tries (default 1 s doubling, 7). */
 VPNR_API int vpnr_tunnel_config_set_retransmit(vpnr_tunnel_config *tc,
     vpnr_tstamp first, uint32_t tries);
@@ -552,25 +574,25 @@ VPNR_API int vpnr_tunnel_config_set_retransmit(vpnr_tunnel_config *tc,
 VPNR_API int vpnr_tunnel_add(vpnr_ctx *ctx, const vpnr_tunnel_config *tc,
     void *tunnel_user_data, uint64_t *tunnel_id);
 /** Start IKE_SA_INIT.  Allowed inside callbacks (queues). */
-VPNR_API int vpnr_tunnel_initiate(vpnr_ctx *ctx, uint64_t tunnel_id,
-    vpnr_tstamp now);
+VPNR_API int
+vpnr_tunnel_initiate(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
 /** Send DELETE and tear down.  Allowed inside callbacks (queues). */
-VPNR_API int vpnr_tunnel_close(vpnr_ctx *ctx, uint64_t tunnel_id,
-    vpnr_tstamp now);
+VPNR_API int
+vpnr_tunnel_close(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
 /** Close and forget the tunnel.  Not inside callbacks. */
-VPNR_API int vpnr_tunnel_del(vpnr_ctx *ctx, uint64_t tunnel_id,
-    vpnr_tstamp now);
+VPNR_API int
+vpnr_tunnel_del(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
 
 #define VPNR_REKEY_CHILD 1
-#define VPNR_REKEY_IKE	 2
+#define VPNR_REKEY_IKE   2
 /** Rekey now (operator command or test).  Allowed inside callbacks. */
-VPNR_API int vpnr_tunnel_rekey(vpnr_ctx *ctx, uint64_t tunnel_id,
-    uint32_t what, vpnr_tstamp now);
+VPNR_API int vpnr_tunnel_rekey(vpnr_ctx *ctx, uint64_t tunnel_id, uint32_t what,
+    vpnr_tstamp now);
 
-#define VPNR_TUNNEL_IDLE	0
-#define VPNR_TUNNEL_CONNECTING	1
+#define VPNR_TUNNEL_IDLE        0
+#define VPNR_TUNNEL_CONNECTING  1
 #define VPNR_TUNNEL_ESTABLISHED 2
-#define VPNR_TUNNEL_CLOSING	3
+#define VPNR_TUNNEL_CLOSING     3
 
 typedef struct vpnr_tunnel_info {
 	uint32_t state; /* VPNR_TUNNEL_* */
@@ -591,66 +613,252 @@ typedef struct vpnr_tunnel_info {
 	uint64_t retransmits;
 	uint64_t malformed; /* dropped messages for this tunnel */
 } vpnr_tunnel_info;
-#define VPNR_TUNNEL_INFO_V1	 1
+#define VPNR_TUNNEL_INFO_V1      1
 #define VPNR_TUNNEL_INFO_VERSION VPNR_TUNNEL_INFO_V1
 
 /** Snapshot of a tunnel.  Legal inside callbacks. */
 VPNR_API int vpnr_tunnel_get_info_versioned(const vpnr_ctx *ctx,
     uint64_t tunnel_id, int info_version, vpnr_tunnel_info *info);
-#define vpnr_tunnel_get_info(ctx, id, info)                           \
+#define vpnr_tunnel_get_info(ctx, id, info) \
 	vpnr_tunnel_get_info_versioned((ctx), (id), VPNR_TUNNEL_INFO_VERSION, \
 	    (info))
 
 /* ------------------------------------------------------------------ */
 /* eBGP (control API modelled on GoBGP AddPeer/AddPath/ListPath).      */
 
-VPNR_API int vpnr_bgp_peer_config_new(vpnr_bgp_peer_config **ppc,
-    const vpnr_mem *mem);
+/*
+ * Peer configuration builder.  Defaults: hold 90 s / keepalive 30 s,
+ * ConnectRetry 30 s, TTL 1, IPv4 and IPv6 unicast, graceful-restart
+ * helper on, no import and no export (RFC 8212).  Setters return
+ * VPNR_OK or VPNR_ERR_INVALID_ARGUMENT, copy what they are given and
+ * are legal anywhere (they touch only the builder).
+ */
+/** Returns VPNR_OK or VPNR_ERR_NOMEM; mem may be NULL (libc). */
+VPNR_API int
+vpnr_bgp_peer_config_new(vpnr_bgp_peer_config **ppc, const vpnr_mem *mem);
+/** NULL-safe; wipes the TCP-MD5 key. */
 VPNR_API void vpnr_bgp_peer_config_del(vpnr_bgp_peer_config *pc);
+/** Peer address (port 0 = 179) and AS (4-octet); required. */
 VPNR_API int vpnr_bgp_peer_config_set_remote(vpnr_bgp_peer_config *pc,
     const vpnr_addr *addr, uint32_t remote_as);
-VPNR_API int vpnr_bgp_peer_config_set_local(vpnr_bgp_peer_config *pc,
-    const vpnr_addr *addr);
+/** Update-source: our address for the session, also the next hop
+ * advertised for its family.  Family 0 = let the host choose. */
+VPNR_API int
+vpnr_bgp_peer_config_set_local(vpnr_bgp_peer_config *pc, const vpnr_addr *addr);
+/**
+ * Hold time offered in OPEN (0, or >= 3) and keepalive interval (0 =
+ * hold / 3).  The session uses the smaller hold time of the two OPENs
+ * and a keepalive of at most a third of it (RFC 4271 4.2).
+ */
 VPNR_API int vpnr_bgp_peer_config_set_timers(vpnr_bgp_peer_config *pc,
     uint16_t hold_s, uint16_t keepalive_s);
+/** RFC 2385 TCP-MD5 key (up to 80 bytes; copied, wiped on del), handed
+ * to transport_open; len 0 removes it. */
 VPNR_API int vpnr_bgp_peer_config_set_md5(vpnr_bgp_peer_config *pc,
     const uint8_t *key, size_t len);
-VPNR_API int vpnr_bgp_peer_config_set_max_prefix(vpnr_bgp_peer_config *pc,
-    uint32_t max);
+/** Inbound prefix limit (0 = none); see ..._set_max_prefix_action(). */
+VPNR_API int
+vpnr_bgp_peer_config_set_max_prefix(vpnr_bgp_peer_config *pc, uint32_t max);
 /** Run the session over this tunnel (starts when its CHILD_SA is up). */
-VPNR_API int vpnr_bgp_peer_config_set_tunnel(vpnr_bgp_peer_config *pc,
-    uint64_t tunnel_id);
+VPNR_API int
+vpnr_bgp_peer_config_set_tunnel(vpnr_bgp_peer_config *pc, uint64_t tunnel_id);
 
+/**
+ * Add a peer (disabled; pc is copied).  Returns VPNR_OK,
+ * VPNR_ERR_INVALID_ARGUMENT (no remote address/AS), VPNR_ERR_INVALID_STATE
+ * (no local AS in the context config), VPNR_ERR_UNSUPPORTED (iBGP),
+ * VPNR_ERR_EXISTS (address already a peer), VPNR_ERR_NOMEM or
+ * VPNR_ERR_IN_CALLBACK.
+ */
 VPNR_API int vpnr_bgp_peer_add(vpnr_ctx *ctx, const vpnr_bgp_peer_config *pc,
     void *peer_user_data, uint64_t *peer_id);
-VPNR_API int vpnr_bgp_peer_enable(vpnr_ctx *ctx, uint64_t peer_id,
-    int enable, vpnr_tstamp now);
-VPNR_API int vpnr_bgp_peer_del(vpnr_ctx *ctx, uint64_t peer_id,
+/**
+ * Start (connect, or wait for the peer when passive; a peer bound to a
+ * tunnel waits for its CHILD_SA) or stop (Cease/Administrative
+ * Shutdown; its routes are withdrawn).  Enabling also clears a
+ * max-prefix teardown.  Allowed inside callbacks (queued).  Returns
+ * VPNR_OK or VPNR_ERR_NOT_FOUND.
+ */
+VPNR_API int vpnr_bgp_peer_enable(vpnr_ctx *ctx, uint64_t peer_id, int enable,
     vpnr_tstamp now);
+/** Stop (Cease/Peer De-configured) and forget the peer; its routes are
+ * withdrawn.  Allowed inside callbacks (queued).  VPNR_ERR_NOT_FOUND. */
+VPNR_API int
+vpnr_bgp_peer_del(vpnr_ctx *ctx, uint64_t peer_id, vpnr_tstamp now);
 
 typedef struct vpnr_path_attrs {
 	vpnr_addr nexthop;
 	uint32_t med;
-	uint32_t flags;		     /* VPNR_PATH_F_* below */
+	uint32_t flags;              /* VPNR_PATH_F_* below */
 	const uint32_t *communities; /* RFC 1997 values */
 	size_t n_communities;
 } vpnr_path_attrs;
 #define VPNR_PATH_F_HAS_MED 0x01
 
+/**
+ * Originate prefix (host bits are cleared) with ORIGIN IGP, an empty
+ * AS path and attrs (may be NULL; nexthop family 0 = next-hop-self,
+ * MED only with VPNR_PATH_F_HAS_MED, communities copied).  A second
+ * add for the same prefix replaces the first (whose id becomes
+ * invalid).  UPDATEs for many adds in a row are packed together at
+ * the next vpnr_ctx_handle_expiry().  Returns VPNR_OK and *path_id,
+ * VPNR_ERR_INVALID_ARGUMENT, VPNR_ERR_LIMIT (too many communities),
+ * VPNR_ERR_NOMEM or VPNR_ERR_IN_CALLBACK.
+ */
 VPNR_API int vpnr_bgp_path_add(vpnr_ctx *ctx, const vpnr_prefix *prefix,
     const vpnr_path_attrs *attrs, uint64_t *path_id, vpnr_tstamp now);
-VPNR_API int vpnr_bgp_path_del(vpnr_ctx *ctx, uint64_t path_id,
-    vpnr_tstamp now);
+/** Withdraw a path added with vpnr_bgp_path_add().  VPNR_ERR_NOT_FOUND,
+ * VPNR_ERR_IN_CALLBACK. */
+VPNR_API int
+vpnr_bgp_path_del(vpnr_ctx *ctx, uint64_t path_id, vpnr_tstamp now);
 
-#define VPNR_RIB_ADJ_IN	 1
-#define VPNR_RIB_LOC	 2
+#define VPNR_RIB_ADJ_IN  1
+#define VPNR_RIB_LOC     2
 #define VPNR_RIB_ADJ_OUT 3
 
-/** Synchronous walk; return non-zero from cb to stop early. */
+/**
+ * Synchronous walk; return non-zero from cb to stop early.
+ * VPNR_RIB_ADJ_IN: what peer_id sent (after import policy);
+ * VPNR_RIB_LOC: the best path and its multipath (ECMP) companions for
+ * every prefix (peer_id 0 = all, else only that peer's); cb's peer_id
+ * is 0 for our own paths.  VPNR_RIB_ADJ_OUT: what was advertised to
+ * peer_id.  cb must not drive the context.  Returns VPNR_OK,
+ * VPNR_ERR_INVALID_ARGUMENT or VPNR_ERR_NOT_FOUND (peer).
+ */
 VPNR_API int vpnr_bgp_rib_walk(vpnr_ctx *ctx, int rib, uint64_t peer_id,
     int (*cb)(const vpnr_prefix *prefix, const vpnr_path_attrs *attrs,
 	uint64_t peer_id, void *arg),
     void *arg);
+
+/*
+ * BGP peer policy and session options (since 0.1.0).  All builder
+ * setters return VPNR_OK or VPNR_ERR_INVALID_ARGUMENT, touch only the
+ * builder (copied by vpnr_bgp_peer_add) and are legal anywhere.
+ */
+
+/* RFC 8212: nothing is imported or exported without an explicit
+ * policy.  Defaults: VPNR_BGP_IMPORT_NONE, VPNR_BGP_EXPORT_NONE. */
+#define VPNR_BGP_IMPORT_NONE  0
+#define VPNR_BGP_IMPORT_ALL   1 /* every path that passes the prefix list */
+#define VPNR_BGP_EXPORT_NONE  0
+#define VPNR_BGP_EXPORT_LOCAL 1 /* only paths added with vpnr_bgp_path_add */
+#define VPNR_BGP_EXPORT_ALL   2 /* local and learned (transit!) */
+/** Import and export policy (see above). */
+VPNR_API int vpnr_bgp_peer_config_set_policy(vpnr_bgp_peer_config *pc,
+    uint32_t import_policy, uint32_t export_policy);
+
+#define VPNR_BGP_DIR_IN  1
+#define VPNR_BGP_DIR_OUT 2
+/**
+ * Append an entry to the inbound or outbound prefix list: prefix with
+ * lengths ge..le (0 = the prefix length; le 0 = ge), permit or deny.
+ * First match wins; a configured list denies what matches nothing.
+ * Up to 256 entries per direction (VPNR_ERR_LIMIT); VPNR_ERR_NOMEM.
+ */
+VPNR_API int
+vpnr_bgp_peer_config_add_prefix_list(vpnr_bgp_peer_config *pc, uint32_t dir,
+    const vpnr_prefix *prefix, uint8_t ge, uint8_t le, int permit);
+
+#define VPNR_BGP_MAXPFX_WARN     1 /* VPNR_BGP_EV_PREFIX_LIMIT, keep going */
+#define VPNR_BGP_MAXPFX_TEARDOWN 2 /* + CEASE/1 (RFC 4486); the default */
+/**
+ * What vpnr_bgp_peer_config_set_max_prefix() does when the limit is
+ * exceeded; with TEARDOWN the session restarts after restart_s seconds
+ * (0 = stays down until vpnr_bgp_peer_enable()).
+ */
+VPNR_API int
+vpnr_bgp_peer_config_set_max_prefix_action(vpnr_bgp_peer_config *pc,
+    uint32_t action, uint32_t restart_s);
+/**
+ * Outbound prefix budget (the clouds' caps: Azure 4000, AWS 100 per
+ * table ...): at most max prefixes are advertised; the rest are held
+ * back and one VPNR_BGP_EV_PREFIX_LIMIT event (afi_safi 0x80 | family)
+ * is raised.  0 = unlimited.
+ */
+VPNR_API int
+vpnr_bgp_peer_config_set_out_budget(vpnr_bgp_peer_config *pc, uint32_t max);
+/** Multihop eBGP: outgoing TTL (default 1 = directly connected). */
+VPNR_API int
+vpnr_bgp_peer_config_set_multihop(vpnr_bgp_peer_config *pc, uint8_t ttl);
+/** Never connect; only accept the peer's connection (default off). */
+VPNR_API int
+vpnr_bgp_peer_config_set_passive(vpnr_bgp_peer_config *pc, int passive);
+/**
+ * Export transforms: prepend our AS prepend extra times (0..16),
+ * remove private ASNs (RFC 6996) from learned paths, set MED (else
+ * MED is not passed on, except on our own paths).  The next hop is
+ * always our session address (eBGP next-hop-self).
+ */
+VPNR_API int vpnr_bgp_peer_config_set_export(vpnr_bgp_peer_config *pc,
+    uint8_t prepend, int remove_private_as, int set_med, uint32_t med);
+/** Refuse (treat as withdrawn) paths carrying private ASNs beyond the
+ * neighbor AS (default off: the clouds use private ASNs). */
+VPNR_API int
+vpnr_bgp_peer_config_set_private_as_check(vpnr_bgp_peer_config *pc, int reject);
+#define VPNR_BGP_FAM_IPV4 1
+#define VPNR_BGP_FAM_IPV6 2
+/** Address families offered (MP-BGP, RFC 4760); default both. */
+VPNR_API int
+vpnr_bgp_peer_config_set_families(vpnr_bgp_peer_config *pc, uint32_t mask);
+/** Graceful-restart helper (RFC 4724): keep the peer's routes while it
+ * restarts, for the families it preserves; default on. */
+VPNR_API int
+vpnr_bgp_peer_config_set_graceful_restart(vpnr_bgp_peer_config *pc, int helper);
+/**
+ * ConnectRetry time (default 30 s) and send-hold time (RFC 9687; a
+ * peer that does not read for that long is dropped; 0 = max(2 x hold,
+ * 8 min)).
+ */
+VPNR_API int vpnr_bgp_peer_config_set_connect_timers(vpnr_bgp_peer_config *pc,
+    uint16_t connect_retry_s, uint16_t send_hold_s);
+/**
+ * The next hop advertised for one family (nh's family): e.g. an IPv6
+ * address for IPv6 routes over an IPv4 session.  Default: the
+ * session's local address for its own family.
+ */
+VPNR_API int
+vpnr_bgp_peer_config_set_nexthop(vpnr_bgp_peer_config *pc, const vpnr_addr *nh);
+/** Compare MED across neighbor ASes (default off). */
+VPNR_API int
+vpnr_bgp_peer_config_set_always_compare_med(vpnr_bgp_peer_config *pc, int on);
+
+#define VPNR_BGP_STATE_IDLE        0
+#define VPNR_BGP_STATE_CONNECT     1
+#define VPNR_BGP_STATE_ACTIVE      2
+#define VPNR_BGP_STATE_OPENSENT    3
+#define VPNR_BGP_STATE_OPENCONFIRM 4
+#define VPNR_BGP_STATE_ESTABLISHED 5
+
+/* A "show bgp summary" line. */
+typedef struct vpnr_bgp_peer_info {
+	uint32_t state; /* VPNR_BGP_STATE_* */
+	uint32_t remote_as;
+	vpnr_addr remote;
+	uint32_t peer_router_id;
+	uint16_t hold_s; /* negotiated */
+	uint16_t keepalive_s;
+	uint32_t families; /* negotiated VPNR_BGP_FAM_* */
+	vpnr_tstamp established_at;
+	uint32_t pfx_received_v4, pfx_received_v6;
+	uint32_t pfx_accepted_v4, pfx_accepted_v6;
+	uint32_t pfx_sent_v4, pfx_sent_v6;
+	uint64_t msgs_in, msgs_out, updates_in, updates_out;
+	uint64_t malformed;         /* UPDATEs with errors */
+	uint64_t treat_as_withdraw; /* of which treated as withdraw */
+	uint32_t flaps;
+	int32_t last_reason; /* VPNR_ERR_* of the last down */
+	uint8_t last_notif_code, last_notif_subcode;
+	uint8_t reserved[6];
+} vpnr_bgp_peer_info;
+#define VPNR_BGP_PEER_INFO_V1      1
+#define VPNR_BGP_PEER_INFO_VERSION VPNR_BGP_PEER_INFO_V1
+
+/** Snapshot of a peer.  VPNR_ERR_NOT_FOUND.  Legal inside callbacks. */
+VPNR_API int vpnr_bgp_peer_get_info_versioned(const vpnr_ctx *ctx,
+    uint64_t peer_id, int info_version, vpnr_bgp_peer_info *info);
+#define vpnr_bgp_peer_get_info(ctx, id, info) \
+	vpnr_bgp_peer_get_info_versioned((ctx), (id), \
+	    VPNR_BGP_PEER_INFO_VERSION, (info))
 
 #ifdef __cplusplus
 }

@@ -40,8 +40,7 @@ test_timers_fire_in_deadline_order(void **state)
 
 	(void)state;
 	memset(&fired, 0, sizeof(fired));
-	assert_int_equal(vpnr_ctx_new(&ctx, NULL, NULL, NULL, NULL, NULL,
-			     NULL),
+	assert_int_equal(vpnr_ctx_new(&ctx, NULL, NULL, NULL, NULL, NULL, NULL),
 	    VPNR_OK);
 	assert_true(vpnr_ctx_get_expiry(ctx) == VPNR_TSTAMP_NEVER);
 	vpnr__timer_init(&t1, record_timer, (void *)1);
@@ -228,8 +227,7 @@ test_dataplane_async_replay_and_wipe(void **state)
 	assert_int_equal(f.done_calls, 0);
 	assert_int_equal(vpnr_dp_complete(ctx, f.last_op + 1000, VPNR_OK, 1),
 	    VPNR_ERR_NOT_FOUND);
-	assert_int_equal(vpnr_dp_complete(ctx, f.last_op, VPNR_OK, 1),
-	    VPNR_OK);
+	assert_int_equal(vpnr_dp_complete(ctx, f.last_op, VPNR_OK, 1), VPNR_OK);
 	assert_int_equal(f.done_calls, 1);
 	assert_int_equal(f.done_status, VPNR_OK);
 	/* Completing twice is an unknown op. */
@@ -290,7 +288,8 @@ static void
 test_allocation_failures_leave_nothing(void **state)
 {
 	struct failmem m;
-	vpnr_mem mem = { .user_data = &m, .alloc_fn = fm_alloc,
+	vpnr_mem mem = { .user_data = &m,
+		.alloc_fn = fm_alloc,
 		.free_fn = fm_free };
 	struct reentry r = { 0, 0, 0 };
 	struct vpnr__timer t;
@@ -339,6 +338,17 @@ test_errors_versions_addresses(void **state)
 	assert_int_equal(vpnr_ctx_new_versioned(&ctx, NULL, 99, NULL, NULL,
 			     VPNR_DATAPLANE_VERSION, NULL, NULL, NULL),
 	    VPNR_ERR_INVALID_ARGUMENT);
+
+	assert_string_equal(vpnr_transform_name(VPNR_TRANSFORM_ENCR, 20),
+	    "AES_GCM_16");
+	assert_string_equal(vpnr_transform_name(VPNR_TRANSFORM_INTEG, 12),
+	    "HMAC_SHA2_256_128");
+	assert_string_equal(vpnr_transform_name(VPNR_TRANSFORM_PRF, 2),
+	    "PRF_HMAC_SHA1");
+	assert_string_equal(vpnr_transform_name(VPNR_TRANSFORM_DH, 31),
+	    "CURVE_25519");
+	assert_null(vpnr_transform_name(VPNR_TRANSFORM_ENCR, 3)); /* 3DES */
+	assert_null(vpnr_transform_name(99, 1));
 
 	assert_int_equal(vpnr_addr_parse(&a, "169.254.21.1"), VPNR_OK);
 	assert_int_equal(a.family, VPNR_AF_INET);

@@ -1,0 +1,927 @@
+/*
+ * The public eBGP API: the peer configuration builder, peers (add,
+ * enable, delete), locally originated paths, RIB walks, peer info, and
+ * the engine's hooks on the context (free, shutdown, tunnel changes,
+ * data-plane replay).
+ */
+#include <string.h>
+
+#include "bgp/bgp.h"
+#include "lib/addr.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+/* ------------------------------------------------------------------ */
+/* Peer configuration builder */
+
+VPNR_API int
+vpnr_bgp_peer_config_new(vpnr_bgp_peer_config **ppc, const vpnr_mem *mem)
+{
+	vpnr_bgp_peer_config *pc;
+
+	if (ppc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	*ppc = NULL;
+	if ((pc = vpnr__calloc(mem, 1, sizeof(*pc))) == NULL)
+		return VPNR_ERR_NOMEM;
+	if (mem != NULL) {
+		pc->mem_store = *mem;
+		pc->mem = &pc->mem_store;
+	}
+	pc->hold_s = 90;
+	pc->keepalive_s = 30;
+	pc->connect_retry_s = 30;
+	pc->ttl = 1;
+	pc->nh_self = 1;
+	pc->afi_mask = 3;
+	pc->gr_helper = 1;
+	pc->max_prefix_action = VPNR_BGP_MAXPFX_TEARDOWN;
+	*ppc = pc;
+	return VPNR_OK;
+}
+
+void
+vpnr__bgp_config_clear(struct vpnr_bgp_peer_config *pc)
+{
+	vpnr__free(pc->mem, pc->pl_in.e);
+	vpnr__free(pc->mem, pc->pl_out.e);
+	pc->pl_in.e = pc->pl_out.e = NULL;
+	explicit_bzero(pc->md5, sizeof(pc->md5));
+}
+
+VPNR_API void
+vpnr_bgp_peer_config_del(vpnr_bgp_peer_config *pc)
+{
+	if (pc == NULL)
+		return;
+	vpnr__bgp_config_clear(pc);
+	vpnr__free(pc->mem, pc);
+}
+
+static int
+plist_copy(const vpnr_mem *mem, struct vpnr__bgp_plist *d,
+    const struct vpnr__bgp_plist *s)
+{
+	*d = *s;
+	d->e = NULL;
+	if (s->n == 0)
+		return VPNR_OK;
+	d->e = vpnr__memdup(mem, s->e, s->n * sizeof(*s->e));
+	return d->e == NULL ? VPNR_ERR_NOMEM : VPNR_OK;
+}
+
+int
+vpnr__bgp_config_copy(const vpnr_mem *mem, struct vpnr_bgp_peer_config *dst,
+    const struct vpnr_bgp_peer_config *src)
+{
+	*dst = *src;
+	dst->mem = mem;
+	dst->pl_in.e = dst->pl_out.e = NULL;
+	if (plist_copy(mem, &dst->pl_in, &src->pl_in) != VPNR_OK ||
+	    plist_copy(mem, &dst->pl_out, &src->pl_out) != VPNR_OK) {
+		vpnr__bgp_config_clear(dst);
+		return VPNR_ERR_NOMEM;
+	}
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_remote(vpnr_bgp_peer_config *pc, const vpnr_addr *addr,
+    uint32_t remote_as)
+{
+	if (pc == NULL || addr == NULL || remote_as == 0 ||
+	    vpnr__addr_len(addr) == 0)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->remote = *addr;
+	pc->remote_as = remote_as;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_local(vpnr_bgp_peer_config *pc, const vpnr_addr *addr)
+{
+	if (pc == NULL || addr == NULL ||
+	    (addr->family != 0 && vpnr__addr_len(addr) == 0))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->local = *addr;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_timers(vpnr_bgp_peer_config *pc, uint16_t hold_s,
+    uint16_t keepalive_s)
+{
+	if (pc == NULL || hold_s == 1 || hold_s == 2)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->hold_s = hold_s;
+	pc->keepalive_s = keepalive_s ? keepalive_s : hold_s / 3;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_md5(vpnr_bgp_peer_config *pc, const uint8_t *key,
+    size_t len)
+{
+	if (pc == NULL || len > sizeof(pc->md5) || (len > 0 && key == NULL))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	explicit_bzero(pc->md5, sizeof(pc->md5));
+	if (len > 0)
+		memcpy(pc->md5, key, len);
+	pc->md5_len = len;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_max_prefix(vpnr_bgp_peer_config *pc, uint32_t max)
+{
+	if (pc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->max_prefix = max;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_max_prefix_action(vpnr_bgp_peer_config *pc,
+    uint32_t action, uint32_t restart_s)
+{
+	if (pc == NULL ||
+	    (action != VPNR_BGP_MAXPFX_WARN &&
+		action != VPNR_BGP_MAXPFX_TEARDOWN))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->max_prefix_action = action;
+	pc->max_prefix_restart_s = restart_s;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_tunnel(vpnr_bgp_peer_config *pc, uint64_t tunnel_id)
+{
+	if (pc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->tunnel_id = tunnel_id;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_policy(vpnr_bgp_peer_config *pc, uint32_t import,
+    uint32_t export)
+{
+	if (pc == NULL || import > VPNR_BGP_IMPORT_ALL ||
+	    export > VPNR_BGP_EXPORT_ALL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->import = (uint8_t)import;
+	pc->export = (uint8_t) export;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_add_prefix_list(vpnr_bgp_peer_config *pc, uint32_t dir,
+    const vpnr_prefix *prefix, uint8_t ge, uint8_t le, int permit)
+{
+	struct vpnr__bgp_plist *pl;
+	struct vpnr__bgp_plist_entry *e;
+	uint8_t maxlen;
+
+	if (pc == NULL || prefix == NULL ||
+	    (dir != VPNR_BGP_DIR_IN && dir != VPNR_BGP_DIR_OUT))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pl = dir == VPNR_BGP_DIR_IN ? &pc->pl_in : &pc->pl_out;
+	if (pl->n >= BGP_PLIST_MAX)
+		return VPNR_ERR_LIMIT;
+	maxlen = prefix->addr.family == VPNR_AF_INET6 ? 128 : 32;
+	if (ge == 0)
+		ge = prefix->len;
+	if (le == 0)
+		le = ge;
+	if (ge < prefix->len || le < ge || le > maxlen)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	e = vpnr__reallocarray(pc->mem, pl->e, pl->n + 1, sizeof(*e));
+	if (e == NULL)
+		return VPNR_ERR_NOMEM;
+	pl->e = e;
+	e = &pl->e[pl->n];
+	memset(e, 0, sizeof(*e));
+	if (vpnr__bgp_pfx_from_public(&e->pfx, prefix) != VPNR_OK)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	e->ge = ge;
+	e->le = le;
+	e->permit = permit ? 1 : 0;
+	pl->n++;
+	pl->set = 1;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_out_budget(vpnr_bgp_peer_config *pc, uint32_t max)
+{
+	if (pc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->out_budget = max;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_multihop(vpnr_bgp_peer_config *pc, uint8_t ttl)
+{
+	if (pc == NULL || ttl == 0)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->ttl = ttl;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_passive(vpnr_bgp_peer_config *pc, int passive)
+{
+	if (pc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->passive = passive ? 1 : 0;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_export(vpnr_bgp_peer_config *pc, uint8_t prepend,
+    int remove_private_as, int set_med, uint32_t med)
+{
+	if (pc == NULL || prepend > 16)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->prepend = prepend;
+	pc->remove_private = remove_private_as ? 1 : 0;
+	pc->has_med = set_med ? 1 : 0;
+	pc->med = med;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_private_as_check(vpnr_bgp_peer_config *pc, int reject)
+{
+	if (pc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->reject_private = reject ? 1 : 0;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_families(vpnr_bgp_peer_config *pc, uint32_t mask)
+{
+	if (pc == NULL || mask == 0 ||
+	    (mask & ~(uint32_t)(VPNR_BGP_FAM_IPV4 | VPNR_BGP_FAM_IPV6)))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->afi_mask = (uint8_t)mask;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_graceful_restart(vpnr_bgp_peer_config *pc, int helper)
+{
+	if (pc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->gr_helper = helper ? 1 : 0;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_connect_timers(vpnr_bgp_peer_config *pc,
+    uint16_t connect_retry_s, uint16_t send_hold_s)
+{
+	if (pc == NULL || connect_retry_s == 0)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->connect_retry_s = connect_retry_s;
+	pc->send_hold_s = send_hold_s;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_nexthop(vpnr_bgp_peer_config *pc, const vpnr_addr *nh)
+{
+	if (pc == NULL || nh == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (nh->family == VPNR_AF_INET)
+		pc->nh4 = *nh;
+	else if (nh->family == VPNR_AF_INET6)
+		pc->nh6 = *nh;
+	else
+		return VPNR_ERR_INVALID_ARGUMENT;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_always_compare_med(vpnr_bgp_peer_config *pc, int on)
+{
+	if (pc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->always_compare_med = on ? 1 : 0;
+	return VPNR_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module state */
+
+static void
+bgp_free(vpnr_ctx *ctx)
+{
+	struct vpnr__bgp *bgp = ctx->bgp;
+	struct vpnr__bgp_peer *p;
+	struct vpnr__bgp_lpath *lp, *ln;
+	size_t i;
+	int a;
+
+	if (bgp == NULL)
+		return;
+	while ((p = TAILQ_FIRST(&bgp->peers)) != NULL) {
+		TAILQ_REMOVE(&bgp->peers, p, entry);
+		vpnr__timer_disarm(ctx, &p->connect_timer);
+		vpnr__timer_disarm(ctx, &p->idle_timer);
+		vpnr__timer_disarm(ctx, &p->gr_timer);
+		vpnr__bgp_peer_free_conns(p);
+		for (a = 0; a < BGP_NAFI; a++)
+			vpnr__bgp_table_free(ctx, &p->adj_out[a]);
+		vpnr__free(ctx->mem, p->pend.v);
+		vpnr__bgp_config_clear(&p->cfg);
+		vpnr__free(ctx->mem, p);
+	}
+	for (a = 0; a < BGP_NAFI; a++)
+		vpnr__bgp_table_free(ctx, &bgp->rib[a]);
+	for (i = 0; i < bgp->lp_nb; i++)
+		for (lp = bgp->lp[i]; lp != NULL; lp = ln) {
+			ln = lp->hnext;
+			vpnr__free(ctx->mem, lp);
+		}
+	vpnr__free(ctx->mem, bgp->lp);
+	vpnr__free(ctx->mem, bgp->by_idx);
+	vpnr__timer_disarm(ctx, &bgp->pump_timer);
+	vpnr__wbuf_free(&bgp->wb);
+	vpnr__free(ctx->mem, bgp->bld);
+	vpnr__bgp_attr_table_free(bgp->attrs);
+	vpnr__free(ctx->mem, bgp);
+	ctx->bgp = NULL;
+}
+
+static int
+bgp_shutdown(vpnr_ctx *ctx, vpnr_tstamp now)
+{
+	struct vpnr__bgp *bgp = ctx->bgp;
+	struct vpnr__bgp_peer *p;
+
+	if (bgp == NULL)
+		return VPNR_OK;
+	TAILQ_FOREACH(p, &bgp->peers, entry) {
+		p->enabled = 0;
+		vpnr__bgp_fsm_stop(p, VPNR__BGP_ERR_CEASE,
+		    VPNR__BGP_CEASE_ADMIN_SHUTDOWN, NULL, 0, VPNR_OK, now);
+	}
+	return VPNR_OK;
+}
+
+static int
+peer_wants_run(struct vpnr__bgp_peer *p)
+{
+	return p->enabled && !p->deleting && !p->maxpfx_tripped &&
+	    (p->cfg.tunnel_id == 0 || p->tunnel_up);
+}
+
+static int
+bgp_tunnel_changed(vpnr_ctx *ctx, uint64_t tunnel_id, int up, vpnr_tstamp now)
+{
+	struct vpnr__bgp *bgp = ctx->bgp;
+	struct vpnr__bgp_peer *p;
+	uint32_t if_id = 0;
+	int child_up = 0;
+
+	if (bgp == NULL)
+		return VPNR_OK;
+	TAILQ_FOREACH(p, &bgp->peers, entry) {
+		if (p->cfg.tunnel_id != tunnel_id)
+			continue;
+		if (ctx->ike_tunnel_lookup != NULL &&
+		    ctx->ike_tunnel_lookup(ctx, tunnel_id, &if_id, &child_up) ==
+			VPNR_OK &&
+		    if_id != p->if_id) {
+			p->if_id = if_id;
+			vpnr__bgp_rib_reinstall_peer(bgp, p->idx);
+		}
+		p->tunnel_up = up ? 1 : 0;
+		if (up && peer_wants_run(p) && p->state == BGP_ST_IDLE)
+			vpnr__bgp_fsm_start(p, now);
+		else if (!up && p->state != BGP_ST_IDLE)
+			vpnr__bgp_fsm_stop(p, VPNR__BGP_ERR_CEASE,
+			    VPNR__BGP_CEASE_ADMIN_RESET, NULL, 0,
+			    VPNR_ERR_PEER_CLOSED, now);
+	}
+	return vpnr__bgp_pump_all(ctx);
+}
+
+struct vpnr__bgp *
+vpnr__bgp_get(vpnr_ctx *ctx)
+{
+	struct vpnr__bgp *bgp;
+	uint64_t seed = 0;
+
+	if (ctx->bgp != NULL)
+		return ctx->bgp;
+	if ((bgp = vpnr__calloc(ctx->mem, 1, sizeof(*bgp))) == NULL)
+		return NULL;
+	bgp->ctx = ctx;
+	TAILQ_INIT(&bgp->peers);
+	vpnr__bgp_table_init(&bgp->rib[0]);
+	vpnr__bgp_table_init(&bgp->rib[1]);
+	vpnr__wbuf_init(&bgp->wb, ctx->mem, 1 << 20);
+	(void)vpnr__random(ctx, &seed, sizeof(seed));
+	if ((bgp->bld = vpnr__malloc(ctx->mem, sizeof(*bgp->bld))) == NULL ||
+	    vpnr__bgp_attr_table_new(&bgp->attrs, ctx->mem, seed) != VPNR_OK) {
+		vpnr__free(ctx->mem, bgp->bld);
+		vpnr__free(ctx->mem, bgp);
+		return NULL;
+	}
+	bgp->n_idx = 1; /* index 0: local */
+	ctx->bgp = bgp;
+	ctx->bgp_free = bgp_free;
+	ctx->bgp_shutdown = bgp_shutdown;
+	ctx->bgp_tunnel_changed = bgp_tunnel_changed;
+	ctx->bgp_replay_routes = vpnr__bgp_rib_replay;
+	return bgp;
+}
+
+struct vpnr__bgp_peer *
+vpnr__bgp_peer_find(struct vpnr__bgp *bgp, uint64_t id)
+{
+	struct vpnr__bgp_peer *p;
+
+	if (bgp == NULL)
+		return NULL;
+	TAILQ_FOREACH(p, &bgp->peers, entry)
+		if (p->id == id && !p->deleting)
+			return p;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Peers */
+
+static int
+alloc_idx(struct vpnr__bgp *bgp, struct vpnr__bgp_peer *p)
+{
+	struct vpnr__bgp_peer **v;
+	uint32_t i;
+
+	for (i = 1; i < bgp->n_idx; i++)
+		if (bgp->by_idx[i] == NULL)
+			break;
+	if (i == bgp->n_idx) {
+		v = vpnr__reallocarray(bgp->ctx->mem, bgp->by_idx, i + 1,
+		    sizeof(*v));
+		if (v == NULL)
+			return VPNR_ERR_NOMEM;
+		bgp->by_idx = v;
+		bgp->n_idx = i + 1;
+	}
+	bgp->by_idx[i] = p;
+	p->idx = i;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_add(vpnr_ctx *ctx, const vpnr_bgp_peer_config *pc,
+    void *peer_user_data, uint64_t *peer_id)
+{
+	struct vpnr__bgp *bgp;
+	struct vpnr__bgp_peer *p, *q;
+	int a;
+
+	if (ctx == NULL || pc == NULL || peer_id == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (vpnr__ctx_in_callback(ctx))
+		return VPNR_ERR_IN_CALLBACK;
+	*peer_id = 0;
+	if (pc->remote_as == 0 || vpnr__addr_len(&pc->remote) == 0)
+		return vpnr__ctx_error(ctx, VPNR_ERR_INVALID_ARGUMENT,
+		    "bgp peer: remote address and AS required");
+	if (ctx->cfg.local_as == 0)
+		return vpnr__ctx_error(ctx, VPNR_ERR_INVALID_STATE,
+		    "bgp peer: no local AS configured");
+	if (pc->remote_as == ctx->cfg.local_as)
+		return vpnr__ctx_error(ctx, VPNR_ERR_UNSUPPORTED,
+		    "bgp peer: iBGP is not supported");
+	if ((bgp = vpnr__bgp_get(ctx)) == NULL)
+		return VPNR_ERR_NOMEM;
+	TAILQ_FOREACH(q, &bgp->peers, entry)
+		if (!q->deleting && vpnr__addr_eq(&q->cfg.remote, &pc->remote))
+			return vpnr__ctx_error(ctx, VPNR_ERR_EXISTS,
+			    "bgp peer: address already configured");
+	if ((p = vpnr__calloc(ctx->mem, 1, sizeof(*p))) == NULL)
+		return VPNR_ERR_NOMEM;
+	if (vpnr__bgp_config_copy(ctx->mem, &p->cfg, pc) != VPNR_OK) {
+		vpnr__free(ctx->mem, p);
+		return VPNR_ERR_NOMEM;
+	}
+	if (alloc_idx(bgp, p) != VPNR_OK) {
+		vpnr__bgp_config_clear(&p->cfg);
+		vpnr__free(ctx->mem, p);
+		return VPNR_ERR_NOMEM;
+	}
+	p->ctx = ctx;
+	p->id = vpnr__ctx_new_id(ctx);
+	p->user_data = peer_user_data;
+	p->state = BGP_ST_IDLE;
+	for (a = 0; a < BGP_NAFI; a++)
+		vpnr__bgp_table_init(&p->adj_out[a]);
+	vpnr__bgp_peer_timers_init(p);
+	TAILQ_INSERT_TAIL(&bgp->peers, p, entry);
+	*peer_id = p->id;
+	return VPNR_OK;
+}
+
+static int
+peer_enable_run(vpnr_ctx *ctx, uint64_t id, uint32_t enable, vpnr_tstamp now)
+{
+	struct vpnr__bgp_peer *p = vpnr__bgp_peer_find(ctx->bgp, id);
+	uint32_t if_id = 0;
+	int up = 0;
+
+	if (p == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	if (enable) {
+		p->enabled = 1;
+		p->maxpfx_tripped = 0;
+		if (p->cfg.tunnel_id != 0 && ctx->ike_tunnel_lookup != NULL &&
+		    ctx->ike_tunnel_lookup(ctx, p->cfg.tunnel_id, &if_id,
+			&up) == VPNR_OK) {
+			p->tunnel_up = up;
+			p->if_id = if_id;
+		}
+		if (peer_wants_run(p) && p->state == BGP_ST_IDLE)
+			return vpnr__bgp_fsm_start(p, now);
+		return VPNR_OK;
+	}
+	p->enabled = 0;
+	vpnr__timer_disarm(ctx, &p->idle_timer);
+	return vpnr__bgp_fsm_stop(p, VPNR__BGP_ERR_CEASE,
+	    VPNR__BGP_CEASE_ADMIN_SHUTDOWN, NULL, 0, VPNR_OK, now);
+}
+
+VPNR_API int
+vpnr_bgp_peer_enable(vpnr_ctx *ctx, uint64_t peer_id, int enable,
+    vpnr_tstamp now)
+{
+	int rv;
+
+	if (ctx == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (vpnr__bgp_peer_find(ctx->bgp, peer_id) == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	if (vpnr__ctx_in_callback(ctx))
+		return vpnr__ctx_defer(ctx, peer_enable_run, peer_id,
+		    enable ? 1 : 0);
+	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
+		return rv;
+	rv = peer_enable_run(ctx, peer_id, enable ? 1 : 0, now);
+	if (rv == VPNR_OK)
+		rv = vpnr__bgp_pump_all(ctx);
+	return vpnr__drive_end(ctx, rv);
+}
+
+static int
+peer_del_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
+{
+	struct vpnr__bgp *bgp = ctx->bgp;
+	struct vpnr__bgp_peer *p;
+	int a;
+
+	(void)arg;
+	if (bgp == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	TAILQ_FOREACH(p, &bgp->peers, entry)
+		if (p->id == id)
+			break;
+	if (p == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	p->enabled = 0;
+	vpnr__bgp_fsm_stop(p, VPNR__BGP_ERR_CEASE, VPNR__BGP_CEASE_PEER_DECONF,
+	    NULL, 0, VPNR_OK, now);
+	/* routes kept for graceful restart go now */
+	vpnr__bgp_rib_purge_peer(bgp, p->idx, 0);
+	vpnr__timer_disarm(ctx, &p->connect_timer);
+	vpnr__timer_disarm(ctx, &p->idle_timer);
+	vpnr__timer_disarm(ctx, &p->gr_timer);
+	vpnr__bgp_peer_free_conns(p);
+	TAILQ_REMOVE(&bgp->peers, p, entry);
+	bgp->by_idx[p->idx] = NULL;
+	for (a = 0; a < BGP_NAFI; a++)
+		vpnr__bgp_table_free(ctx, &p->adj_out[a]);
+	vpnr__free(ctx->mem, p->pend.v);
+	vpnr__bgp_config_clear(&p->cfg);
+	vpnr__free(ctx->mem, p);
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_del(vpnr_ctx *ctx, uint64_t peer_id, vpnr_tstamp now)
+{
+	struct vpnr__bgp_peer *p;
+	int rv;
+
+	if (ctx == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if ((p = vpnr__bgp_peer_find(ctx->bgp, peer_id)) == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	if (vpnr__ctx_in_callback(ctx)) {
+		p->deleting = 1;
+		return vpnr__ctx_defer(ctx, peer_del_run, peer_id, 0);
+	}
+	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
+		return rv;
+	rv = peer_del_run(ctx, peer_id, 0, now);
+	if (rv == VPNR_OK)
+		rv = vpnr__bgp_pump_all(ctx);
+	return vpnr__drive_end(ctx, rv);
+}
+
+VPNR_API int
+vpnr_bgp_peer_get_info_versioned(const vpnr_ctx *ctx, uint64_t peer_id,
+    int info_version, vpnr_bgp_peer_info *info)
+{
+	struct vpnr__bgp_peer *p;
+
+	if (ctx == NULL || info == NULL ||
+	    info_version != VPNR_BGP_PEER_INFO_V1)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if ((p = vpnr__bgp_peer_find(ctx->bgp, peer_id)) == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	memset(info, 0, sizeof(*info));
+	info->state = (uint32_t)p->state;
+	info->remote_as = p->cfg.remote_as;
+	info->remote = p->cfg.remote;
+	info->peer_router_id = p->sess.peer_id;
+	info->hold_s = p->sess.hold_s;
+	info->keepalive_s = p->sess.ka_s;
+	info->families = p->sess.afi;
+	info->established_at = p->state == BGP_ST_ESTABLISHED ? p->est_at : 0;
+	info->pfx_received_v4 = p->pfx_rcvd[0];
+	info->pfx_received_v6 = p->pfx_rcvd[1];
+	info->pfx_accepted_v4 = p->pfx_accepted[0];
+	info->pfx_accepted_v6 = p->pfx_accepted[1];
+	info->pfx_sent_v4 = p->pfx_out[0];
+	info->pfx_sent_v6 = p->pfx_out[1];
+	info->msgs_in = p->rx_msgs;
+	info->msgs_out = p->tx_msgs;
+	info->updates_in = p->rx_updates;
+	info->updates_out = p->tx_updates;
+	info->malformed = p->malformed;
+	info->treat_as_withdraw = p->treat_as_withdraw;
+	info->flaps = p->flaps;
+	info->last_reason = p->last_reason;
+	info->last_notif_code = p->last_notif_code;
+	info->last_notif_subcode = p->last_notif_sub;
+	return VPNR_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Locally originated paths */
+
+static uint32_t
+lp_hash(uint64_t id)
+{
+	return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+static struct vpnr__bgp_lpath **
+lp_find(struct vpnr__bgp *bgp, uint64_t id)
+{
+	struct vpnr__bgp_lpath **pp;
+
+	if (bgp->lp_nb == 0)
+		return NULL;
+	pp = &bgp->lp[lp_hash(id) & (bgp->lp_nb - 1)];
+	for (; *pp != NULL; pp = &(*pp)->hnext)
+		if ((*pp)->id == id)
+			return pp;
+	return NULL;
+}
+
+static int
+lp_insert(struct vpnr__bgp *bgp, struct vpnr__bgp_lpath *lp)
+{
+	struct vpnr__bgp_lpath **nb, *l, *ln;
+	size_t i, sz, h;
+
+	if (bgp->lp_n >= bgp->lp_nb) {
+		sz = bgp->lp_nb ? bgp->lp_nb * 2 : 256;
+		if ((nb = vpnr__calloc(bgp->ctx->mem, sz, sizeof(*nb))) == NULL)
+			return VPNR_ERR_NOMEM;
+		for (i = 0; i < bgp->lp_nb; i++)
+			for (l = bgp->lp[i]; l != NULL; l = ln) {
+				ln = l->hnext;
+				h = lp_hash(l->id) & (sz - 1);
+				l->hnext = nb[h];
+				nb[h] = l;
+			}
+		vpnr__free(bgp->ctx->mem, bgp->lp);
+		bgp->lp = nb;
+		bgp->lp_nb = sz;
+	}
+	h = lp_hash(lp->id) & (bgp->lp_nb - 1);
+	lp->hnext = bgp->lp[h];
+	bgp->lp[h] = lp;
+	bgp->lp_n++;
+	return VPNR_OK;
+}
+
+/* Remove the local path entry (not the RIB path) that names pfx. */
+static void
+lp_forget_pfx(struct vpnr__bgp *bgp, const struct vpnr__bgp_pfx *pfx)
+{
+	struct vpnr__bgp_lpath **pp, *l;
+	size_t i;
+
+	for (i = 0; i < bgp->lp_nb; i++)
+		for (pp = &bgp->lp[i]; *pp != NULL; pp = &(*pp)->hnext)
+			if (memcmp(&(*pp)->pfx, pfx, sizeof(*pfx)) == 0) {
+				l = *pp;
+				*pp = l->hnext;
+				bgp->lp_n--;
+				vpnr__free(bgp->ctx->mem, l);
+				return;
+			}
+}
+
+VPNR_API int
+vpnr_bgp_path_add(vpnr_ctx *ctx, const vpnr_prefix *prefix,
+    const vpnr_path_attrs *attrs, uint64_t *path_id, vpnr_tstamp now)
+{
+	struct vpnr__bgp *bgp;
+	struct vpnr__bgp_attrs_build *b;
+	struct vpnr__bgp_lpath *lp;
+	struct vpnr__bgp_node *n;
+	struct vpnr__bgp_path *path;
+	const struct vpnr__bgp_attrs *a;
+	struct vpnr__bgp_pfx pfx;
+	size_t i;
+	int rv, was_new, had_local = 0;
+
+	if (ctx == NULL || prefix == NULL || path_id == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	*path_id = 0;
+	if (vpnr__bgp_pfx_from_public(&pfx, prefix) != VPNR_OK)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (attrs != NULL && attrs->n_communities > 0 &&
+	    attrs->communities == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
+		return rv;
+	if ((bgp = vpnr__bgp_get(ctx)) == NULL) {
+		rv = VPNR_ERR_NOMEM;
+		goto out;
+	}
+	b = bgp->bld;
+	vpnr__bgp_attrs_build_init(b);
+	b->flags |= VPNR__BGP_A_ORIGIN | VPNR__BGP_A_ASPATH;
+	b->origin = VPNR__BGP_ORIGIN_IGP;
+	if (attrs != NULL) {
+		if (attrs->nexthop.family != 0)
+			vpnr__bgp_attrs_build_set_nexthop(b, &attrs->nexthop,
+			    NULL);
+		if (attrs->flags & VPNR_PATH_F_HAS_MED) {
+			b->flags |= VPNR__BGP_A_MED;
+			b->med = attrs->med;
+		}
+		for (i = 0; i < attrs->n_communities; i++)
+			if (vpnr__bgp_attrs_build_add_comm(b,
+				attrs->communities[i]) != VPNR_OK) {
+				rv = VPNR_ERR_LIMIT;
+				goto out;
+			}
+	}
+	a = vpnr__bgp_attrs_intern(bgp->attrs, b,
+	    attrs != NULL && attrs->nexthop.family != 0 ?
+		vpnr__bgp_aid_from_family(attrs->nexthop.family) :
+		-1);
+	if (a == NULL) {
+		rv = VPNR_ERR_NOMEM;
+		goto out;
+	}
+	if ((lp = vpnr__calloc(ctx->mem, 1, sizeof(*lp))) == NULL) {
+		vpnr__bgp_attrs_unref(bgp->attrs, a);
+		rv = VPNR_ERR_NOMEM;
+		goto out;
+	}
+	/* One local path per prefix: a new add replaces the old one. */
+	n = vpnr__bgp_table_get(&bgp->rib[vpnr__bgp_afi_idx(pfx.afi)], &pfx);
+	if (n != NULL)
+		for (path = n->paths; path != NULL; path = path->next)
+			if (path->peer_idx == 0)
+				had_local = 1;
+	if (had_local)
+		lp_forget_pfx(bgp, &pfx);
+	lp->id = vpnr__ctx_new_id(ctx);
+	lp->pfx = pfx;
+	if ((rv = lp_insert(bgp, lp)) != VPNR_OK) {
+		vpnr__free(ctx->mem, lp);
+		vpnr__bgp_attrs_unref(bgp->attrs, a);
+		goto out;
+	}
+	rv = vpnr__bgp_rib_update(bgp, 0, &pfx, a, &was_new);
+	if (rv == VPNR_OK) {
+		*path_id = lp->id;
+		rv = vpnr__bgp_pump_soon(ctx);
+	}
+out:
+	return vpnr__drive_end(ctx, rv);
+}
+
+VPNR_API int
+vpnr_bgp_path_del(vpnr_ctx *ctx, uint64_t path_id, vpnr_tstamp now)
+{
+	struct vpnr__bgp *bgp;
+	struct vpnr__bgp_lpath **pp, *lp;
+	int rv;
+
+	if (ctx == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if ((bgp = ctx->bgp) == NULL || (pp = lp_find(bgp, path_id)) == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
+		return rv;
+	lp = *pp;
+	*pp = lp->hnext;
+	bgp->lp_n--;
+	vpnr__bgp_rib_withdraw(bgp, 0, &lp->pfx);
+	vpnr__free(ctx->mem, lp);
+	rv = vpnr__bgp_pump_soon(ctx);
+	return vpnr__drive_end(ctx, rv);
+}
+
+/* ------------------------------------------------------------------ */
+/* RIB walk */
+
+static int
+walk_table(struct vpnr__bgp *bgp, struct vpnr__bgp_table *t, int rib,
+    uint32_t idx, uint64_t peer_id,
+    int (*cb)(const vpnr_prefix *, const vpnr_path_attrs *, uint64_t, void *),
+    void *arg)
+{
+	struct vpnr__bgp_node *n;
+	struct vpnr__bgp_path *path;
+	struct vpnr__bgp_pfx pfx;
+	vpnr_prefix pub;
+	vpnr_path_attrs pa;
+	uint64_t pid;
+	size_t i;
+	int rv;
+
+	for (i = 0; i < t->nb; i++) {
+		for (n = t->b[i]; n != NULL; n = n->hnext) {
+			for (path = n->paths; path != NULL; path = path->next) {
+				if (rib == VPNR_RIB_ADJ_IN &&
+				    path->peer_idx != idx)
+					continue;
+				if (rib == VPNR_RIB_LOC &&
+				    !(path->flags & BGP_PATH_ECMP))
+					continue;
+				if (rib == VPNR_RIB_LOC && peer_id != 0 &&
+				    path->peer_idx != idx)
+					continue;
+				vpnr__bgp_node_pfx(n, &pfx);
+				vpnr__bgp_pfx_to_public(&pfx, &pub);
+				vpnr__bgp_attrs_to_public(path->attrs, &pa);
+				pid = rib == VPNR_RIB_ADJ_OUT ?
+				    peer_id :
+				    path->peer_idx == 0 ?
+				    0 :
+				    bgp->by_idx[path->peer_idx]->id;
+				if ((rv = cb(&pub, &pa, pid, arg)) != 0)
+					return rv;
+			}
+		}
+	}
+	return 0;
+}
+
+VPNR_API int
+vpnr_bgp_rib_walk(vpnr_ctx *ctx, int rib, uint64_t peer_id,
+    int (*cb)(const vpnr_prefix *prefix, const vpnr_path_attrs *attrs,
+	uint64_t peer_id, void *arg),
+    void *arg)
+{
+	struct vpnr__bgp *bgp;
+	struct vpnr__bgp_peer *p = NULL;
+	int a, rv;
+
+	if (ctx == NULL || cb == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (rib != VPNR_RIB_ADJ_IN && rib != VPNR_RIB_LOC &&
+	    rib != VPNR_RIB_ADJ_OUT)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if ((bgp = ctx->bgp) == NULL)
+		return rib == VPNR_RIB_LOC ? VPNR_OK : VPNR_ERR_NOT_FOUND;
+	if (rib != VPNR_RIB_LOC || peer_id != 0) {
+		if ((p = vpnr__bgp_peer_find(bgp, peer_id)) == NULL)
+			return VPNR_ERR_NOT_FOUND;
+	}
+	ctx->cb_depth++; /* the callback must not drive the context */
+	rv = 0;
+	for (a = 0; a < BGP_NAFI && rv == 0; a++)
+		rv = walk_table(bgp,
+		    rib == VPNR_RIB_ADJ_OUT ? &p->adj_out[a] : &bgp->rib[a],
+		    rib, p != NULL ? p->idx : 0, peer_id, cb, arg);
+	ctx->cb_depth--;
+	return VPNR_OK;
+}

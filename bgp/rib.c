@@ -1,0 +1,504 @@
+/*
+ * RIBs: one chained hash per address family keyed by prefix.  A node
+ * carries every peer's path for its prefix (the Adj-RIBs-In) and the
+ * Loc-RIB marks (best, multipath set).  Nodes and paths are small
+ * (32 bytes each with the allocator's header for IPv4) and attribute
+ * sets are interned, so a large table with few distinct attribute sets
+ * costs about 72 bytes per route.
+ */
+#include <string.h>
+
+#include "bgp/bgp.h"
+#include "lib/dp.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+
+static uint32_t
+pfx_hash(uint8_t af, uint8_t len, const uint8_t *key)
+{
+	uint32_t h = 2166136261u ^ len;
+	size_t i, n = af == VPNR_AF_INET6 ? 16 : 4;
+
+	if (n == 4) {
+		uint32_t v = ((uint32_t)key[0] << 24) | (key[1] << 16) |
+		    (key[2] << 8) | key[3];
+		uint64_t x = ((uint64_t)v << 8 | len) * 0x9E3779B97F4A7C15ull;
+		return (uint32_t)(x >> 32);
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+static size_t
+key_len(uint8_t af)
+{
+	return af == VPNR_AF_INET6 ? 16 : 4;
+}
+
+void
+vpnr__bgp_table_init(struct vpnr__bgp_table *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void
+vpnr__bgp_table_free(vpnr_ctx *ctx, struct vpnr__bgp_table *t)
+{
+	struct vpnr__bgp_node *n, *nn;
+	struct vpnr__bgp_path *p, *pn;
+	size_t i;
+
+	for (i = 0; i < t->nb; i++) {
+		for (n = t->b[i]; n != NULL; n = nn) {
+			nn = n->hnext;
+			for (p = n->paths; p != NULL; p = pn) {
+				pn = p->next;
+				vpnr__bgp_attrs_unref(((struct vpnr__bgp *)
+							      ctx->bgp)
+							  ->attrs,
+				    p->attrs);
+				vpnr__free(ctx->mem, p);
+			}
+			vpnr__free(ctx->mem, n);
+		}
+	}
+	vpnr__free(ctx->mem, t->b);
+	memset(t, 0, sizeof(*t));
+}
+
+static int
+node_match(const struct vpnr__bgp_node *n, const struct vpnr__bgp_pfx *p)
+{
+	return n->len == p->len && n->af == p->afi &&
+	    memcmp(n->key, p->addr, key_len(p->afi)) == 0;
+}
+
+struct vpnr__bgp_node *
+vpnr__bgp_table_get(struct vpnr__bgp_table *t, const struct vpnr__bgp_pfx *p)
+{
+	struct vpnr__bgp_node *n;
+
+	if (t->nb == 0)
+		return NULL;
+	n = t->b[pfx_hash(p->afi, p->len, p->addr) & (t->nb - 1)];
+	for (; n != NULL; n = n->hnext)
+		if (node_match(n, p))
+			return n;
+	return NULL;
+}
+
+static int
+table_grow(vpnr_ctx *ctx, struct vpnr__bgp_table *t)
+{
+	struct vpnr__bgp_node **nb, *n, *nn;
+	size_t i, sz = t->nb ? t->nb * 2 : 1024;
+	uint32_t h;
+
+	if ((nb = vpnr__calloc(ctx->mem, sz, sizeof(*nb))) == NULL)
+		return VPNR_ERR_NOMEM;
+	for (i = 0; i < t->nb; i++) {
+		for (n = t->b[i]; n != NULL; n = nn) {
+			nn = n->hnext;
+			h = pfx_hash(n->af, n->len, n->key) & (sz - 1);
+			n->hnext = nb[h];
+			nb[h] = n;
+		}
+	}
+	vpnr__free(ctx->mem, t->b);
+	t->b = nb;
+	t->nb = sz;
+	t->gen++;
+	return VPNR_OK;
+}
+
+struct vpnr__bgp_node *
+vpnr__bgp_table_add(vpnr_ctx *ctx, struct vpnr__bgp_table *t,
+    const struct vpnr__bgp_pfx *p)
+{
+	struct vpnr__bgp_node *n;
+	size_t h;
+
+	if ((n = vpnr__bgp_table_get(t, p)) != NULL)
+		return n;
+	if (t->n >= t->nb && table_grow(ctx, t) != VPNR_OK)
+		return NULL;
+	n = vpnr__malloc(ctx->mem, sizeof(*n) + key_len(p->afi));
+	if (n == NULL)
+		return NULL;
+	n->paths = NULL;
+	n->af = p->afi;
+	n->len = p->len;
+	memcpy(n->key, p->addr, key_len(p->afi));
+	h = pfx_hash(p->afi, p->len, p->addr) & (t->nb - 1);
+	n->hnext = t->b[h];
+	t->b[h] = n;
+	t->n++;
+	return n;
+}
+
+size_t
+vpnr__bgp_table_bucket(const struct vpnr__bgp_table *t,
+    const struct vpnr__bgp_node *n)
+{
+	if (t->nb == 0)
+		return 0;
+	return pfx_hash(n->af, n->len, n->key) & (t->nb - 1);
+}
+
+void
+vpnr__bgp_table_del(vpnr_ctx *ctx, struct vpnr__bgp_table *t,
+    struct vpnr__bgp_node *n)
+{
+	struct vpnr__bgp_node **pp;
+
+	pp = &t->b[vpnr__bgp_table_bucket(t, n)];
+	for (; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == n) {
+			*pp = n->hnext;
+			t->n--;
+			vpnr__free(ctx->mem, n);
+			return;
+		}
+	}
+}
+
+void
+vpnr__bgp_node_pfx(const struct vpnr__bgp_node *n, struct vpnr__bgp_pfx *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->afi = n->af;
+	p->len = n->len;
+	memcpy(p->addr, n->key, key_len(n->af));
+}
+
+/* ------------------------------------------------------------------ */
+/* Data-plane routes for the multipath set. */
+
+static struct vpnr__bgp_peer *
+peer_of(struct vpnr__bgp *bgp, uint32_t idx)
+{
+	if (idx == 0 || idx >= bgp->n_idx)
+		return NULL;
+	return bgp->by_idx[idx];
+}
+
+static void
+route_fill(struct vpnr__bgp *bgp, const struct vpnr__bgp_node *n,
+    const struct vpnr__bgp_path *path, vpnr_route *rt)
+{
+	struct vpnr__bgp_peer *p = peer_of(bgp, path->peer_idx);
+	struct vpnr__bgp_pfx pfx;
+
+	memset(rt, 0, sizeof(*rt));
+	vpnr__bgp_node_pfx(n, &pfx);
+	vpnr__bgp_pfx_to_public(&pfx, &rt->prefix);
+	vpnr__bgp_attrs_nexthop(path->attrs, &rt->nexthop);
+	rt->flags = VPNR_ROUTE_F_BGP;
+	rt->metric = vpnr__bgp_attrs_med(path->attrs);
+	if (p != NULL) {
+		rt->peer_id = p->id;
+		if (p->cfg.tunnel_id != 0) {
+			rt->tunnel_id = p->cfg.tunnel_id;
+			rt->if_id = p->if_id;
+			rt->flags |= VPNR_ROUTE_F_TUNNEL;
+		}
+	}
+}
+
+static void
+route_op(struct vpnr__bgp *bgp, const struct vpnr__bgp_node *n,
+    struct vpnr__bgp_path *path, int add)
+{
+	vpnr_ctx *ctx = bgp->ctx;
+	vpnr_route rt;
+	int rv;
+
+	route_fill(bgp, n, path, &rt);
+	if (add) {
+		rv = vpnr__dp_route_add(ctx, &rt, NULL, 0);
+		path->flags |= BGP_PATH_INSTALLED;
+		bgp->routes_installed++;
+	} else {
+		rv = vpnr__dp_route_del(ctx, &rt, NULL, 0);
+		path->flags &= ~BGP_PATH_INSTALLED;
+		bgp->routes_installed--;
+	}
+	if (rv < 0 && rv != VPNR_ERR_CALLBACK_FAILURE) {
+		bgp->dp_errors++;
+		if (vpnr__log_ratelimit(&bgp->log_last, ctx->now))
+			vpnr__log(ctx, VPNR_LOG_WARNING, "bgp",
+			    "data plane route_%s failed: %s (%llu so far)",
+			    add ? "add" : "del", vpnr_strerror(rv),
+			    (unsigned long long)bgp->dp_errors);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Decision: best path and multipath set, then the diffs. */
+
+void
+vpnr__bgp_rib_decide(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n)
+{
+	struct vpnr__bgp_path *path, *best = NULL, *old_best = NULL;
+	struct vpnr__bgp_path_info bi, pi;
+	int tie, acm = 0, changed = 0;
+	uint32_t nf;
+	struct vpnr__bgp_peer *p;
+
+	for (path = n->paths; path != NULL; path = path->next) {
+		if (path->flags & BGP_PATH_BEST)
+			old_best = path;
+		if (path->peer_idx != 0 &&
+		    (p = peer_of(bgp, path->peer_idx)) != NULL &&
+		    p->cfg.always_compare_med)
+			acm = 1;
+	}
+	for (path = n->paths; path != NULL; path = path->next) {
+		vpnr__bgp_path_info(bgp, path, &pi);
+		if (best == NULL ||
+		    vpnr__bgp_decide_cmp(&pi, &bi, acm, &tie) < 0) {
+			best = path;
+			bi = pi;
+		}
+	}
+	for (path = n->paths; path != NULL; path = path->next) {
+		nf = path->flags & ~(BGP_PATH_BEST | BGP_PATH_ECMP);
+		if (path == best) {
+			nf |= BGP_PATH_BEST | BGP_PATH_ECMP;
+		} else if (best != NULL && path->peer_idx != 0 &&
+		    best->peer_idx != 0) {
+			vpnr__bgp_path_info(bgp, path, &pi);
+			if (vpnr__bgp_decide_cmp(&pi, &bi, acm, &tie) >= 0 &&
+			    tie >= BGP_DECIDE_ECMP_STEP)
+				nf |= BGP_PATH_ECMP;
+		}
+		if ((nf ^ path->flags) & (BGP_PATH_BEST | BGP_PATH_ECMP))
+			changed = 1;
+		path->flags = nf;
+	}
+	/* Data plane: withdraw first, then add (make-before-break is
+	 * the data plane's business: it sees every op). */
+	for (path = n->paths; path != NULL; path = path->next)
+		if ((path->flags & BGP_PATH_INSTALLED) &&
+		    !(path->flags & BGP_PATH_ECMP))
+			route_op(bgp, n, path, 0);
+	for (path = n->paths; path != NULL; path = path->next)
+		if (!(path->flags & BGP_PATH_INSTALLED) &&
+		    (path->flags & BGP_PATH_ECMP) && path->peer_idx != 0)
+			route_op(bgp, n, path, 1);
+	(void)changed;
+	if (best != old_best || best == NULL || changed)
+		vpnr__bgp_out_changed(bgp, n);
+}
+
+int
+vpnr__bgp_rib_update(struct vpnr__bgp *bgp, uint32_t peer_idx,
+    const struct vpnr__bgp_pfx *pfx, const struct vpnr__bgp_attrs *a,
+    int *was_new)
+{
+	struct vpnr__bgp_table *t = &bgp->rib[vpnr__bgp_afi_idx(pfx->afi)];
+	struct vpnr__bgp_node *n;
+	struct vpnr__bgp_path *path;
+
+	*was_new = 0;
+	if ((n = vpnr__bgp_table_add(bgp->ctx, t, pfx)) == NULL) {
+		vpnr__bgp_attrs_unref(bgp->attrs, a);
+		return VPNR_ERR_NOMEM;
+	}
+	for (path = n->paths; path != NULL; path = path->next)
+		if (path->peer_idx == peer_idx)
+			break;
+	if (path != NULL) {
+		path->flags &= ~BGP_PATH_STALE;
+		if (path->attrs == a) {
+			/* duplicate announcement */
+			vpnr__bgp_attrs_unref(bgp->attrs, a);
+			return VPNR_OK;
+		}
+		if (path->flags & BGP_PATH_INSTALLED)
+			route_op(bgp, n, path, 0);
+		vpnr__bgp_attrs_unref(bgp->attrs, path->attrs);
+		path->attrs = a;
+		/* attributes changed: the best may be the same path but
+		 * advertise differently */
+		path->flags &= ~BGP_PATH_BEST;
+	} else {
+		path = vpnr__malloc(bgp->ctx->mem, sizeof(*path));
+		if (path == NULL) {
+			vpnr__bgp_attrs_unref(bgp->attrs, a);
+			if (n->paths == NULL)
+				vpnr__bgp_table_del(bgp->ctx, t, n);
+			return VPNR_ERR_NOMEM;
+		}
+		path->attrs = a;
+		path->peer_idx = peer_idx;
+		path->flags = 0;
+		path->next = n->paths;
+		n->paths = path;
+		*was_new = 1;
+	}
+	vpnr__bgp_rib_decide(bgp, n);
+	return VPNR_OK;
+}
+
+static void
+path_remove(struct vpnr__bgp *bgp, struct vpnr__bgp_table *t,
+    struct vpnr__bgp_node *n, struct vpnr__bgp_path **pp)
+{
+	struct vpnr__bgp_path *path = *pp;
+
+	if (path->flags & BGP_PATH_INSTALLED)
+		route_op(bgp, n, path, 0);
+	*pp = path->next;
+	vpnr__bgp_attrs_unref(bgp->attrs, path->attrs);
+	vpnr__free(bgp->ctx->mem, path);
+	vpnr__bgp_rib_decide(bgp, n);
+	if (n->paths == NULL)
+		vpnr__bgp_table_del(bgp->ctx, t, n);
+}
+
+int
+vpnr__bgp_rib_withdraw(struct vpnr__bgp *bgp, uint32_t peer_idx,
+    const struct vpnr__bgp_pfx *pfx)
+{
+	struct vpnr__bgp_table *t = &bgp->rib[vpnr__bgp_afi_idx(pfx->afi)];
+	struct vpnr__bgp_node *n;
+	struct vpnr__bgp_path **pp;
+
+	if ((n = vpnr__bgp_table_get(t, pfx)) == NULL)
+		return 0;
+	for (pp = &n->paths; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->peer_idx == peer_idx) {
+			path_remove(bgp, t, n, pp);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+purge(struct vpnr__bgp *bgp, uint32_t peer_idx, int only_stale,
+    uint8_t afi_mask)
+{
+	struct vpnr__bgp_table *t;
+	struct vpnr__bgp_node *n, *nn;
+	struct vpnr__bgp_path **pp;
+	size_t i;
+	int a;
+
+	for (a = 0; a < BGP_NAFI; a++) {
+		if (!(afi_mask & (1 << a)))
+			continue;
+		t = &bgp->rib[a];
+		for (i = 0; i < t->nb; i++) {
+			for (n = t->b[i]; n != NULL; n = nn) {
+				nn = n->hnext;
+				for (pp = &n->paths; *pp != NULL;
+				     pp = &(*pp)->next) {
+					if ((*pp)->peer_idx != peer_idx)
+						continue;
+					if (only_stale &&
+					    !((*pp)->flags & BGP_PATH_STALE))
+						break;
+					/* may free n; nn is kept */
+					path_remove(bgp, t, n, pp);
+					break;
+				}
+			}
+		}
+	}
+}
+
+void
+vpnr__bgp_rib_purge_peer(struct vpnr__bgp *bgp, uint32_t peer_idx,
+    int only_stale)
+{
+	purge(bgp, peer_idx, only_stale, 3);
+}
+
+void
+vpnr__bgp_rib_purge_peer_afi(struct vpnr__bgp *bgp, uint32_t peer_idx,
+    uint8_t afi_mask)
+{
+	purge(bgp, peer_idx, 0, afi_mask);
+}
+
+void
+vpnr__bgp_rib_mark_stale(struct vpnr__bgp *bgp, uint32_t peer_idx,
+    uint8_t afi_mask)
+{
+	struct vpnr__bgp_table *t;
+	struct vpnr__bgp_node *n;
+	struct vpnr__bgp_path *path;
+	size_t i;
+	int a;
+
+	for (a = 0; a < BGP_NAFI; a++) {
+		if (!(afi_mask & (1 << a)))
+			continue;
+		t = &bgp->rib[a];
+		for (i = 0; i < t->nb; i++)
+			for (n = t->b[i]; n != NULL; n = n->hnext)
+				for (path = n->paths; path != NULL;
+				     path = path->next)
+					if (path->peer_idx == peer_idx)
+						path->flags |= BGP_PATH_STALE;
+	}
+}
+
+void
+vpnr__bgp_rib_reinstall_peer(struct vpnr__bgp *bgp, uint32_t peer_idx)
+{
+	struct vpnr__bgp_table *t;
+	struct vpnr__bgp_node *n;
+	struct vpnr__bgp_path *path;
+	size_t i;
+	int a;
+
+	for (a = 0; a < BGP_NAFI; a++) {
+		t = &bgp->rib[a];
+		for (i = 0; i < t->nb; i++)
+			for (n = t->b[i]; n != NULL; n = n->hnext)
+				for (path = n->paths; path != NULL;
+				     path = path->next)
+					if (path->peer_idx == peer_idx &&
+					    (path->flags &
+						BGP_PATH_INSTALLED)) {
+						route_op(bgp, n, path, 0);
+						route_op(bgp, n, path, 1);
+					}
+	}
+}
+
+int
+vpnr__bgp_rib_replay(vpnr_ctx *ctx, vpnr_tstamp now)
+{
+	struct vpnr__bgp *bgp = ctx->bgp;
+	struct vpnr__bgp_table *t;
+	struct vpnr__bgp_node *n;
+	struct vpnr__bgp_path *path;
+	vpnr_route rt;
+	size_t i;
+	int a, rv;
+
+	(void)now;
+	if (bgp == NULL)
+		return VPNR_OK;
+	for (a = 0; a < BGP_NAFI; a++) {
+		t = &bgp->rib[a];
+		for (i = 0; i < t->nb; i++)
+			for (n = t->b[i]; n != NULL; n = n->hnext)
+				for (path = n->paths; path != NULL;
+				     path = path->next) {
+					if (!(path->flags & BGP_PATH_INSTALLED))
+						continue;
+					route_fill(bgp, n, path, &rt);
+					rv = vpnr__dp_route_add(ctx, &rt, NULL,
+					    0);
+					if (rv == VPNR_ERR_CALLBACK_FAILURE)
+						return rv;
+				}
+	}
+	return VPNR_OK;
+}

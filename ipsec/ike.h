@@ -1,0 +1,380 @@
+/*
+ * IKEv2 engine internals (RFC 7296, PSK): the module state hung on
+ * ctx->ike, tunnels, IKE SAs and CHILD_SAs, and the functions the
+ * engine's files share.  Nothing outside ipsec/ includes this.
+ */
+#ifndef VPNR_IPSEC_IKE_H
+#define VPNR_IPSEC_IKE_H
+
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vpnroute/vpnroute.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "ctx.h"
+#include "ike_msg.h"
+#include "ike_proposal.h"
+#include "timer.h"
+
+#define VPNR__IKE_MAX_PROPS      8
+#define VPNR__IKE_MAX_CFG_TS     8
+#define VPNR__IKE_MAX_ID         255
+#define VPNR__IKE_NONCE_LEN      32
+#define VPNR__IKE_MAX_NONCE      256
+#define VPNR__IKE_MARKER_LEN     4 /* non-ESP marker on port 4500 */
+#define VPNR__IKE_KEEPALIVE      (20 * VPNR_SECONDS)
+#define VPNR__IKE_HALF_OPEN_TMO  (30 * VPNR_SECONDS)
+#define VPNR__IKE_DELETE_TMO     (10 * VPNR_SECONDS)
+#define VPNR__IKE_RECONNECT_BASE (5 * VPNR_SECONDS)
+#define VPNR__IKE_RECONNECT_MAX  (120 * VPNR_SECONDS)
+
+/* The tunnel configuration builder (public opaque type). */
+struct vpnr_tunnel_config {
+	vpnr_mem mem_store;
+	const vpnr_mem *mem;
+	vpnr_addr local, remote;
+	uint8_t *psk;
+	size_t psk_len;
+	uint8_t local_id_type, remote_id_type;
+	int local_id_set, remote_id_set;
+	uint8_t local_id[VPNR__IKE_MAX_ID];
+	uint8_t remote_id[VPNR__IKE_MAX_ID];
+	size_t local_id_len, remote_id_len;
+	struct vpnr__prop ike[VPNR__IKE_MAX_PROPS];
+	size_t n_ike;
+	struct vpnr__prop esp[VPNR__IKE_MAX_PROPS];
+	size_t n_esp;
+	vpnr_ts ts_local[VPNR__IKE_MAX_CFG_TS];
+	vpnr_ts ts_remote[VPNR__IKE_MAX_CFG_TS];
+	size_t n_ts_local, n_ts_remote;
+	uint32_t if_id;
+	vpnr_tstamp dpd_interval;
+	uint32_t dpd_action;
+	vpnr_tstamp ike_rekey, child_rekey;
+	uint32_t jitter_percent;
+	vpnr_lifetime soft, hard;
+	int force_encap;
+	uint32_t replay_window;
+	vpnr_tstamp rtx_first;
+	uint32_t rtx_tries;
+	char last_error[160];
+};
+
+/* Fill defaults where the builder left things unset. */
+int vpnr__tunnel_config_copy(struct vpnr_tunnel_config *dst,
+    const struct vpnr_tunnel_config *src, const vpnr_mem *mem);
+void vpnr__tunnel_config_clear(struct vpnr_tunnel_config *tc);
+
+struct ike_sa;
+struct tunnel;
+
+/* Keys of one IKE SA. */
+struct ike_keys {
+	uint8_t sk_d[VPNR__MAX_PRF_LEN];
+	uint8_t sk_ai[VPNR__MAX_KEY_LEN], sk_ar[VPNR__MAX_KEY_LEN];
+	uint8_t sk_ei[VPNR__MAX_KEY_LEN], sk_er[VPNR__MAX_KEY_LEN];
+	uint8_t sk_pi[VPNR__MAX_PRF_LEN], sk_pr[VPNR__MAX_PRF_LEN];
+	size_t prf_len, integ_len, encr_len;
+};
+
+#define CHILD_INSTALLED 1
+#define CHILD_REKEYING  2 /* our rekey request is outstanding */
+#define CHILD_REKEYED   3 /* replaced; waiting for its DELETE */
+#define CHILD_DELETING  4 /* our DELETE is outstanding */
+
+struct child_sa {
+	TAILQ_ENTRY(child_sa) entry;
+	struct tunnel *tun;
+	uint64_t id; /* = sa_id of the inbound SA */
+	uint64_t sa_id_in, sa_id_out;
+	uint32_t spi_in, spi_out; /* host order */
+	int state;
+	struct vpnr__suite suite;
+	vpnr_ts ts_local[VPNR__IKE_MAX_TS], ts_remote[VPNR__IKE_MAX_TS];
+	size_t n_ts_local, n_ts_remote;
+	vpnr_tstamp installed_at;
+	struct vpnr__timer rekey_timer;
+	/* Rekey collision bookkeeping (RFC 7296 2.8.1). */
+	uint64_t replaced_by;      /* child id that replaced this one */
+	uint64_t peer_rekey_child; /* child the peer's rekey created */
+	uint8_t peer_rekey_nonce[VPNR__IKE_MAX_NONCE]; /* lowest nonce */
+	size_t peer_rekey_nonce_len;
+};
+TAILQ_HEAD(child_list, child_sa);
+
+/* What our outstanding request is. */
+#define REQ_NONE         0
+#define REQ_INIT         1
+#define REQ_AUTH         2
+#define REQ_REKEY_CHILD  3
+#define REQ_REKEY_IKE    4
+#define REQ_DELETE_CHILD 5
+#define REQ_DELETE_IKE   6
+#define REQ_DPD          7
+#define REQ_NOTIFY       8 /* fire-and-forget error notify */
+#define REQ_DELETE_SPI   9 /* DELETE of an ESP SPI we could not install */
+
+/* Queued work waiting for the request window. */
+struct ike_task {
+	STAILQ_ENTRY(ike_task) entry;
+	int type; /* REQ_* */
+	uint64_t child_id;
+};
+STAILQ_HEAD(ike_task_q, ike_task);
+
+#define IKE_INIT_SENT   1 /* initiator: IKE_SA_INIT out */
+#define IKE_AUTH_SENT   2 /* initiator: IKE_AUTH out */
+#define IKE_HALF_OPEN   3 /* responder: IKE_SA_INIT answered */
+#define IKE_ESTABLISHED 4
+#define IKE_REKEYED     5 /* replaced by a new IKE SA */
+#define IKE_DELETING    6
+#define IKE_DEAD        7
+
+struct ike_sa {
+	RB_ENTRY(ike_sa) entry;
+	TAILQ_ENTRY(ike_sa) tentry; /* tunnel's list of IKE SAs */
+	struct tunnel *tun;
+	uint64_t local_spi;
+	uint64_t spi_i, spi_r;
+	int initiator; /* we are the original initiator */
+	int state;
+	struct vpnr__suite suite;
+	struct ike_keys keys;
+	struct vpnr__dh *dh;
+	uint16_t ke_group; /* group of the KE we sent */
+	uint8_t ni[VPNR__IKE_MAX_NONCE], nr[VPNR__IKE_MAX_NONCE];
+	size_t ni_len, nr_len;
+	uint8_t *init_req, *init_resp; /* IKE_SA_INIT messages (for AUTH) */
+	size_t init_req_len, init_resp_len;
+	uint8_t *cookie;
+	size_t cookie_len;
+	int invalid_ke_retries;
+
+	vpnr_addr local, remote; /* current, ports included */
+	int natt;                /* floated to the NAT-T port */
+	uint16_t nat_flags;      /* 1 local NAT, 2 remote NAT, 4 forced */
+
+	/* Our requests. */
+	uint32_t next_req_id;
+	int req_type; /* REQ_* outstanding, or REQ_NONE */
+	uint64_t req_child;
+	struct vpnr__wbuf req; /* marker + message */
+	uint32_t req_tries;
+	struct vpnr__timer rtx_timer;
+	struct ike_task_q tasks;
+	/* Data for an outstanding CREATE_CHILD_SA. */
+	struct vpnr__dh *req_dh;
+	uint8_t req_nonce[VPNR__IKE_MAX_NONCE];
+	size_t req_nonce_len;
+	uint32_t req_spi;     /* new inbound ESP SPI */
+	uint64_t req_ike_spi; /* new IKE SPI for an IKE rekey */
+	/* The peer's requests. */
+	uint32_t next_peer_id;
+	struct vpnr__wbuf resp; /* cached last response */
+	int have_resp;
+
+	vpnr_tstamp last_rx;      /* any valid message from the peer */
+	vpnr_tstamp last_resp_rx; /* a response to one of our requests */
+	vpnr_tstamp established_at;
+	struct vpnr__timer rekey_timer;
+	struct vpnr__timer keepalive_timer;
+	struct vpnr__timer life_timer; /* half-open / delete timeout */
+
+	/* IKE rekey collision: the SA the peer's rekey created. */
+	uint64_t peer_rekey_spi;
+	uint8_t peer_rekey_nonce[VPNR__IKE_MAX_NONCE];
+	size_t peer_rekey_nonce_len;
+	int half_open_counted;
+};
+RB_HEAD(ike_sa_tree, ike_sa);
+RB_PROTOTYPE(ike_sa_tree, ike_sa, entry, vpnr__ike_sa_cmp);
+TAILQ_HEAD(ike_sa_list, ike_sa);
+
+struct tunnel {
+	RB_ENTRY(tunnel) entry;
+	uint64_t id;
+	void *user_data;
+	struct vpnr_tunnel_config cfg;
+	int state;              /* VPNR_TUNNEL_* */
+	int want_up;            /* initiate/reconnect wanted */
+	struct ike_sa *ike;     /* current IKE SA, or NULL */
+	struct ike_sa_list sas; /* every IKE SA of this tunnel */
+	struct child_list children;
+	int child_up_reported;
+	struct vpnr__timer dpd_timer;
+	struct vpnr__timer reconnect_timer;
+	uint32_t reconnects;
+	vpnr_tstamp established_at;
+	uint64_t ike_rekeys, child_rekeys, retransmits, malformed;
+	int32_t last_error;
+	vpnr_tstamp log_last;
+};
+RB_HEAD(tunnel_tree, tunnel);
+RB_PROTOTYPE(tunnel_tree, tunnel, entry, vpnr__tunnel_cmp);
+
+struct vpnr__ike {
+	struct tunnel_tree tunnels;
+	struct ike_sa_tree sas;
+	uint32_t half_open;
+	uint8_t cookie_secret[32];
+	uint64_t malformed;
+	vpnr_tstamp malformed_log;
+	uint8_t *scratch; /* decrypted SK payload */
+	size_t scratch_cap;
+};
+
+static inline struct vpnr__ike *
+vpnr__ike(const vpnr_ctx *ctx)
+{
+	return ctx->ike;
+}
+
+/* ---- module (tunnel.c) ---- */
+int vpnr__ike_init(vpnr_ctx *ctx);
+struct tunnel *vpnr__tunnel_find(vpnr_ctx *ctx, uint64_t id);
+struct tunnel *vpnr__tunnel_match(vpnr_ctx *ctx, const vpnr_addr *local,
+    const vpnr_addr *remote);
+void vpnr__tunnel_event(vpnr_ctx *ctx, struct tunnel *t, uint32_t type,
+    int reason, uint16_t notify, uint64_t sa_id);
+/* The current IKE SA came up / went away. */
+void vpnr__tunnel_ike_up(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
+    vpnr_tstamp now);
+void vpnr__tunnel_ike_gone(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
+    int reason, uint16_t notify, vpnr_tstamp now);
+void
+vpnr__tunnel_child_changed(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+vpnr_tstamp vpnr__jitter(vpnr_ctx *ctx, vpnr_tstamp t, uint32_t percent);
+void vpnr__tunnel_dpd_arm(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+
+/* ---- IKE SAs (ike_sa.c) ---- */
+/* spi 0: pick a random unused local SPI. */
+struct ike_sa *
+vpnr__ike_sa_new(vpnr_ctx *ctx, struct tunnel *t, int initiator, uint64_t spi);
+uint64_t vpnr__ike_new_spi(vpnr_ctx *ctx);
+void vpnr__ike_sa_free(vpnr_ctx *ctx, struct ike_sa *sa);
+struct ike_sa *vpnr__ike_sa_find(vpnr_ctx *ctx, uint64_t local_spi);
+int vpnr__ike_sa_start(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+int vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
+    const vpnr_addr *local, const vpnr_addr *remote, vpnr_tstamp now);
+int vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
+    const uint8_t *data, size_t len, const vpnr_addr *local,
+    const vpnr_addr *remote, vpnr_tstamp now);
+/* Queue a task; starts it when the window is free. */
+int vpnr__ike_sa_task(vpnr_ctx *ctx, struct ike_sa *sa, int type,
+    uint64_t child_id, vpnr_tstamp now);
+/* Starts queued work; returns the first fatal error, else VPNR_OK. */
+int vpnr__ike_sa_next_task(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+/* ike_init.c: the IKE_SA_INIT / IKE_AUTH exchanges. */
+int vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
+    const vpnr_addr *local, const vpnr_addr *remote, vpnr_tstamp now);
+int vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, vpnr_tstamp now);
+int vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, vpnr_tstamp now);
+/* Send sa->req (kept for retransmission) and arm the timer. */
+int vpnr__ike_send_req_buf(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+/* Build, encrypt, send and keep a request / send a response. */
+int vpnr__ike_send_request(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
+    struct vpnr__wbuf *inner, uint8_t first, int type, vpnr_tstamp now);
+int vpnr__ike_send_response(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
+    uint32_t msg_id, struct vpnr__wbuf *inner, uint8_t first);
+/* Tear the SA down (no message); children follow if it is current. */
+void vpnr__ike_sa_dead(vpnr_ctx *ctx, struct ike_sa *sa, int reason,
+    uint16_t notify, vpnr_tstamp now);
+void
+vpnr__ike_sa_established(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+void vpnr__ike_sa_arm_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+void vpnr__ike_sa_log_up(vpnr_ctx *ctx, struct ike_sa *sa);
+int vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, vpnr_tstamp now);
+
+/* ---- I/O (ike_io.c) ---- */
+int vpnr__ike_send(vpnr_ctx *ctx, const vpnr_addr *local,
+    const vpnr_addr *remote, const struct vpnr__wbuf *w);
+/* A message buffer with room for the non-ESP marker in front. */
+void vpnr__ike_msg_buf(vpnr_ctx *ctx, struct vpnr__wbuf *w);
+void vpnr__ike_count_malformed(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now,
+    const char *what);
+
+/* ---- SK payload (ike_sk.c) ---- */
+/* Build hdr + SK{inner} into w (after the marker room). */
+int vpnr__ike_sk_build(vpnr_ctx *ctx, struct ike_sa *sa,
+    const struct vpnr__ike_hdr *hdr, const uint8_t *inner, size_t inner_len,
+    uint8_t first, struct vpnr__wbuf *w);
+/* Verify and decrypt msg's SK payload and parse the inner chain. */
+int vpnr__ike_sk_open(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, const uint8_t *data, size_t len);
+
+/* ---- keys (ike_keymat.c) ---- */
+int vpnr__ike_keymat(struct ike_sa *sa, const uint8_t *skeyseed_key,
+    size_t skeyseed_key_len, uint16_t skeyseed_prf, const uint8_t *gir,
+    size_t gir_len);
+/* KEYMAT for a CHILD_SA: out gets 2 * (encr + integ) bytes. */
+int vpnr__child_keymat(const struct ike_sa *sa, const uint8_t *gir,
+    size_t gir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+    size_t nr_len, uint8_t *out, size_t outlen);
+void vpnr__ike_keys_wipe(struct ike_keys *k);
+
+/* ---- AUTH (ike_auth.c) ---- */
+/* Our ID payload body (type | 3 zero | value). */
+size_t vpnr__ike_local_id(const struct ike_sa *sa, uint8_t *out, size_t cap);
+int vpnr__ike_auth_compute(const struct ike_sa *sa, int ours,
+    const uint8_t *id_body, size_t id_len, uint8_t *out, size_t *outlen);
+int
+vpnr__ike_auth_verify(const struct ike_sa *sa, const struct vpnr__ike_msg *msg);
+int vpnr__ike_id_check(const struct ike_sa *sa, uint8_t type,
+    const uint8_t *data, size_t len);
+const char *vpnr__ike_id_str(uint8_t type, const uint8_t *data, size_t len,
+    char *buf, size_t cap);
+
+/* ---- CHILD_SAs (ike_child.c) ---- */
+/* IKE_AUTH initiator: SA(ESP), TSi, TSr for the first CHILD_SA. */
+int vpnr__child_add_request(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_builder *b);
+/*
+ * Responder: select, narrow, install; adds the answer to b, or an
+ * error notify (and returns the error).  in_auth: inside IKE_AUTH
+ * (nonces of IKE_SA_INIT, no KE).
+ */
+int vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
+    const struct vpnr__ike_msg *msg, struct vpnr__ike_builder *b, int in_auth,
+    struct child_sa *rekeyed, vpnr_tstamp now, struct child_sa **created);
+/* Initiator side: accept the response and install. */
+int vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa,
+    const struct vpnr__ike_msg *msg, int in_auth, struct child_sa *rekeyed,
+    vpnr_tstamp now, struct child_sa **created);
+uint32_t vpnr__child_alloc_spi(vpnr_ctx *ctx, struct ike_sa *sa);
+struct child_sa *vpnr__child_find(struct tunnel *t, uint64_t id);
+struct child_sa *vpnr__child_by_spi_in(struct tunnel *t, uint32_t spi);
+struct child_sa *vpnr__child_by_spi_out(struct tunnel *t, uint32_t spi);
+/* Remove from the data plane and free (events unless quiet). */
+void vpnr__child_destroy(vpnr_ctx *ctx, struct child_sa *c, int quiet,
+    vpnr_tstamp now);
+void vpnr__child_destroy_all(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+/* Exchanges. */
+int vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct child_sa *c, vpnr_tstamp now);
+/* IKE rekey done: the tunnel moves from old to n. */
+void vpnr__ike_switch(vpnr_ctx *ctx, struct ike_sa *old, struct ike_sa *n,
+    vpnr_tstamp now);
+int vpnr__ike_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+int vpnr__ike_create_child_request(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, vpnr_tstamp now);
+int vpnr__ike_create_child_response(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, vpnr_tstamp now);
+int vpnr__child_send_delete(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct child_sa *c, vpnr_tstamp now);
+int
+vpnr__child_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard, vpnr_tstamp now);
+void
+vpnr__child_mark_rekeyed(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now);
+void vpnr__child_arm_rekey(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now);
+
+#endif /* VPNR_IPSEC_IKE_H */

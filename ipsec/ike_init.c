@@ -1,0 +1,830 @@
+/*
+ * IKE_SA_INIT and IKE_AUTH for both roles (RFC 7296 1.2, 2.6, 2.15,
+ * 2.23): proposals and KE (INVALID_KE_PAYLOAD retry), COOKIE, NAT
+ * detection and the float to the NAT-T port, PSK authentication and
+ * the first CHILD_SA.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "addr.h"
+#include "crypto.h"
+#include "ctx.h"
+#include "ike.h"
+#include "ike_msg.h"
+#include "ike_proposal.h"
+#include "log.h"
+#include "mem.h"
+
+static uint16_t
+natt_port(const vpnr_ctx *ctx)
+{
+	return ctx->cfg.natt_port != 0 ? ctx->cfg.natt_port : 4500;
+}
+
+static int
+send_plain_notify(vpnr_ctx *ctx, const struct vpnr__ike_hdr *req,
+    const vpnr_addr *local, const vpnr_addr *remote, uint16_t type,
+    const uint8_t *data, size_t len)
+{
+	struct vpnr__ike_builder b;
+	struct vpnr__ike_hdr hdr;
+	struct vpnr__wbuf w;
+	int rv;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.spi_i = req->spi_i;
+	hdr.exchange = req->exchange;
+	hdr.flags = VPNR__IKE_F_RESPONSE;
+	hdr.msg_id = req->msg_id;
+	vpnr__ike_msg_buf(ctx, &w);
+	vpnr__ike_build_begin(&b, &w, &hdr);
+	vpnr__ike_add_notify(&b, 0, NULL, 0, type, data, len);
+	rv = vpnr__ike_build_end(&b);
+	if (rv == 0)
+		rv = vpnr__ike_send(ctx, local, remote, &w);
+	vpnr__wbuf_free(&w);
+	return rv;
+}
+
+/* An encrypted INFORMATIONAL request with a single notify, not kept. */
+static void
+send_notify_request(vpnr_ctx *ctx, struct ike_sa *sa, uint16_t type)
+{
+	struct vpnr__ike_builder b;
+	struct vpnr__wbuf inner;
+
+	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
+	vpnr__ike_build_begin_inner(&b, &inner);
+	vpnr__ike_add_notify(&b, 0, NULL, 0, type, NULL, 0);
+	if (vpnr__ike_build_end(&b) == 0 &&
+	    vpnr__ike_send_request(ctx, sa, VPNR__IKE_INFORMATIONAL, &inner,
+		vpnr__ike_build_first(&b), REQ_NOTIFY, ctx->now) == VPNR_OK)
+		vpnr__timer_disarm(ctx, &sa->rtx_timer);
+	vpnr__wbuf_free(&inner);
+}
+
+/* ---- NAT detection (2.23) ---- */
+
+static void
+natd_hash(uint64_t spi_i, uint64_t spi_r, const vpnr_addr *a, uint8_t out[20])
+{
+	struct vpnr__iov iov[4];
+	uint8_t spis[16], port[2];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		spis[i] = (uint8_t)(spi_i >> (56 - 8 * i));
+		spis[8 + i] = (uint8_t)(spi_r >> (56 - 8 * i));
+	}
+	port[0] = (uint8_t)(a->port >> 8);
+	port[1] = (uint8_t)a->port;
+	iov[0].p = spis;
+	iov[0].len = 16;
+	iov[1].p = a->bytes;
+	iov[1].len = vpnr__addr_len(a);
+	iov[2].p = port;
+	iov[2].len = 2;
+	vpnr__sha1(iov, 3, out);
+}
+
+static void
+add_natd(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_builder *b,
+    uint64_t spi_r)
+{
+	uint8_t h[20];
+
+	if (sa->tun->cfg.force_encap)
+		vpnr__random(ctx, h, sizeof(h)); /* fake: peer sees NAT */
+	else
+		natd_hash(sa->spi_i, spi_r, &sa->local, h);
+	vpnr__ike_add_notify(b, 0, NULL, 0, VPNR__N_NAT_DETECTION_SOURCE_IP, h,
+	    20);
+	natd_hash(sa->spi_i, spi_r, &sa->remote, h);
+	vpnr__ike_add_notify(b, 0, NULL, 0,
+	    VPNR__N_NAT_DETECTION_DESTINATION_IP, h, 20);
+}
+
+/* Returns non-zero if the peer sent NAT-D payloads (NAT-T support). */
+static int
+check_natd(struct ike_sa *sa, const struct vpnr__ike_msg *msg,
+    const vpnr_addr *local, const vpnr_addr *remote)
+{
+	uint8_t h[20];
+	int have_src = 0, src_match = 0, have_dst = 0, dst_match = 0;
+	uint8_t i;
+
+	for (i = 0; i < msg->n_notify; i++) {
+		const struct vpnr__ike_notify *n = &msg->notify[i];
+
+		if (n->data_len != 20)
+			continue;
+		if (n->type == VPNR__N_NAT_DETECTION_SOURCE_IP) {
+			have_src = 1;
+			natd_hash(msg->hdr.spi_i, msg->hdr.spi_r, remote, h);
+			if (memcmp(h, n->data, 20) == 0)
+				src_match = 1;
+		} else if (n->type == VPNR__N_NAT_DETECTION_DESTINATION_IP) {
+			have_dst = 1;
+			natd_hash(msg->hdr.spi_i, msg->hdr.spi_r, local, h);
+			if (memcmp(h, n->data, 20) == 0)
+				dst_match = 1;
+		}
+	}
+	if (!have_src || !have_dst)
+		return 0;
+	if (!dst_match)
+		sa->nat_flags |= 1;
+	if (!src_match)
+		sa->nat_flags |= 2;
+	if (sa->tun->cfg.force_encap)
+		sa->nat_flags |= 4;
+	return 1;
+}
+
+/* ---- IKE_SA_INIT, initiator ---- */
+
+int
+vpnr__ike_sa_start(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
+{
+	const struct vpnr_tunnel_config *c = &sa->tun->cfg;
+	struct vpnr__ike_sa_pl sapl;
+	struct vpnr__ike_builder b;
+	struct vpnr__ike_hdr hdr;
+	uint8_t ke[VPNR__MAX_KE_LEN];
+	size_t kelen;
+	int rv;
+
+	if (sa->ke_group == 0)
+		sa->ke_group = vpnr__prop_first_dh(c->ike, c->n_ike);
+	if (sa->dh != NULL && vpnr__dh_group(sa->dh) != sa->ke_group) {
+		vpnr__dh_free(sa->dh);
+		sa->dh = NULL;
+	}
+	if (sa->dh == NULL &&
+	    (rv = vpnr__dh_new(sa->ke_group, &sa->dh)) != VPNR_OK)
+		return rv;
+	kelen = vpnr__dh_public_len(sa->ke_group);
+	if (kelen == 0 || kelen > sizeof(ke) ||
+	    (rv = vpnr__dh_public(sa->dh, ke, kelen)) != VPNR_OK)
+		return VPNR_ERR_CRYPTO;
+	if (sa->ni_len == 0) {
+		sa->ni_len = VPNR__IKE_NONCE_LEN;
+		if ((rv = vpnr__random(ctx, sa->ni, sa->ni_len)) != VPNR_OK)
+			return rv;
+	}
+	rv = vpnr__prop_to_sa_ex(&sapl, c->ike, c->n_ike, NULL, 0, sa->ke_group,
+	    0);
+	if (rv != VPNR_OK)
+		return rv;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.spi_i = sa->spi_i;
+	hdr.exchange = VPNR__IKE_SA_INIT;
+	hdr.flags = VPNR__IKE_F_INITIATOR;
+	vpnr__wbuf_reset(&sa->req);
+	vpnr__wbuf_put_zero(&sa->req, VPNR__IKE_MARKER_LEN);
+	vpnr__ike_build_begin(&b, &sa->req, &hdr);
+	if (sa->cookie != NULL)
+		vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_COOKIE, sa->cookie,
+		    sa->cookie_len);
+	vpnr__ike_add_sa(&b, &sapl);
+	vpnr__ike_add_ke(&b, sa->ke_group, ke, kelen);
+	vpnr__ike_add_nonce(&b, sa->ni, sa->ni_len);
+	add_natd(ctx, sa, &b, 0);
+	if ((rv = vpnr__ike_build_end(&b)) != 0)
+		return rv;
+	vpnr__free(ctx->mem, sa->init_req);
+	sa->init_req_len = vpnr__wbuf_len(&sa->req) - VPNR__IKE_MARKER_LEN;
+	sa->init_req = vpnr__memdup(ctx->mem,
+	    vpnr__wbuf_data(&sa->req) + VPNR__IKE_MARKER_LEN, sa->init_req_len);
+	if (sa->init_req == NULL)
+		return VPNR_ERR_NOMEM;
+	sa->state = IKE_INIT_SENT;
+	sa->next_req_id = 0;
+	sa->req_type = REQ_INIT;
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "initiating IKE_SA %016llx_i to %s (%s)",
+	    (unsigned long long)sa->spi_i,
+	    vpnr_addr_format(&sa->remote, (char[64]){ 0 }, 64),
+	    sa->cookie != NULL ? "with COOKIE" : "IKE_SA_INIT");
+	return vpnr__ike_send_req_buf(ctx, sa, now);
+}
+
+static int
+derive_ike(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__ike_msg *msg)
+{
+	uint8_t gir[VPNR__MAX_KE_LEN];
+	size_t glen = 0;
+	int rv;
+
+	if (msg->ke_group != vpnr__dh_group(sa->dh))
+		return VPNR_ERR_MALFORMED;
+	rv = vpnr__dh_derive(sa->dh, msg->ke_data, msg->ke_len, gir,
+	    sizeof(gir), &glen);
+	if (rv == VPNR_OK)
+		rv = vpnr__ike_keymat(sa, NULL, 0, 0, gir, glen);
+	explicit_bzero(gir, sizeof(gir));
+	vpnr__dh_free(sa->dh);
+	sa->dh = NULL;
+	return rv;
+}
+
+static int send_auth(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+
+static void
+fail_notify(vpnr_ctx *ctx, struct ike_sa *sa, uint16_t type, vpnr_tstamp now)
+{
+	int reason;
+
+	switch (type) {
+	case VPNR__N_NO_PROPOSAL_CHOSEN:
+		reason = VPNR_ERR_NO_PROPOSAL;
+		break;
+	case VPNR__N_AUTHENTICATION_FAILED:
+		reason = VPNR_ERR_AUTH_FAILED;
+		break;
+	case VPNR__N_TS_UNACCEPTABLE:
+		reason = VPNR_ERR_TS_UNACCEPTABLE;
+		break;
+	case VPNR__N_INVALID_SYNTAX:
+		reason = VPNR_ERR_MALFORMED;
+		break;
+	default:
+		reason = VPNR_ERR_PEER_ERROR;
+		break;
+	}
+	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+	    "IKE_SA %016llx_i %016llx_r: peer sent error notify %u (%s)",
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, type,
+	    vpnr_err_name(reason));
+	vpnr__ike_sa_dead(ctx, sa, reason, type, now);
+}
+
+static uint16_t
+first_error(const struct vpnr__ike_msg *msg)
+{
+	uint8_t i;
+
+	for (i = 0; i < msg->n_notify; i++)
+		if (msg->notify[i].type < 16384)
+			return msg->notify[i].type;
+	return 0;
+}
+
+int
+vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
+    const vpnr_addr *local, const vpnr_addr *remote, vpnr_tstamp now)
+{
+	const struct vpnr_tunnel_config *c = &sa->tun->cfg;
+	const struct vpnr__ike_notify *n;
+	uint16_t err, g;
+	int rv;
+
+	if ((n = vpnr__ike_find_notify(msg, VPNR__N_COOKIE)) != NULL) {
+		if (n->data_len < 1 || n->data_len > 64 || sa->cookie_len > 0)
+			return VPNR_ERR_MALFORMED;
+		sa->cookie = vpnr__memdup(ctx->mem, n->data, n->data_len);
+		if (sa->cookie == NULL)
+			return VPNR_ERR_NOMEM;
+		sa->cookie_len = n->data_len;
+		vpnr__timer_disarm(ctx, &sa->rtx_timer);
+		return vpnr__ike_sa_start(ctx, sa, now);
+	}
+	if ((n = vpnr__ike_find_notify(msg, VPNR__N_INVALID_KE_PAYLOAD)) !=
+	    NULL) {
+		if (n->data_len != 2)
+			return VPNR_ERR_MALFORMED;
+		g = (uint16_t)(n->data[0] << 8 | n->data[1]);
+		if (g == sa->ke_group || sa->invalid_ke_retries >= 2 ||
+		    !vpnr__prop_has_dh(c->ike, c->n_ike, g) ||
+		    !vpnr__dh_supported(g)) {
+			fail_notify(ctx, sa, VPNR__N_NO_PROPOSAL_CHOSEN, now);
+			return VPNR_OK;
+		}
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "peer wants DH group %u instead of %u, retrying", g,
+		    sa->ke_group);
+		sa->invalid_ke_retries++;
+		sa->ke_group = g;
+		vpnr__timer_disarm(ctx, &sa->rtx_timer);
+		return vpnr__ike_sa_start(ctx, sa, now);
+	}
+	if ((err = first_error(msg)) != 0) {
+		fail_notify(ctx, sa, err, now);
+		return VPNR_OK;
+	}
+	if (!msg->has_sa || !msg->has_ke || !msg->has_nonce ||
+	    msg->nonce_len < 16 || msg->nonce_len > VPNR__IKE_MAX_NONCE ||
+	    msg->hdr.spi_r == 0)
+		return VPNR_ERR_MALFORMED;
+	rv = vpnr__prop_accept(c->ike, c->n_ike, &msg->sa, &sa->suite);
+	if (rv != VPNR_OK || sa->suite.dh != sa->ke_group) {
+		fail_notify(ctx, sa, VPNR__N_NO_PROPOSAL_CHOSEN, now);
+		return VPNR_OK;
+	}
+	sa->spi_r = msg->hdr.spi_r;
+	memcpy(sa->nr, msg->nonce, msg->nonce_len);
+	sa->nr_len = msg->nonce_len;
+	sa->init_resp = vpnr__memdup(ctx->mem, data, len);
+	if (sa->init_resp == NULL)
+		return VPNR_ERR_NOMEM;
+	sa->init_resp_len = len;
+	if ((rv = derive_ike(ctx, sa, msg)) != VPNR_OK) {
+		vpnr__ike_sa_dead(ctx, sa, rv, 0, now);
+		return rv;
+	}
+	if (check_natd(sa, msg, local, remote) &&
+	    (sa->nat_flags != 0 || c->force_encap)) {
+		sa->natt = 1;
+		sa->local.port = natt_port(ctx);
+		sa->remote.port = natt_port(ctx);
+	} else if (c->force_encap) {
+		sa->nat_flags |= 4;
+		sa->natt = 1;
+		sa->local.port = natt_port(ctx);
+		sa->remote.port = natt_port(ctx);
+	}
+	vpnr__timer_disarm(ctx, &sa->rtx_timer);
+	sa->req_type = REQ_NONE;
+	sa->next_req_id = 1;
+	return send_auth(ctx, sa, now);
+}
+
+/* ---- IKE_AUTH, initiator ---- */
+
+static int
+send_auth(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
+{
+	const struct vpnr_tunnel_config *c = &sa->tun->cfg;
+	struct vpnr__ike_builder b;
+	struct vpnr__wbuf inner;
+	uint8_t id[VPNR__IKE_MAX_ID + 4], auth[VPNR__MAX_PRF_LEN];
+	size_t idlen, alen = 0;
+	int rv;
+
+	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
+	vpnr__ike_build_begin_inner(&b, &inner);
+	idlen = vpnr__ike_local_id(sa, id, sizeof(id));
+	vpnr__ike_add_id(&b, VPNR__PL_IDI, id, idlen);
+	if (c->remote_id_set && c->remote_id_type != 0) {
+		uint8_t rid[VPNR__IKE_MAX_ID + 4];
+		size_t rlen = vpnr__ike_id_body(c->remote_id_type, c->remote_id,
+		    c->remote_id_len, rid, sizeof(rid));
+
+		vpnr__ike_add_id(&b, VPNR__PL_IDR, rid, rlen);
+	}
+	rv = vpnr__ike_auth_compute(sa, 1, id, idlen, auth, &alen);
+	if (rv != VPNR_OK)
+		goto done;
+	vpnr__ike_add_auth(&b, VPNR__AUTH_PSK, auth, alen);
+	explicit_bzero(auth, sizeof(auth));
+	vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_INITIAL_CONTACT, NULL, 0);
+	rv = vpnr__child_add_request(ctx, sa, &b);
+	if (rv != VPNR_OK)
+		goto done;
+	if ((rv = vpnr__ike_build_end(&b)) != 0)
+		goto done;
+	sa->state = IKE_AUTH_SENT;
+	rv = vpnr__ike_send_request(ctx, sa, VPNR__IKE_AUTH, &inner,
+	    vpnr__ike_build_first(&b), REQ_AUTH, now);
+done:
+	vpnr__wbuf_free(&inner);
+	return rv;
+}
+
+void
+vpnr__ike_sa_log_up(vpnr_ctx *ctx, struct ike_sa *sa)
+{
+	char l[64], r[64], s[128];
+
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "IKE_SA established between %s...%s, SPIs %016llx_i %016llx_r, "
+	    "%s%s",
+	    vpnr_addr_format(&sa->local, l, sizeof(l)),
+	    vpnr_addr_format(&sa->remote, r, sizeof(r)),
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+	    vpnr__suite_str(&sa->suite, s, sizeof(s)),
+	    !sa->natt             ? "" :
+		sa->nat_flags & 3 ? ", NAT detected" :
+				    ", UDP encapsulation forced");
+}
+
+void
+vpnr__ike_sa_arm_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
+{
+	vpnr_tstamp t = sa->tun->cfg.ike_rekey;
+
+	if (t == 0)
+		return;
+	if (sa->initiator)
+		t = vpnr__jitter(ctx, t, sa->tun->cfg.jitter_percent);
+	else
+		t += t / 20; /* the initiator normally goes first */
+	vpnr__timer_arm(ctx, &sa->rekey_timer, now + t);
+}
+
+void
+vpnr__ike_sa_established(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
+{
+	struct vpnr__ike *ike = vpnr__ike(ctx);
+
+	if (sa->half_open_counted) {
+		ike->half_open--;
+		sa->half_open_counted = 0;
+	}
+	vpnr__timer_disarm(ctx, &sa->life_timer);
+	sa->state = IKE_ESTABLISHED;
+	sa->established_at = now;
+	sa->last_rx = now;
+	sa->last_resp_rx = now;
+	vpnr__ike_sa_arm_rekey(ctx, sa, now);
+	if (sa->natt && (sa->nat_flags & 5))
+		vpnr__timer_arm(ctx, &sa->keepalive_timer,
+		    now + VPNR__IKE_KEEPALIVE);
+	vpnr__free(ctx->mem, sa->init_req);
+	vpnr__free(ctx->mem, sa->init_resp);
+	sa->init_req = sa->init_resp = NULL;
+	sa->init_req_len = sa->init_resp_len = 0;
+}
+
+int
+vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, vpnr_tstamp now)
+{
+	struct child_sa *child = NULL;
+	char idb[128];
+	uint16_t err;
+	int rv;
+
+	if (vpnr__ike_find_notify(msg, VPNR__N_AUTHENTICATION_FAILED) != NULL ||
+	    (!msg->has_auth && (err = first_error(msg)) != 0)) {
+		err = vpnr__ike_find_notify(msg,
+			  VPNR__N_AUTHENTICATION_FAILED) != NULL ?
+		    VPNR__N_AUTHENTICATION_FAILED :
+		    first_error(msg);
+		fail_notify(ctx, sa, err, now);
+		return VPNR_OK;
+	}
+	if (!msg->has_idr ||
+	    vpnr__ike_id_check(sa, msg->idr_type, msg->idr_data,
+		msg->idr_data_len) != VPNR_OK ||
+	    vpnr__ike_auth_verify(sa, msg) != VPNR_OK) {
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "authentication of '%s' failed",
+		    msg->has_idr ?
+			vpnr__ike_id_str(msg->idr_type, msg->idr_data,
+			    msg->idr_data_len, idb, sizeof(idb)) :
+			"(no IDr)");
+		sa->next_req_id++;
+		send_notify_request(ctx, sa, VPNR__N_AUTHENTICATION_FAILED);
+		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_AUTH_FAILED,
+		    VPNR__N_AUTHENTICATION_FAILED, now);
+		return VPNR_OK;
+	}
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "authentication of '%s' with pre-shared key successful",
+	    vpnr__ike_id_str(msg->idr_type, msg->idr_data, msg->idr_data_len,
+		idb, sizeof(idb)));
+	sa->req_type = REQ_NONE;
+	vpnr__timer_disarm(ctx, &sa->rtx_timer);
+	sa->next_req_id++;
+	vpnr__ike_sa_established(ctx, sa, now);
+	vpnr__ike_sa_log_up(ctx, sa);
+	vpnr__tunnel_ike_up(ctx, sa->tun, sa, now);
+	if (sa->state != IKE_ESTABLISHED)
+		return VPNR_OK;
+	err = first_error(msg);
+	if (err != 0 || !msg->has_sa) {
+		if (err == 0)
+			err = VPNR__N_NO_PROPOSAL_CHOSEN;
+		rv = err == VPNR__N_TS_UNACCEPTABLE ? VPNR_ERR_TS_UNACCEPTABLE :
+		    err == VPNR__N_NO_PROPOSAL_CHOSEN ? VPNR_ERR_NO_PROPOSAL :
+							VPNR_ERR_PEER_ERROR;
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "CHILD_SA not established: peer sent notify %u", err);
+		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, rv, err,
+		    0);
+		sa->tun->last_error = rv;
+		vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
+		return VPNR_OK;
+	}
+	rv = vpnr__child_complete(ctx, sa, msg, 1, NULL, now, &child);
+	if (rv != VPNR_OK) {
+		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, rv, 0,
+		    0);
+		sa->tun->last_error = rv;
+		if (vpnr_err_is_fatal(rv))
+			return rv;
+		return vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
+	}
+	return vpnr__ike_sa_next_task(ctx, sa, now);
+}
+
+/* ---- IKE_SA_INIT, responder ---- */
+
+static void
+cookie_value(vpnr_ctx *ctx, const struct vpnr__ike_msg *msg,
+    const vpnr_addr *remote, uint8_t out[20])
+{
+	struct vpnr__ike *ike = vpnr__ike(ctx);
+	struct vpnr__iov iov[4];
+	uint8_t spi[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		spi[i] = (uint8_t)(msg->hdr.spi_i >> (56 - 8 * i));
+	iov[0].p = msg->nonce;
+	iov[0].len = msg->nonce_len;
+	iov[1].p = remote->bytes;
+	iov[1].len = vpnr__addr_len(remote);
+	iov[2].p = spi;
+	iov[2].len = 8;
+	iov[3].p = ike->cookie_secret;
+	iov[3].len = sizeof(ike->cookie_secret);
+	vpnr__sha1(iov, 4, out);
+}
+
+int
+vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
+    const uint8_t *data, size_t len, const vpnr_addr *local,
+    const vpnr_addr *remote, vpnr_tstamp now)
+{
+	struct vpnr__ike *ike = vpnr__ike(ctx);
+	const struct vpnr__ike_notify *n;
+	struct vpnr__ike_sa_pl sapl;
+	struct vpnr__ike_builder b;
+	struct vpnr__ike_hdr hdr;
+	struct vpnr__suite suite;
+	struct ike_sa *sa;
+	struct tunnel *t;
+	uint8_t ke[VPNR__MAX_KE_LEN], ck[20], g[2];
+	size_t chosen = 0, kelen;
+	int rv, natd;
+
+	t = vpnr__tunnel_match(ctx, local, remote);
+	if (t == NULL) {
+		if (vpnr__log_ratelimit(&ike->malformed_log, now))
+			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+			    "IKE_SA_INIT from %s: no tunnel configured",
+			    vpnr_addr_format(remote, (char[64]){ 0 }, 64));
+		return VPNR_OK;
+	}
+	/* A retransmitted request: replay our answer. */
+	TAILQ_FOREACH(sa, &t->sas, tentry) {
+		if (!sa->initiator && sa->spi_i == msg->hdr.spi_i &&
+		    sa->state != IKE_DEAD &&
+		    vpnr__addr_eq(&sa->remote, remote)) {
+			if (sa->state == IKE_HALF_OPEN && sa->have_resp &&
+			    sa->init_req_len == len &&
+			    memcmp(sa->init_req, data, len) == 0)
+				return vpnr__ike_send(ctx, local, remote,
+				    &sa->resp);
+			return VPNR_OK;
+		}
+	}
+	/*
+	 * Both ends initiating at once: the attempt with the higher
+	 * SPIi goes on, the other is dropped here (and replaced by the
+	 * winner on the peer's side when it is established there).
+	 */
+	if (t->ike != NULL && t->ike->initiator &&
+	    (t->ike->state == IKE_INIT_SENT ||
+		t->ike->state == IKE_AUTH_SENT) &&
+	    t->ike->spi_i > msg->hdr.spi_i) {
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "crossed IKE_SA initiation, ours %016llx_i goes on",
+		    (unsigned long long)t->ike->spi_i);
+		return VPNR_OK;
+	}
+	if (!msg->has_sa || !msg->has_ke || !msg->has_nonce ||
+	    msg->nonce_len < 16 || msg->nonce_len > VPNR__IKE_MAX_NONCE) {
+		vpnr__ike_count_malformed(ctx, t, now,
+		    "IKE_SA_INIT without SA, KE or Ni");
+		return send_plain_notify(ctx, &msg->hdr, local, remote,
+		    VPNR__N_INVALID_SYNTAX, NULL, 0);
+	}
+	if (ike->half_open >= ctx->cfg.cookie_threshold) {
+		cookie_value(ctx, msg, remote, ck);
+		n = vpnr__ike_find_notify(msg, VPNR__N_COOKIE);
+		if (n == NULL || n->data_len != sizeof(ck) ||
+		    CRYPTO_memcmp(n->data, ck, sizeof(ck)) != 0) {
+			vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
+			    "%u half-open IKE_SAs, asking for a COOKIE",
+			    ike->half_open);
+			return send_plain_notify(ctx, &msg->hdr, local, remote,
+			    VPNR__N_COOKIE, ck, sizeof(ck));
+		}
+	}
+	rv = vpnr__prop_select_ex(t->cfg.ike, t->cfg.n_ike, &msg->sa,
+	    msg->ke_group, 0, &suite, &chosen);
+	if (rv != VPNR_OK) {
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "no acceptable IKE proposal from %s",
+		    vpnr_addr_format(remote, (char[64]){ 0 }, 64));
+		t->last_error = VPNR_ERR_NO_PROPOSAL;
+		vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_FAILED,
+		    VPNR_ERR_NO_PROPOSAL, VPNR__N_NO_PROPOSAL_CHOSEN, 0);
+		return send_plain_notify(ctx, &msg->hdr, local, remote,
+		    VPNR__N_NO_PROPOSAL_CHOSEN, NULL, 0);
+	}
+	if (suite.dh != msg->ke_group) {
+		g[0] = (uint8_t)(suite.dh >> 8);
+		g[1] = (uint8_t)suite.dh;
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "DH group %u unacceptable, requesting %u", msg->ke_group,
+		    suite.dh);
+		return send_plain_notify(ctx, &msg->hdr, local, remote,
+		    VPNR__N_INVALID_KE_PAYLOAD, g, 2);
+	}
+	sa = vpnr__ike_sa_new(ctx, t, 0, 0);
+	if (sa == NULL)
+		return VPNR_ERR_NOMEM;
+	sa->spi_i = msg->hdr.spi_i;
+	sa->local = *local;
+	sa->remote = *remote;
+	sa->suite = suite;
+	sa->ke_group = suite.dh;
+	memcpy(sa->ni, msg->nonce, msg->nonce_len);
+	sa->ni_len = msg->nonce_len;
+	sa->nr_len = VPNR__IKE_NONCE_LEN;
+	if ((rv = vpnr__random(ctx, sa->nr, sa->nr_len)) != VPNR_OK)
+		goto fail;
+	if ((rv = vpnr__dh_new(suite.dh, &sa->dh)) != VPNR_OK)
+		goto fail;
+	kelen = vpnr__dh_public_len(suite.dh);
+	if ((rv = vpnr__dh_public(sa->dh, ke, kelen)) != VPNR_OK)
+		goto fail;
+	natd = check_natd(sa, msg, local, remote);
+	/* The hashes we check used SPIr = 0; ours carry the new SPIr. */
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.spi_i = sa->spi_i;
+	hdr.spi_r = sa->spi_r;
+	hdr.exchange = VPNR__IKE_SA_INIT;
+	hdr.flags = VPNR__IKE_F_RESPONSE;
+	vpnr__wbuf_reset(&sa->resp);
+	vpnr__wbuf_put_zero(&sa->resp, VPNR__IKE_MARKER_LEN);
+	vpnr__ike_build_begin(&b, &sa->resp, &hdr);
+	vpnr__suite_to_sa(&sapl, &suite, msg->sa.p[chosen].num, NULL, 0);
+	vpnr__ike_add_sa(&b, &sapl);
+	vpnr__ike_add_ke(&b, suite.dh, ke, kelen);
+	vpnr__ike_add_nonce(&b, sa->nr, sa->nr_len);
+	if (natd)
+		add_natd(ctx, sa, &b, sa->spi_r);
+	if ((rv = vpnr__ike_build_end(&b)) != 0)
+		goto fail;
+	sa->init_req = vpnr__memdup(ctx->mem, data, len);
+	sa->init_req_len = len;
+	sa->init_resp_len = vpnr__wbuf_len(&sa->resp) - VPNR__IKE_MARKER_LEN;
+	sa->init_resp = vpnr__memdup(ctx->mem,
+	    vpnr__wbuf_data(&sa->resp) + VPNR__IKE_MARKER_LEN,
+	    sa->init_resp_len);
+	if (sa->init_req == NULL || sa->init_resp == NULL) {
+		rv = VPNR_ERR_NOMEM;
+		goto fail;
+	}
+	if ((rv = derive_ike(ctx, sa, msg)) != VPNR_OK)
+		goto fail;
+	if (natd && (sa->nat_flags != 0 || t->cfg.force_encap))
+		sa->natt = 1;
+	sa->have_resp = 1;
+	sa->state = IKE_HALF_OPEN;
+	sa->next_peer_id = 1;
+	sa->half_open_counted = 1;
+	ike->half_open++;
+	sa->last_rx = now;
+	vpnr__timer_arm(ctx, &sa->life_timer, now + VPNR__IKE_HALF_OPEN_TMO);
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "%s is initiating an IKE_SA %016llx_i %016llx_r%s",
+	    vpnr_addr_format(remote, (char[64]){ 0 }, 64),
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+	    sa->nat_flags & 2 ? ", remote behind NAT" : "");
+	return vpnr__ike_send(ctx, local, remote, &sa->resp);
+fail:
+	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+	    "IKE_SA_INIT from %s failed: %s",
+	    vpnr_addr_format(remote, (char[64]){ 0 }, 64), vpnr_err_name(rv));
+	vpnr__ike_sa_free(ctx, sa);
+	if (rv == VPNR_ERR_MALFORMED)
+		vpnr__ike_count_malformed(ctx, t, now, "bad KE payload");
+	return rv;
+}
+
+/* ---- IKE_AUTH, responder ---- */
+
+/*
+ * Several tunnels to one peer address: IKE_SA_INIT picked the first;
+ * the initiator's identity picks the right one.
+ */
+static void
+pick_tunnel_by_id(vpnr_ctx *ctx, struct ike_sa *sa,
+    const struct vpnr__ike_msg *msg)
+{
+	struct tunnel *t, *cur = sa->tun;
+
+	if (vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
+		msg->idi_data_len) == VPNR_OK)
+		return;
+	RB_FOREACH(t, tunnel_tree, &vpnr__ike(ctx)->tunnels) {
+		if (t == cur ||
+		    !vpnr__addr_eq(&t->cfg.remote, &cur->cfg.remote))
+			continue;
+		if (!t->cfg.remote_id_set || t->cfg.remote_id_type == 0 ||
+		    t->cfg.remote_id_type != msg->idi_type ||
+		    t->cfg.remote_id_len != msg->idi_data_len ||
+		    memcmp(t->cfg.remote_id, msg->idi_data,
+			msg->idi_data_len) != 0)
+			continue;
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "IKE_SA %016llx_i moves to tunnel %llu by identity",
+		    (unsigned long long)sa->spi_i, (unsigned long long)t->id);
+		TAILQ_REMOVE(&cur->sas, sa, tentry);
+		TAILQ_INSERT_TAIL(&t->sas, sa, tentry);
+		sa->tun = t;
+		return;
+	}
+}
+
+int
+vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, vpnr_tstamp now)
+{
+	struct vpnr__ike_builder b;
+	struct vpnr__wbuf inner;
+	struct child_sa *child = NULL;
+	uint8_t id[VPNR__IKE_MAX_ID + 4], auth[VPNR__MAX_PRF_LEN];
+	size_t idlen, alen = 0;
+	char idb[128];
+	int rv, crv;
+
+	if (sa->state != IKE_HALF_OPEN)
+		return VPNR_ERR_MALFORMED;
+	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
+	vpnr__ike_build_begin_inner(&b, &inner);
+	if (msg->has_idi)
+		pick_tunnel_by_id(ctx, sa, msg);
+	if (!msg->has_idi ||
+	    vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
+		msg->idi_data_len) != VPNR_OK ||
+	    vpnr__ike_auth_verify(sa, msg) != VPNR_OK) {
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "authentication of '%s' failed",
+		    msg->has_idi ?
+			vpnr__ike_id_str(msg->idi_type, msg->idi_data,
+			    msg->idi_data_len, idb, sizeof(idb)) :
+			"(no IDi)");
+		vpnr__ike_add_notify(&b, 0, NULL, 0,
+		    VPNR__N_AUTHENTICATION_FAILED, NULL, 0);
+		if (vpnr__ike_build_end(&b) == 0)
+			vpnr__ike_send_response(ctx, sa, VPNR__IKE_AUTH,
+			    msg->hdr.msg_id, &inner, vpnr__ike_build_first(&b));
+		vpnr__wbuf_free(&inner);
+		sa->next_peer_id++;
+		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_AUTH_FAILED,
+		    VPNR__N_AUTHENTICATION_FAILED, now);
+		return VPNR_OK;
+	}
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "authentication of '%s' with pre-shared key successful",
+	    vpnr__ike_id_str(msg->idi_type, msg->idi_data, msg->idi_data_len,
+		idb, sizeof(idb)));
+	idlen = vpnr__ike_local_id(sa, id, sizeof(id));
+	vpnr__ike_add_id(&b, VPNR__PL_IDR, id, idlen);
+	rv = vpnr__ike_auth_compute(sa, 0, id, idlen, auth, &alen);
+	if (rv != VPNR_OK)
+		goto done;
+	vpnr__ike_add_auth(&b, VPNR__AUTH_PSK, auth, alen);
+	explicit_bzero(auth, sizeof(auth));
+	vpnr__ike_sa_established(ctx, sa, now);
+	vpnr__ike_sa_log_up(ctx, sa);
+	vpnr__tunnel_ike_up(ctx, sa->tun, sa, now);
+	crv = VPNR_ERR_NO_PROPOSAL;
+	if (msg->has_sa)
+		crv =
+		    vpnr__child_respond(ctx, sa, msg, &b, 1, NULL, now, &child);
+	else
+		vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_NO_PROPOSAL_CHOSEN,
+		    NULL, 0);
+	if ((rv = vpnr__ike_build_end(&b)) != 0)
+		goto done;
+	rv = vpnr__ike_send_response(ctx, sa, VPNR__IKE_AUTH, msg->hdr.msg_id,
+	    &inner, vpnr__ike_build_first(&b));
+	sa->next_peer_id++;
+	if (crv == VPNR_OK && child != NULL) {
+		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_CHILD_UP, 0, 0,
+		    child->id);
+		vpnr__tunnel_child_changed(ctx, sa->tun, now);
+	} else if (crv != VPNR_OK && crv > VPNR_ERR_FATAL) {
+		sa->tun->last_error = crv;
+		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, crv,
+		    crv == VPNR_ERR_TS_UNACCEPTABLE ?
+			VPNR__N_TS_UNACCEPTABLE :
+			VPNR__N_NO_PROPOSAL_CHOSEN,
+		    0);
+	}
+done:
+	vpnr__wbuf_free(&inner);
+	return rv;
+}

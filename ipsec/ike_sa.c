@@ -1,0 +1,730 @@
+/*
+ * IKE SAs (RFC 7296): life cycle, message ids with a window of one,
+ * retransmission with exponential backoff, the cached response for
+ * duplicate requests, demultiplexing of exchanges, INFORMATIONAL
+ * (DELETE, liveness, error notifies), queued work and timers.  The
+ * IKE_SA_INIT and IKE_AUTH exchanges are in ike_init.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "addr.h"
+#include "crypto.h"
+#include "ctx.h"
+#include "ike.h"
+#include "ike_msg.h"
+#include "ike_proposal.h"
+#include "log.h"
+#include "mem.h"
+
+static int
+sa_cmp(const struct ike_sa *a, const struct ike_sa *b)
+{
+	return a->local_spi < b->local_spi ? -1 : a->local_spi > b->local_spi;
+}
+RB_GENERATE(ike_sa_tree, ike_sa, entry, sa_cmp)
+
+static int rtx_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
+static int life_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
+static int rekey_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
+static int keepalive_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
+
+static uint16_t
+ike_port(const vpnr_ctx *ctx)
+{
+	return ctx->cfg.ike_port != 0 ? ctx->cfg.ike_port : 500;
+}
+
+struct ike_sa *
+vpnr__ike_sa_find(vpnr_ctx *ctx, uint64_t local_spi)
+{
+	struct ike_sa key;
+
+	key.local_spi = local_spi;
+	return RB_FIND(ike_sa_tree, &vpnr__ike(ctx)->sas, &key);
+}
+
+uint64_t
+vpnr__ike_new_spi(vpnr_ctx *ctx)
+{
+	uint64_t spi;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		if (vpnr__random(ctx, &spi, sizeof(spi)) != VPNR_OK)
+			return 0;
+		if (spi != 0 && vpnr__ike_sa_find(ctx, spi) == NULL)
+			return spi;
+	}
+	return 0;
+}
+
+struct ike_sa *
+vpnr__ike_sa_new(vpnr_ctx *ctx, struct tunnel *t, int initiator, uint64_t spi)
+{
+	struct ike_sa *sa;
+
+	if (spi != 0 && vpnr__ike_sa_find(ctx, spi) != NULL)
+		return NULL;
+	sa = vpnr__calloc(ctx->mem, 1, sizeof(*sa));
+	if (sa == NULL)
+		return NULL;
+	sa->local_spi = spi != 0 ? spi : vpnr__ike_new_spi(ctx);
+	if (sa->local_spi == 0) {
+		vpnr__free(ctx->mem, sa);
+		return NULL;
+	}
+	sa->tun = t;
+	sa->initiator = initiator;
+	if (initiator)
+		sa->spi_i = sa->local_spi;
+	else
+		sa->spi_r = sa->local_spi;
+	sa->local = t->cfg.local;
+	sa->remote = t->cfg.remote;
+	if (sa->local.port == 0)
+		sa->local.port = ike_port(ctx);
+	if (sa->remote.port == 0)
+		sa->remote.port = ike_port(ctx);
+	/* A peer configured on the NAT-T port is talked to from ours,
+	 * with the non-ESP marker, from the first message on (ESP is
+	 * still encapsulated only when NAT is detected, 2.23). */
+	if (sa->remote.port ==
+	    (ctx->cfg.natt_port != 0 ? ctx->cfg.natt_port : 4500))
+		sa->local.port = sa->remote.port;
+	vpnr__wbuf_init(&sa->req, ctx->mem, VPNR__IKE_MAX_MSG + 4);
+	vpnr__wbuf_init(&sa->resp, ctx->mem, VPNR__IKE_MAX_MSG + 4);
+	STAILQ_INIT(&sa->tasks);
+	vpnr__timer_init(&sa->rtx_timer, rtx_fire, sa);
+	vpnr__timer_init(&sa->life_timer, life_fire, sa);
+	vpnr__timer_init(&sa->rekey_timer, rekey_fire, sa);
+	vpnr__timer_init(&sa->keepalive_timer, keepalive_fire, sa);
+	RB_INSERT(ike_sa_tree, &vpnr__ike(ctx)->sas, sa);
+	TAILQ_INSERT_TAIL(&t->sas, sa, tentry);
+	return sa;
+}
+
+static void
+sa_unlink(vpnr_ctx *ctx, struct ike_sa *sa)
+{
+	struct vpnr__ike *ike = vpnr__ike(ctx);
+
+	if (sa->local_spi != 0) {
+		RB_REMOVE(ike_sa_tree, &ike->sas, sa);
+		sa->local_spi = 0;
+	}
+	if (sa->half_open_counted) {
+		ike->half_open--;
+		sa->half_open_counted = 0;
+	}
+	vpnr__timer_disarm(ctx, &sa->rtx_timer);
+	vpnr__timer_disarm(ctx, &sa->rekey_timer);
+	vpnr__timer_disarm(ctx, &sa->keepalive_timer);
+	vpnr__timer_disarm(ctx, &sa->life_timer);
+	if (sa->tun != NULL && sa->tun->ike == sa)
+		sa->tun->ike = NULL;
+}
+
+void
+vpnr__ike_sa_free(vpnr_ctx *ctx, struct ike_sa *sa)
+{
+	struct ike_task *tk;
+
+	sa_unlink(ctx, sa);
+	if (sa->tun != NULL)
+		TAILQ_REMOVE(&sa->tun->sas, sa, tentry);
+	while ((tk = STAILQ_FIRST(&sa->tasks)) != NULL) {
+		STAILQ_REMOVE_HEAD(&sa->tasks, entry);
+		vpnr__free(ctx->mem, tk);
+	}
+	if (sa->dh != NULL)
+		vpnr__dh_free(sa->dh);
+	if (sa->req_dh != NULL)
+		vpnr__dh_free(sa->req_dh);
+	vpnr__free(ctx->mem, sa->init_req);
+	vpnr__free(ctx->mem, sa->init_resp);
+	vpnr__free(ctx->mem, sa->cookie);
+	vpnr__wbuf_free(&sa->req);
+	vpnr__wbuf_free(&sa->resp);
+	vpnr__freezero(ctx->mem, sa, sizeof(*sa));
+}
+
+/*
+ * A replaced IKE SA goes while CHILD_SA work is pending on it (crossed
+ * rekeys, losses): the work moves to the tunnel's current IKE SA.
+ */
+static void
+hand_over(vpnr_ctx *ctx, struct ike_sa *sa, struct ike_sa *cur, vpnr_tstamp now)
+{
+	struct ike_task *tk;
+	struct child_sa *c;
+
+	switch (sa->req_type) {
+	case REQ_DELETE_CHILD:
+	case REQ_DELETE_SPI:
+		vpnr__ike_sa_task(ctx, cur, sa->req_type, sa->req_child, now);
+		break;
+	case REQ_REKEY_CHILD:
+		/*
+		 * Whether the peer processed our rekey is unknown: void
+		 * it (DELETE of the SPI we offered; the peer then keeps
+		 * the old pair) and keep ours until the peer says more.
+		 */
+		c = vpnr__child_find(sa->tun, sa->req_child);
+		if (c == NULL || c->state != CHILD_REKEYING)
+			break;
+		c->state = CHILD_INSTALLED;
+		vpnr__timer_arm(ctx, &c->rekey_timer, now + 30 * VPNR_SECONDS);
+		vpnr__ike_sa_task(ctx, cur, REQ_DELETE_SPI, sa->req_spi, now);
+		break;
+	default:
+		break;
+	}
+	sa->req_type = REQ_NONE;
+	while ((tk = STAILQ_FIRST(&sa->tasks)) != NULL) {
+		STAILQ_REMOVE_HEAD(&sa->tasks, entry);
+		if (tk->type == REQ_DELETE_CHILD ||
+		    tk->type == REQ_DELETE_SPI || tk->type == REQ_REKEY_CHILD)
+			vpnr__ike_sa_task(ctx, cur, tk->type, tk->child_id,
+			    now);
+		vpnr__free(ctx->mem, tk);
+	}
+}
+
+/*
+ * The SA is finished: it leaves the SPI table and the tunnel at once
+ * and is freed by a zero-delay timer, so callers up the stack may
+ * still look at it.  If it was the tunnel's current SA, the tunnel is
+ * told (children go, events).
+ */
+void
+vpnr__ike_sa_dead(vpnr_ctx *ctx, struct ike_sa *sa, int reason, uint16_t notify,
+    vpnr_tstamp now)
+{
+	struct tunnel *t = sa->tun;
+	int prev = sa->state;
+
+	if (sa->state == IKE_DEAD)
+		return;
+	sa->state = IKE_DEAD;
+	if (t != NULL && t->ike != NULL && t->ike != sa &&
+	    t->ike->state == IKE_ESTABLISHED)
+		hand_over(ctx, sa, t->ike, now);
+	if (t != NULL &&
+	    (t->ike == sa ||
+		(t->ike == NULL && prev == IKE_HALF_OPEN && reason != 0)))
+		vpnr__tunnel_ike_gone(ctx, t, sa, reason, notify, now);
+	sa_unlink(ctx, sa);
+	vpnr__timer_arm(ctx, &sa->life_timer, now);
+}
+
+/* ---- sending ---- */
+
+static vpnr_tstamp
+rtx_timeout(const struct ike_sa *sa)
+{
+	vpnr_tstamp first = sa->tun->cfg.rtx_first;
+	uint32_t n = sa->req_tries > 20 ? 20 : sa->req_tries;
+
+	return first << n;
+}
+
+int
+vpnr__ike_send_req_buf(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
+{
+	sa->req_tries = 0;
+	vpnr__timer_arm(ctx, &sa->rtx_timer, now + rtx_timeout(sa));
+	return vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->req);
+}
+
+int
+vpnr__ike_send_request(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
+    struct vpnr__wbuf *inner, uint8_t first, int type, vpnr_tstamp now)
+{
+	struct vpnr__ike_hdr hdr;
+	int rv;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.spi_i = sa->spi_i;
+	hdr.spi_r = sa->spi_r;
+	hdr.exchange = exch;
+	hdr.flags = sa->initiator ? VPNR__IKE_F_INITIATOR : 0;
+	hdr.msg_id = sa->next_req_id;
+	vpnr__wbuf_reset(&sa->req);
+	vpnr__wbuf_put_zero(&sa->req, VPNR__IKE_MARKER_LEN);
+	rv = vpnr__ike_sk_build(ctx, sa, &hdr,
+	    inner != NULL ? vpnr__wbuf_data(inner) : NULL,
+	    inner != NULL ? vpnr__wbuf_len(inner) : 0, first, &sa->req);
+	if (rv != VPNR_OK)
+		return rv;
+	sa->req_type = type;
+	return vpnr__ike_send_req_buf(ctx, sa, now);
+}
+
+int
+vpnr__ike_send_response(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
+    uint32_t msg_id, struct vpnr__wbuf *inner, uint8_t first)
+{
+	struct vpnr__ike_hdr hdr;
+	int rv;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.spi_i = sa->spi_i;
+	hdr.spi_r = sa->spi_r;
+	hdr.exchange = exch;
+	hdr.flags =
+	    VPNR__IKE_F_RESPONSE | (sa->initiator ? VPNR__IKE_F_INITIATOR : 0);
+	hdr.msg_id = msg_id;
+	vpnr__wbuf_reset(&sa->resp);
+	vpnr__wbuf_put_zero(&sa->resp, VPNR__IKE_MARKER_LEN);
+	rv = vpnr__ike_sk_build(ctx, sa, &hdr,
+	    inner != NULL ? vpnr__wbuf_data(inner) : NULL,
+	    inner != NULL ? vpnr__wbuf_len(inner) : 0, first, &sa->resp);
+	if (rv != VPNR_OK) {
+		sa->have_resp = 0;
+		return rv;
+	}
+	sa->have_resp = 1;
+	return vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->resp);
+}
+
+/* Unencrypted reply without state (COOKIE, INVALID_KE, NO_PROPOSAL). */
+/* ---- INFORMATIONAL ---- */
+
+int
+vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, vpnr_tstamp now)
+{
+	struct vpnr__ike_builder b;
+	struct vpnr__wbuf inner;
+	struct child_sa *c;
+	uint8_t spis[4 * 64];
+	uint16_t n_out = 0, j;
+	uint32_t spi;
+	int del_ike = 0, rv, auth_failed = 0;
+	uint8_t i;
+
+	for (i = 0; i < msg->n_delete; i++) {
+		const struct vpnr__ike_delete *d = &msg->del[i];
+
+		if (d->protocol == VPNR__PROTO_IKE) {
+			del_ike = 1;
+			continue;
+		}
+		if (d->protocol != VPNR__PROTO_ESP || d->spi_len != 4)
+			continue;
+		for (j = 0; j < d->n_spi; j++) {
+			spi = (uint32_t)d->spis[4 * j] << 24 |
+			    (uint32_t)d->spis[4 * j + 1] << 16 |
+			    (uint32_t)d->spis[4 * j + 2] << 8 |
+			    d->spis[4 * j + 3];
+			c = vpnr__child_by_spi_out(sa->tun, spi);
+			if (c == NULL)
+				continue;
+			if (n_out < 64) {
+				spis[4 * n_out] = (uint8_t)(c->spi_in >> 24);
+				spis[4 * n_out + 1] =
+				    (uint8_t)(c->spi_in >> 16);
+				spis[4 * n_out + 2] = (uint8_t)(c->spi_in >> 8);
+				spis[4 * n_out + 3] = (uint8_t)c->spi_in;
+				n_out++;
+			}
+			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+			    "received DELETE for CHILD_SA %08x_i %08x_o",
+			    c->spi_in, c->spi_out);
+			/* Our own DELETE for it crossed this one. */
+			if (sa->req_type == REQ_DELETE_CHILD &&
+			    sa->req_child == c->id)
+				sa->req_child = 0;
+			/* The rekey initiator could not install what
+			 * replaced an old CHILD_SA: the old one goes on. */
+			if (c->state != CHILD_REKEYED) {
+				struct child_sa *o;
+
+				TAILQ_FOREACH(o, &sa->tun->children, entry)
+					if (o->replaced_by == c->id &&
+					    o->state == CHILD_REKEYED) {
+						o->state = CHILD_INSTALLED;
+						o->replaced_by = 0;
+						vpnr__timer_arm(ctx,
+						    &o->rekey_timer,
+						    now + 30 * VPNR_SECONDS);
+					}
+			}
+			vpnr__child_destroy(ctx, c, c->state == CHILD_REKEYED,
+			    now);
+		}
+	}
+	if (vpnr__ike_find_notify(msg, VPNR__N_AUTHENTICATION_FAILED) != NULL)
+		auth_failed = 1;
+	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
+	vpnr__ike_build_begin_inner(&b, &inner);
+	if (n_out > 0 && !del_ike)
+		vpnr__ike_add_delete(&b, VPNR__PROTO_ESP, 4, spis, n_out);
+	rv = vpnr__ike_build_end(&b);
+	if (rv == 0)
+		rv = vpnr__ike_send_response(ctx, sa, VPNR__IKE_INFORMATIONAL,
+		    msg->hdr.msg_id, &inner, vpnr__ike_build_first(&b));
+	vpnr__wbuf_free(&inner);
+	sa->next_peer_id++;
+	if (del_ike) {
+		struct ike_sa *n = NULL;
+
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "received DELETE for IKE_SA %016llx_i %016llx_r",
+		    (unsigned long long)sa->spi_i,
+		    (unsigned long long)sa->spi_r);
+		/* Crossed IKE rekeys where our request got lost: the
+		 * peer finished its rekey (2.8.2); take its new SA. */
+		if (sa->tun->ike == sa && sa->peer_rekey_spi != 0)
+			n = vpnr__ike_sa_find(ctx, sa->peer_rekey_spi);
+		if (n != NULL && n->state == IKE_ESTABLISHED &&
+		    n->tun == sa->tun)
+			vpnr__ike_switch(ctx, sa, n, now);
+		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_PEER_CLOSED, 0, now);
+	} else if (auth_failed) {
+		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_AUTH_FAILED,
+		    VPNR__N_AUTHENTICATION_FAILED, now);
+	}
+	return rv;
+}
+
+static int
+informational_response(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct vpnr__ike_msg *msg, vpnr_tstamp now)
+{
+	struct child_sa *c;
+	int type = sa->req_type;
+
+	sa->req_type = REQ_NONE;
+	vpnr__timer_disarm(ctx, &sa->rtx_timer);
+	sa->next_req_id++;
+	switch (type) {
+	case REQ_DELETE_CHILD:
+		c = vpnr__child_find(sa->tun, sa->req_child);
+		if (c != NULL)
+			vpnr__child_destroy(ctx, c,
+			    c->state == CHILD_REKEYED || c->replaced_by != 0,
+			    now);
+		break;
+	case REQ_DELETE_IKE:
+		vpnr__ike_sa_dead(ctx, sa, 0, 0, now);
+		return VPNR_OK;
+	default:
+		break;
+	}
+	return vpnr__ike_sa_next_task(ctx, sa, now);
+}
+
+/* ---- receive ---- */
+
+int
+vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
+    const uint8_t *data, size_t len, const vpnr_addr *local,
+    const vpnr_addr *remote, vpnr_tstamp now)
+{
+	uint8_t exch = msg->hdr.exchange;
+	int rv;
+
+	if (msg->hdr.flags & VPNR__IKE_F_RESPONSE) {
+		if (sa->req_type == REQ_NONE ||
+		    msg->hdr.msg_id != sa->next_req_id)
+			return VPNR_OK; /* late duplicate */
+		if (exch == VPNR__IKE_SA_INIT) {
+			if (sa->state != IKE_INIT_SENT)
+				return VPNR_OK;
+			rv = vpnr__ike_init_response(ctx, sa, msg, data, len,
+			    local, remote, now);
+			if (rv == VPNR_ERR_MALFORMED)
+				vpnr__ike_count_malformed(ctx, sa->tun, now,
+				    "bad IKE_SA_INIT response");
+			return rv;
+		}
+		rv = vpnr__ike_sk_open(ctx, sa, msg, data, len);
+		if (rv != VPNR_OK) {
+			vpnr__ike_count_malformed(ctx, sa->tun, now,
+			    rv == VPNR_ERR_INTEGRITY ?
+				"integrity check failed" :
+				"bad encrypted payload");
+			return rv;
+		}
+		sa->last_rx = now;
+		sa->last_resp_rx = now;
+		switch (sa->req_type) {
+		case REQ_AUTH:
+			if (exch != VPNR__IKE_AUTH)
+				return VPNR_ERR_MALFORMED;
+			return vpnr__ike_auth_response(ctx, sa, msg, now);
+		case REQ_REKEY_CHILD:
+		case REQ_REKEY_IKE:
+			if (exch != VPNR__IKE_CREATE_CHILD_SA)
+				return VPNR_ERR_MALFORMED;
+			return vpnr__ike_create_child_response(ctx, sa, msg,
+			    now);
+		default:
+			if (exch != VPNR__IKE_INFORMATIONAL)
+				return VPNR_ERR_MALFORMED;
+			return informational_response(ctx, sa, msg, now);
+		}
+	}
+	/* A request from the peer. */
+	if (sa->state == IKE_INIT_SENT || sa->state == IKE_AUTH_SENT)
+		return VPNR_OK;
+	if (sa->have_resp && msg->hdr.msg_id + 1 == sa->next_peer_id) {
+		if (vpnr__ike_sk_open(ctx, sa, msg, data, len) != VPNR_OK) {
+			vpnr__ike_count_malformed(ctx, sa->tun, now,
+			    "bad retransmission");
+			return VPNR_ERR_MALFORMED;
+		}
+		vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
+		    "retransmitting response to request %u", msg->hdr.msg_id);
+		return vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->resp);
+	}
+	if (msg->hdr.msg_id != sa->next_peer_id)
+		return VPNR_OK;
+	rv = vpnr__ike_sk_open(ctx, sa, msg, data, len);
+	if (rv != VPNR_OK) {
+		vpnr__ike_count_malformed(ctx, sa->tun, now,
+		    rv == VPNR_ERR_INTEGRITY ? "integrity check failed" :
+					       "bad encrypted payload");
+		return rv;
+	}
+	if (msg->unsupported_critical != 0) {
+		uint8_t pl = msg->unsupported_critical;
+		struct vpnr__ike_builder b;
+		struct vpnr__wbuf inner;
+
+		vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
+		vpnr__ike_build_begin_inner(&b, &inner);
+		vpnr__ike_add_notify(&b, 0, NULL, 0,
+		    VPNR__N_UNSUPPORTED_CRITICAL_PAYLOAD, &pl, 1);
+		if (vpnr__ike_build_end(&b) == 0)
+			vpnr__ike_send_response(ctx, sa, exch, msg->hdr.msg_id,
+			    &inner, vpnr__ike_build_first(&b));
+		vpnr__wbuf_free(&inner);
+		sa->next_peer_id++;
+		return VPNR_OK;
+	}
+	sa->last_rx = now;
+	/* The peer may have moved (NAT mapping, float to NAT-T port). */
+	sa->local = *local;
+	sa->remote = *remote;
+	switch (exch) {
+	case VPNR__IKE_AUTH:
+		return vpnr__ike_auth_request(ctx, sa, msg, now);
+	case VPNR__IKE_CREATE_CHILD_SA:
+		if (sa->state != IKE_ESTABLISHED && sa->state != IKE_REKEYED)
+			return VPNR_OK;
+		return vpnr__ike_create_child_request(ctx, sa, msg, now);
+	case VPNR__IKE_INFORMATIONAL:
+		if (sa->state == IKE_HALF_OPEN)
+			return VPNR_OK;
+		return vpnr__ike_sa_process_informational(ctx, sa, msg, now);
+	default:
+		vpnr__ike_count_malformed(ctx, sa->tun, now,
+		    "unknown exchange type");
+		return VPNR_ERR_MALFORMED;
+	}
+}
+
+/* ---- tasks ---- */
+
+static int
+start_task(vpnr_ctx *ctx, struct ike_sa *sa, int type, uint64_t child_id,
+    vpnr_tstamp now)
+{
+	struct vpnr__ike_builder b;
+	struct vpnr__wbuf inner;
+	struct child_sa *c;
+	int rv;
+
+	switch (type) {
+	case REQ_REKEY_CHILD:
+		c = vpnr__child_find(sa->tun, child_id);
+		if (c == NULL || c->state != CHILD_INSTALLED ||
+		    sa->state != IKE_ESTABLISHED)
+			return VPNR_ERR_NOT_FOUND;
+		return vpnr__child_start_rekey(ctx, sa, c, now);
+	case REQ_REKEY_IKE:
+		if (sa->state != IKE_ESTABLISHED)
+			return VPNR_ERR_INVALID_STATE;
+		return vpnr__ike_start_rekey(ctx, sa, now);
+	case REQ_DELETE_CHILD:
+		c = vpnr__child_find(sa->tun, child_id);
+		if (c == NULL)
+			return VPNR_ERR_NOT_FOUND;
+		return vpnr__child_send_delete(ctx, sa, c, now);
+	case REQ_DELETE_SPI: {
+		uint8_t spi[4];
+
+		spi[0] = (uint8_t)(child_id >> 24);
+		spi[1] = (uint8_t)(child_id >> 16);
+		spi[2] = (uint8_t)(child_id >> 8);
+		spi[3] = (uint8_t)child_id;
+		vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
+		vpnr__ike_build_begin_inner(&b, &inner);
+		vpnr__ike_add_delete(&b, VPNR__PROTO_ESP, 4, spi, 1);
+		rv = vpnr__ike_build_end(&b);
+		if (rv == 0)
+			rv = vpnr__ike_send_request(ctx, sa,
+			    VPNR__IKE_INFORMATIONAL, &inner,
+			    vpnr__ike_build_first(&b), type, now);
+		vpnr__wbuf_free(&inner);
+		return rv;
+	}
+	case REQ_DELETE_IKE:
+	case REQ_DPD:
+		vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
+		vpnr__ike_build_begin_inner(&b, &inner);
+		if (type == REQ_DELETE_IKE) {
+			vpnr__ike_add_delete(&b, VPNR__PROTO_IKE, 0, NULL, 0);
+			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+			    "sending DELETE for IKE_SA %016llx_i %016llx_r",
+			    (unsigned long long)sa->spi_i,
+			    (unsigned long long)sa->spi_r);
+		}
+		rv = vpnr__ike_build_end(&b);
+		if (rv == 0)
+			rv = vpnr__ike_send_request(ctx, sa,
+			    VPNR__IKE_INFORMATIONAL, &inner,
+			    vpnr__ike_build_first(&b), type, now);
+		vpnr__wbuf_free(&inner);
+		if (rv == VPNR_OK && type == REQ_DELETE_IKE) {
+			if (sa->state == IKE_ESTABLISHED)
+				sa->state = IKE_DELETING;
+			vpnr__timer_arm(ctx, &sa->life_timer,
+			    now + VPNR__IKE_DELETE_TMO);
+		}
+		return rv;
+	default:
+		return VPNR_ERR_INTERNAL;
+	}
+}
+
+int
+vpnr__ike_sa_task(vpnr_ctx *ctx, struct ike_sa *sa, int type, uint64_t child_id,
+    vpnr_tstamp now)
+{
+	struct ike_task *tk;
+
+	if (sa->state == IKE_DEAD)
+		return VPNR_ERR_INVALID_STATE;
+	STAILQ_FOREACH(tk, &sa->tasks, entry)
+		if (tk->type == type && tk->child_id == child_id)
+			return VPNR_OK;
+	if ((sa->req_type == type && sa->req_child == child_id))
+		return VPNR_OK;
+	tk = vpnr__calloc(ctx->mem, 1, sizeof(*tk));
+	if (tk == NULL)
+		return VPNR_ERR_NOMEM;
+	tk->type = type;
+	tk->child_id = child_id;
+	if (type == REQ_DELETE_IKE)
+		STAILQ_INSERT_HEAD(&sa->tasks, tk, entry);
+	else
+		STAILQ_INSERT_TAIL(&sa->tasks, tk, entry);
+	if (sa->req_type == REQ_NONE)
+		return vpnr__ike_sa_next_task(ctx, sa, now);
+	return VPNR_OK;
+}
+
+int
+vpnr__ike_sa_next_task(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
+{
+	struct ike_task *tk;
+	int rv, first = VPNR_OK;
+
+	while (sa->req_type == REQ_NONE && sa->state != IKE_DEAD &&
+	    sa->state != IKE_INIT_SENT && sa->state != IKE_AUTH_SENT &&
+	    sa->state != IKE_HALF_OPEN &&
+	    (tk = STAILQ_FIRST(&sa->tasks)) != NULL) {
+		STAILQ_REMOVE_HEAD(&sa->tasks, entry);
+		sa->req_child = tk->child_id;
+		rv = start_task(ctx, sa, tk->type, tk->child_id, now);
+		if (rv != VPNR_OK && rv != VPNR_ERR_NOT_FOUND)
+			vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+			    "task %d failed: %s", tk->type, vpnr_err_name(rv));
+		if (vpnr_err_is_fatal(rv) && first == VPNR_OK)
+			first = rv;
+		vpnr__free(ctx->mem, tk);
+	}
+	return first;
+}
+
+/* ---- timers ---- */
+
+static int
+rtx_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
+{
+	struct ike_sa *sa = tm->arg;
+	struct tunnel *t = sa->tun;
+
+	if (sa->req_type == REQ_NONE)
+		return VPNR_OK;
+	if (sa->req_tries >= t->cfg.rtx_tries) {
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "giving up after %u retransmits of request %u, IKE_SA "
+		    "%016llx_i %016llx_r",
+		    sa->req_tries, sa->next_req_id,
+		    (unsigned long long)sa->spi_i,
+		    (unsigned long long)sa->spi_r);
+		if (sa->req_type == REQ_DELETE_IKE)
+			vpnr__ike_sa_dead(ctx, sa, 0, 0, now);
+		else
+			vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_TIMEOUT, 0, now);
+		return VPNR_OK;
+	}
+	sa->req_tries++;
+	t->retransmits++;
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike", "retransmit %u of request %u",
+	    sa->req_tries, sa->next_req_id);
+	vpnr__timer_arm(ctx, tm, now + rtx_timeout(sa));
+	vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->req);
+	return VPNR_OK;
+}
+
+static int
+life_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
+{
+	struct ike_sa *sa = tm->arg;
+
+	if (sa->state == IKE_DEAD) {
+		vpnr__ike_sa_free(ctx, sa);
+		return VPNR_OK;
+	}
+	if (sa->state == IKE_HALF_OPEN) {
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "half-open IKE_SA %016llx_i %016llx_r timed out",
+		    (unsigned long long)sa->spi_i,
+		    (unsigned long long)sa->spi_r);
+		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_TIMEOUT, 0, now);
+	} else if (sa->state == IKE_DELETING || sa->state == IKE_REKEYED) {
+		vpnr__ike_sa_dead(ctx, sa, 0, 0, now);
+	}
+	return VPNR_OK;
+}
+
+static int
+rekey_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
+{
+	struct ike_sa *sa = tm->arg;
+
+	if (sa->state == IKE_ESTABLISHED && sa->tun->ike == sa)
+		vpnr__ike_sa_task(ctx, sa, REQ_REKEY_IKE, 0, now);
+	return VPNR_OK;
+}
+
+static int
+keepalive_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
+{
+	struct ike_sa *sa = tm->arg;
+	uint8_t ka = 0xff;
+
+	if (sa->state != IKE_ESTABLISHED || !sa->natt)
+		return VPNR_OK;
+	vpnr__cb_send_datagram(ctx, &sa->local, &sa->remote, &ka, 1);
+	vpnr__timer_arm(ctx, tm, now + VPNR__IKE_KEEPALIVE);
+	return VPNR_OK;
+}

@@ -1,0 +1,584 @@
+/*
+ * Tunnels: the public tunnel API, the IKE module's life on the
+ * context, events, dead peer detection, reconnects and the hooks the
+ * context and BGP use (ctx->ike_*, bgp_tunnel_changed, SA expiry from
+ * the data plane).
+ */
+#include <string.h>
+
+#include <vpnroute/vpnroute.h>
+
+#include "addr.h"
+#include "ctx.h"
+#include "dp.h"
+#include "ike.h"
+#include "log.h"
+#include "mem.h"
+
+static int
+tunnel_cmp(const struct tunnel *a, const struct tunnel *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+RB_GENERATE(tunnel_tree, tunnel, entry, tunnel_cmp)
+
+static int dpd_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
+static int reconnect_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
+static int tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+
+/* ---- module ---- */
+
+static void
+tunnel_free(vpnr_ctx *ctx, struct tunnel *t, int dp_ops)
+{
+	struct child_sa *c;
+	struct ike_sa *sa;
+
+	vpnr__timer_disarm(ctx, &t->dpd_timer);
+	vpnr__timer_disarm(ctx, &t->reconnect_timer);
+	while ((c = TAILQ_FIRST(&t->children)) != NULL) {
+		vpnr__timer_disarm(ctx, &c->rekey_timer);
+		TAILQ_REMOVE(&t->children, c, entry);
+		if (dp_ops) {
+			vpnr__dp_sa_del(ctx, c->sa_id_in, NULL, 0);
+			vpnr__dp_sa_del(ctx, c->sa_id_out, NULL, 0);
+		}
+		vpnr__freezero(ctx->mem, c, sizeof(*c));
+	}
+	while ((sa = TAILQ_FIRST(&t->sas)) != NULL)
+		vpnr__ike_sa_free(ctx, sa);
+	vpnr__tunnel_config_clear(&t->cfg);
+	vpnr__freezero(ctx->mem, t, sizeof(*t));
+}
+
+static void
+ike_free(vpnr_ctx *ctx)
+{
+	struct vpnr__ike *ike = vpnr__ike(ctx);
+	struct tunnel *t;
+
+	if (ike == NULL)
+		return;
+	while ((t = RB_MIN(tunnel_tree, &ike->tunnels)) != NULL) {
+		RB_REMOVE(tunnel_tree, &ike->tunnels, t);
+		tunnel_free(ctx, t, 0);
+	}
+	vpnr__freezero(ctx->mem, ike->scratch, ike->scratch_cap);
+	vpnr__freezero(ctx->mem, ike, sizeof(*ike));
+	ctx->ike = NULL;
+}
+
+static int close_now(vpnr_ctx *, uint64_t, uint32_t, vpnr_tstamp);
+
+static int
+ike_shutdown(vpnr_ctx *ctx, vpnr_tstamp now)
+{
+	struct vpnr__ike *ike = vpnr__ike(ctx);
+	struct tunnel *t;
+
+	if (ike == NULL)
+		return VPNR_OK;
+	RB_FOREACH(t, tunnel_tree, &ike->tunnels)
+		close_now(ctx, t->id, 0, now);
+	return VPNR_OK;
+}
+
+static int
+ike_tunnel_lookup(const vpnr_ctx *ctx, uint64_t id, uint32_t *if_id,
+    int *child_up)
+{
+	struct tunnel *t;
+	struct child_sa *c;
+
+	t = vpnr__tunnel_find((vpnr_ctx *)ctx, id);
+	if (t == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	if (if_id != NULL)
+		*if_id = t->cfg.if_id;
+	if (child_up != NULL) {
+		*child_up = 0;
+		TAILQ_FOREACH(c, &t->children, entry)
+			*child_up = 1;
+	}
+	return VPNR_OK;
+}
+
+int
+vpnr__ike_init(vpnr_ctx *ctx)
+{
+	struct vpnr__ike *ike;
+
+	if (ctx->ike != NULL)
+		return VPNR_OK;
+	ike = vpnr__calloc(ctx->mem, 1, sizeof(*ike));
+	if (ike == NULL)
+		return VPNR_ERR_NOMEM;
+	RB_INIT(&ike->tunnels);
+	RB_INIT(&ike->sas);
+	ike->scratch_cap = VPNR__IKE_MAX_MSG;
+	ike->scratch = vpnr__malloc(ctx->mem, ike->scratch_cap);
+	if (ike->scratch == NULL ||
+	    vpnr__random(ctx, ike->cookie_secret, sizeof(ike->cookie_secret)) !=
+		VPNR_OK) {
+		vpnr__free(ctx->mem, ike->scratch);
+		vpnr__free(ctx->mem, ike);
+		return VPNR_ERR_NOMEM;
+	}
+	ctx->ike = ike;
+	ctx->ike_free = ike_free;
+	ctx->ike_shutdown = ike_shutdown;
+	ctx->ike_tunnel_lookup = ike_tunnel_lookup;
+	vpnr__dp_set_expired_handler(ctx, vpnr__child_expired);
+	return VPNR_OK;
+}
+
+struct tunnel *
+vpnr__tunnel_find(vpnr_ctx *ctx, uint64_t id)
+{
+	struct tunnel key;
+
+	if (ctx->ike == NULL)
+		return NULL;
+	key.id = id;
+	return RB_FIND(tunnel_tree, &vpnr__ike(ctx)->tunnels, &key);
+}
+
+struct tunnel *
+vpnr__tunnel_match(vpnr_ctx *ctx, const vpnr_addr *local,
+    const vpnr_addr *remote)
+{
+	struct tunnel *t, *any = NULL;
+
+	RB_FOREACH(t, tunnel_tree, &vpnr__ike(ctx)->tunnels) {
+		if (!vpnr__addr_eq(&t->cfg.remote, remote))
+			continue;
+		if (vpnr__addr_eq(&t->cfg.local, local))
+			return t;
+		if (any == NULL)
+			any = t;
+	}
+	return any;
+}
+
+vpnr_tstamp
+vpnr__jitter(vpnr_ctx *ctx, vpnr_tstamp t, uint32_t percent)
+{
+	uint64_t r = 0, span;
+
+	if (percent == 0)
+		return t;
+	span = t / 100 * percent;
+	if (span == 0 || vpnr__random(ctx, &r, sizeof(r)) != VPNR_OK)
+		return t;
+	return t - r % span;
+}
+
+/* ---- events ---- */
+
+void
+vpnr__tunnel_event(vpnr_ctx *ctx, struct tunnel *t, uint32_t type, int reason,
+    uint16_t notify, uint64_t sa_id)
+{
+	vpnr_tunnel_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.reason = reason;
+	ev.tunnel_id = t->id;
+	ev.tunnel_user_data = t->user_data;
+	ev.sa_id = sa_id;
+	ev.notify = notify;
+	if (t->ike != NULL) {
+		ev.local = t->ike->local;
+		ev.remote = t->ike->remote;
+	} else {
+		ev.local = t->cfg.local;
+		ev.remote = t->cfg.remote;
+	}
+	vpnr__cb_tunnel_event(ctx, &ev);
+}
+
+void
+vpnr__tunnel_child_changed(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	int up = !TAILQ_EMPTY(&t->children);
+
+	if (up == t->child_up_reported)
+		return;
+	t->child_up_reported = up;
+	if (ctx->bgp_tunnel_changed != NULL)
+		ctx->bgp_tunnel_changed(ctx, t->id, up, now);
+}
+
+void
+vpnr__tunnel_dpd_arm(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	vpnr_tstamp base;
+
+	if (t->cfg.dpd_interval == 0 || t->ike == NULL ||
+	    t->ike->state != IKE_ESTABLISHED) {
+		vpnr__timer_disarm(ctx, &t->dpd_timer);
+		return;
+	}
+	base = t->ike->last_resp_rx > now ? t->ike->last_resp_rx : now;
+	vpnr__timer_arm(ctx, &t->dpd_timer, base + t->cfg.dpd_interval);
+}
+
+void
+vpnr__tunnel_ike_up(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
+    vpnr_tstamp now)
+{
+	struct ike_sa *old = t->ike;
+
+	if (old != NULL && old != sa) {
+		/* A new IKE SA replaces the old one (peer restarted, or a
+		 * crossed initiation): the old one and its children go. */
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "IKE_SA %016llx_i %016llx_r replaces %016llx_i %016llx_r",
+		    (unsigned long long)sa->spi_i,
+		    (unsigned long long)sa->spi_r,
+		    (unsigned long long)old->spi_i,
+		    (unsigned long long)old->spi_r);
+		t->ike = NULL;
+		vpnr__child_destroy_all(ctx, t, now);
+		vpnr__ike_sa_dead(ctx, old, 0, 0, now);
+	}
+	t->ike = sa;
+	t->state = VPNR_TUNNEL_ESTABLISHED;
+	t->established_at = now;
+	t->reconnects = 0;
+	t->last_error = 0;
+	vpnr__timer_disarm(ctx, &t->reconnect_timer);
+	vpnr__tunnel_dpd_arm(ctx, t, now);
+	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_UP, 0, 0, 0);
+}
+
+static void
+schedule_reconnect(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	vpnr_tstamp d = VPNR__IKE_RECONNECT_BASE;
+	uint32_t i;
+
+	for (i = 0; i < t->reconnects && d < VPNR__IKE_RECONNECT_MAX; i++)
+		d *= 2;
+	if (d > VPNR__IKE_RECONNECT_MAX)
+		d = VPNR__IKE_RECONNECT_MAX;
+	t->reconnects++;
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "tunnel %llu: reconnecting in %llu s", (unsigned long long)t->id,
+	    (unsigned long long)(d / VPNR_SECONDS));
+	vpnr__timer_arm(ctx, &t->reconnect_timer, now + d);
+}
+
+void
+vpnr__tunnel_ike_gone(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
+    int reason, uint16_t notify, vpnr_tstamp now)
+{
+	int was_up = t->state == VPNR_TUNNEL_ESTABLISHED ||
+	    (t->state == VPNR_TUNNEL_CLOSING && t->established_at != 0);
+
+	if (t->ike != sa) {
+		/* A responder's half-open attempt failed. */
+		if (reason != 0) {
+			t->last_error = reason;
+			vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_FAILED,
+			    reason, notify, 0);
+		}
+		return;
+	}
+	vpnr__child_destroy_all(ctx, t, now);
+	vpnr__timer_disarm(ctx, &t->dpd_timer);
+	if (reason != 0)
+		t->last_error = reason;
+	/* A close of a tunnel still connecting reports DOWN, not FAILED. */
+	vpnr__tunnel_event(ctx, t,
+	    was_up || reason == 0 ? VPNR_TUNNEL_EV_DOWN : VPNR_TUNNEL_EV_FAILED,
+	    reason, notify, 0);
+	t->ike = NULL;
+	t->state = VPNR_TUNNEL_IDLE;
+	t->established_at = 0;
+	if (reason == 0)
+		return;
+	if (reason == VPNR_ERR_TIMEOUT && was_up) {
+		if (t->cfg.dpd_action == VPNR_DPD_ACTION_RESTART)
+			t->want_up = 1;
+		else if (t->cfg.dpd_action == VPNR_DPD_ACTION_CLEAR)
+			t->want_up = 0;
+	}
+	if (t->want_up && t->cfg.dpd_action == VPNR_DPD_ACTION_RESTART)
+		schedule_reconnect(ctx, t, now);
+}
+
+/* ---- timers ---- */
+
+static int
+dpd_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
+{
+	struct tunnel *t = tm->arg;
+	struct ike_sa *sa = t->ike;
+
+	if (sa == NULL || sa->state != IKE_ESTABLISHED)
+		return VPNR_OK;
+	/*
+	 * Probe when none of our requests was answered for an interval:
+	 * the peer's own requests prove only half of the path.
+	 */
+	if (sa->last_resp_rx + t->cfg.dpd_interval > now) {
+		vpnr__timer_arm(ctx, tm,
+		    sa->last_resp_rx + t->cfg.dpd_interval);
+		return VPNR_OK;
+	}
+	vpnr__timer_arm(ctx, tm, now + t->cfg.dpd_interval);
+	if (sa->req_type != REQ_NONE)
+		return VPNR_OK; /* its retransmissions probe the peer */
+	return vpnr__ike_sa_task(ctx, sa, REQ_DPD, 0, now);
+}
+
+static int
+reconnect_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
+{
+	struct tunnel *t = tm->arg;
+
+	if (!t->want_up || t->ike != NULL)
+		return VPNR_OK;
+	return tunnel_start(ctx, t, now);
+}
+
+/* ---- public API ---- */
+
+int
+vpnr_tunnel_add(vpnr_ctx *ctx, const vpnr_tunnel_config *tc,
+    void *tunnel_user_data, uint64_t *tunnel_id)
+{
+	struct tunnel *t;
+	int rv;
+
+	if (ctx == NULL || tc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if ((rv = vpnr__ike_init(ctx)) != VPNR_OK)
+		return rv;
+	t = vpnr__calloc(ctx->mem, 1, sizeof(*t));
+	if (t == NULL)
+		return VPNR_ERR_NOMEM;
+	rv = vpnr__tunnel_config_copy(&t->cfg, tc, ctx->mem);
+	if (rv != VPNR_OK) {
+		vpnr__free(ctx->mem, t);
+		return vpnr__ctx_error(ctx, rv,
+		    "tunnel config needs addresses and a PSK");
+	}
+	t->id = vpnr__ctx_new_id(ctx);
+	t->user_data = tunnel_user_data;
+	t->state = VPNR_TUNNEL_IDLE;
+	TAILQ_INIT(&t->sas);
+	TAILQ_INIT(&t->children);
+	vpnr__timer_init(&t->dpd_timer, dpd_fire, t);
+	vpnr__timer_init(&t->reconnect_timer, reconnect_fire, t);
+	RB_INSERT(tunnel_tree, &vpnr__ike(ctx)->tunnels, t);
+	if (tunnel_id != NULL)
+		*tunnel_id = t->id;
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike", "tunnel %llu added: %s...%s",
+	    (unsigned long long)t->id,
+	    vpnr_addr_format(&t->cfg.local, (char[64]){ 0 }, 64),
+	    vpnr_addr_format(&t->cfg.remote, (char[64]){ 0 }, 64));
+	return VPNR_OK;
+}
+
+static int
+tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	struct ike_sa *sa;
+	int rv;
+
+	sa = vpnr__ike_sa_new(ctx, t, 1, 0);
+	if (sa == NULL)
+		return VPNR_ERR_NOMEM;
+	t->ike = sa;
+	t->state = VPNR_TUNNEL_CONNECTING;
+	rv = vpnr__ike_sa_start(ctx, sa, now);
+	if (rv != VPNR_OK) {
+		vpnr__log(ctx, VPNR_LOG_ERR, "ike",
+		    "tunnel %llu: cannot start IKE_SA_INIT: %s",
+		    (unsigned long long)t->id, vpnr_err_name(rv));
+		vpnr__ike_sa_dead(ctx, sa, rv, 0, now);
+	}
+	return rv;
+}
+
+static int
+initiate_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
+{
+	struct tunnel *t = vpnr__tunnel_find(ctx, id);
+
+	if (t == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	t->want_up = 1;
+	if (t->ike != NULL)
+		return VPNR_OK; /* connecting or up already */
+	vpnr__timer_disarm(ctx, &t->reconnect_timer);
+	return tunnel_start(ctx, t, now);
+}
+
+static int
+close_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
+{
+	struct tunnel *t = vpnr__tunnel_find(ctx, id);
+	struct ike_sa *sa;
+
+	if (t == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	t->want_up = 0;
+	vpnr__timer_disarm(ctx, &t->reconnect_timer);
+	sa = t->ike;
+	if (sa == NULL)
+		return VPNR_OK;
+	if (sa->state != IKE_ESTABLISHED) {
+		vpnr__ike_sa_dead(ctx, sa, 0, 0, now);
+		return VPNR_OK;
+	}
+	t->state = VPNR_TUNNEL_CLOSING;
+	vpnr__child_destroy_all(ctx, t, now);
+	/* Drop queued work; the DELETE goes first. */
+	return vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
+}
+
+static int
+rekey_now(vpnr_ctx *ctx, uint64_t id, uint32_t what, vpnr_tstamp now)
+{
+	struct tunnel *t = vpnr__tunnel_find(ctx, id);
+	struct child_sa *c;
+	int rv = VPNR_OK;
+
+	if (t == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED)
+		return VPNR_ERR_INVALID_STATE;
+	if (what & VPNR_REKEY_CHILD) {
+		TAILQ_FOREACH(c, &t->children, entry) {
+			if (c->state != CHILD_INSTALLED)
+				continue;
+			rv = vpnr__ike_sa_task(ctx, t->ike, REQ_REKEY_CHILD,
+			    c->id, now);
+			if (rv != VPNR_OK)
+				return rv;
+		}
+	}
+	if (what & VPNR_REKEY_IKE)
+		rv = vpnr__ike_sa_task(ctx, t->ike, REQ_REKEY_IKE, 0, now);
+	return rv;
+}
+
+static int
+drive(vpnr_ctx *ctx, int (*fn)(vpnr_ctx *, uint64_t, uint32_t, vpnr_tstamp),
+    uint64_t id, uint32_t arg, vpnr_tstamp now)
+{
+	int rv;
+
+	if (ctx == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (vpnr__tunnel_find(ctx, id) == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	if (vpnr__ctx_in_callback(ctx))
+		return vpnr__ctx_defer(ctx, fn, id, arg);
+	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
+		return rv;
+	rv = fn(ctx, id, arg, now);
+	return vpnr__drive_end(ctx, rv);
+}
+
+int
+vpnr_tunnel_initiate(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now)
+{
+	return drive(ctx, initiate_now, tunnel_id, 0, now);
+}
+
+int
+vpnr_tunnel_close(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now)
+{
+	return drive(ctx, close_now, tunnel_id, 0, now);
+}
+
+int
+vpnr_tunnel_rekey(vpnr_ctx *ctx, uint64_t tunnel_id, uint32_t what,
+    vpnr_tstamp now)
+{
+	if (what == 0 || (what & ~(VPNR_REKEY_CHILD | VPNR_REKEY_IKE)))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	return drive(ctx, rekey_now, tunnel_id, what, now);
+}
+
+int
+vpnr_tunnel_del(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now)
+{
+	struct tunnel *t;
+	int rv;
+
+	if (ctx == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if ((t = vpnr__tunnel_find(ctx, tunnel_id)) == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
+		return rv;
+	/* Best effort DELETE, then forget everything at once. */
+	close_now(ctx, tunnel_id, 0, now);
+	if (t->child_up_reported) {
+		t->child_up_reported = 0;
+		if (ctx->bgp_tunnel_changed != NULL)
+			ctx->bgp_tunnel_changed(ctx, t->id, 0, now);
+	}
+	RB_REMOVE(tunnel_tree, &vpnr__ike(ctx)->tunnels, t);
+	tunnel_free(ctx, t, 1);
+	return vpnr__drive_end(ctx, VPNR_OK);
+}
+
+int
+vpnr_tunnel_get_info_versioned(const vpnr_ctx *ctx, uint64_t tunnel_id,
+    int info_version, vpnr_tunnel_info *info)
+{
+	struct tunnel *t;
+	struct child_sa *c, *cur = NULL;
+	struct ike_sa *sa;
+
+	if (ctx == NULL || info == NULL || info_version < VPNR_TUNNEL_INFO_V1)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	t = vpnr__tunnel_find((vpnr_ctx *)ctx, tunnel_id);
+	if (t == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	memset(info, 0, sizeof(*info));
+	info->state = (uint32_t)t->state;
+	TAILQ_FOREACH(c, &t->children, entry) {
+		info->n_child_sa++;
+		if (c->state == CHILD_INSTALLED || c->state == CHILD_REKEYING)
+			cur = c;
+	}
+	sa = t->ike;
+	if (sa != NULL) {
+		info->local = sa->local;
+		info->remote = sa->remote;
+		info->spi_i = sa->spi_i;
+		info->spi_r = sa->spi_r;
+		info->ike_encr = sa->suite.encr;
+		info->ike_encr_bits = sa->suite.encr_bits;
+		info->ike_prf = sa->suite.prf;
+		info->ike_integ = sa->suite.integ;
+		info->ike_dh = sa->suite.dh;
+		info->nat_flags = sa->nat_flags;
+	} else {
+		info->local = t->cfg.local;
+		info->remote = t->cfg.remote;
+	}
+	if (cur != NULL) {
+		info->child_spi_in = cur->spi_in;
+		info->child_spi_out = cur->spi_out;
+		info->esp_encr = cur->suite.encr;
+		info->esp_encr_bits = cur->suite.encr_bits;
+		info->esp_integ = cur->suite.integ;
+		info->esp_dh = cur->suite.dh;
+	}
+	info->established_at = t->established_at;
+	info->ike_rekeys = t->ike_rekeys;
+	info->child_rekeys = t->child_rekeys;
+	info->last_error = t->last_error;
+	info->retransmits = t->retransmits;
+	info->malformed = t->malformed;
+	return VPNR_OK;
+}
