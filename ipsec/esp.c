@@ -182,21 +182,15 @@ vpnr_esp_poll_expired(vpnr_esp *esp, vpnr_tstamp now)
 
 /* ---- packets ------------------------------------------------------ */
 
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
+/* Count a drop on the SA (if any), its tunnel and globally. */
+#define ESP_DROP(esp, sa, field) \
+	do { \
+		(esp)->c.field++; \
+		if ((sa) != NULL) { \
+			(sa)->c.field++; \
+			(sa)->tun->c.field++; \
+		} \
+	} while (0)
 
 /*
  * The outbound SA of a tunnel interface, make-before-break: the newest
@@ -281,9 +275,7 @@ vpnr_esp_encap(vpnr_esp *esp, uint32_t if_id, const uint8_t *ip_pkt, size_t len,
 	c = &sa->crypto;
 	sa->tun->active_out = sa;
 	if (sa->hit & ESP_EXP_HARD) {
-		sa->c.lifetime_dropped++;
-		sa->tun->c.lifetime_dropped++;
-		esp->c.lifetime_dropped++;
+		ESP_DROP(esp, sa, lifetime_dropped);
 		return VPNR_ERR_LIMIT;
 	}
 	/* RFC 4303 2.6: payload | padding | pad length | next header,
@@ -296,23 +288,19 @@ vpnr_esp_encap(vpnr_esp *esp, uint32_t if_id, const uint8_t *ip_pkt, size_t len,
 	if (sa->seq >= maxseq) {
 		/* Never wrap (RFC 4303 3.3.3): the SA is used up. */
 		sa_expire(esp, sa, ESP_EXP_HARD);
-		sa->c.lifetime_dropped++;
-		sa->tun->c.lifetime_dropped++;
-		esp->c.lifetime_dropped++;
+		ESP_DROP(esp, sa, lifetime_dropped);
 		return VPNR_ERR_LIMIT;
 	}
 	sa->seq++;
-	put_be32(out, sa->spi);
-	put_be32(out + 4, (uint32_t)sa->seq);
+	esp_put_be32(out, sa->spi);
+	esp_put_be32(out + 4, (uint32_t)sa->seq);
 	for (i = 0; i < padlen; i++)
 		trailer[i] = (uint8_t)(i + 1);
 	trailer[padlen] = (uint8_t)padlen;
 	trailer[padlen + 1] = nh;
 	if ((rv = vpnr__esp_crypto_seal(c, out, sa->seq, sa->esn, ip_pkt, len,
 		 trailer, padlen + 2)) != VPNR_OK) {
-		sa->c.cipher_failed++;
-		sa->tun->c.cipher_failed++;
-		esp->c.cipher_failed++;
+		ESP_DROP(esp, sa, cipher_failed);
 		return rv;
 	}
 	sa->c.packets_out++;
@@ -339,16 +327,6 @@ vpnr_esp_encap(vpnr_esp *esp, uint32_t if_id, const uint8_t *ip_pkt, size_t len,
 static int
 inner_ts_ok(const struct vpnr__esp_sa *sa, const uint8_t *p, size_t len);
 
-/* Count a drop on the SA (if any), its tunnel and globally. */
-#define ESP_DROP(esp, sa, field) \
-	do { \
-		(esp)->c.field++; \
-		if ((sa) != NULL) { \
-			(sa)->c.field++; \
-			(sa)->tun->c.field++; \
-		} \
-	} while (0)
-
 int
 vpnr_esp_decap(vpnr_esp *esp, const vpnr_addr *src, const uint8_t *pkt,
     size_t len, uint8_t *out, size_t cap, size_t *out_len, uint32_t *if_id,
@@ -366,7 +344,7 @@ vpnr_esp_decap(vpnr_esp *esp, const vpnr_addr *src, const uint8_t *pkt,
 	if (esp == NULL || pkt == NULL || out == NULL || out_len == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
 	*out_len = 0;
-	if (len < ESP_HDR_LEN || (spi = get_be32(pkt)) == 0) {
+	if (len < ESP_HDR_LEN || (spi = esp_get_be32(pkt)) == 0) {
 		/* spi 0 is the non-ESP marker (IKE) or a short packet. */
 		esp->c.malformed++;
 		return VPNR_ERR_MALFORMED;
@@ -397,7 +375,7 @@ vpnr_esp_decap(vpnr_esp *esp, const vpnr_addr *src, const uint8_t *pkt,
 	}
 	if (cap < ctlen)
 		return VPNR_ERR_BUFFER_TOO_SMALL;
-	seq = vpnr__replay_infer(&sa->replay, get_be32(pkt + 4));
+	seq = vpnr__replay_infer(&sa->replay, esp_get_be32(pkt + 4));
 	if (vpnr__replay_check(&sa->replay, seq) != 0) {
 		ESP_DROP(esp, sa, replay_dropped);
 		drop_log(esp, sa->ctx, LOG_REPLAY, now, "replayed or too old",

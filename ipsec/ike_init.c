@@ -459,12 +459,12 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	uint16_t err;
 	int rv;
 
-	if (vpnr__ike_find_notify(msg, VPNR__N_AUTHENTICATION_FAILED) != NULL ||
-	    (!msg->has_auth && (err = first_error(msg)) != 0)) {
-		err = vpnr__ike_find_notify(msg,
-			  VPNR__N_AUTHENTICATION_FAILED) != NULL ?
-		    VPNR__N_AUTHENTICATION_FAILED :
-		    first_error(msg);
+	/* AUTHENTICATION_FAILED wins over any other error notify. */
+	if (vpnr__ike_find_notify(msg, VPNR__N_AUTHENTICATION_FAILED) != NULL)
+		err = VPNR__N_AUTHENTICATION_FAILED;
+	else
+		err = msg->has_auth ? 0 : first_error(msg);
+	if (err != 0) {
 		fail_notify(ctx, sa, err, now);
 		return VPNR_OK;
 	}

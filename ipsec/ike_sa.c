@@ -239,24 +239,35 @@ vpnr__ike_send_req_buf(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
 	return vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->req);
 }
 
-int
-vpnr__ike_send_request(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
-    struct vpnr__wbuf *inner, uint8_t first, int type, vpnr_tstamp now)
+/* Seal inner into w (marker room, header, SK payload) for this SA. */
+static int
+seal_message(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch, uint32_t msg_id,
+    uint8_t flags, struct vpnr__wbuf *inner, uint8_t first,
+    struct vpnr__wbuf *w)
 {
 	struct vpnr__ike_hdr hdr;
-	int rv;
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.spi_i = sa->spi_i;
 	hdr.spi_r = sa->spi_r;
 	hdr.exchange = exch;
-	hdr.flags = sa->initiator ? VPNR__IKE_F_INITIATOR : 0;
-	hdr.msg_id = sa->next_req_id;
-	vpnr__wbuf_reset(&sa->req);
-	vpnr__wbuf_put_zero(&sa->req, VPNR__IKE_MARKER_LEN);
-	rv = vpnr__ike_sk_build(ctx, sa, &hdr,
+	hdr.flags = flags | (sa->initiator ? VPNR__IKE_F_INITIATOR : 0);
+	hdr.msg_id = msg_id;
+	vpnr__wbuf_reset(w);
+	vpnr__wbuf_put_zero(w, VPNR__IKE_MARKER_LEN);
+	return vpnr__ike_sk_build(ctx, sa, &hdr,
 	    inner != NULL ? vpnr__wbuf_data(inner) : NULL,
-	    inner != NULL ? vpnr__wbuf_len(inner) : 0, first, &sa->req);
+	    inner != NULL ? vpnr__wbuf_len(inner) : 0, first, w);
+}
+
+int
+vpnr__ike_send_request(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
+    struct vpnr__wbuf *inner, uint8_t first, int type, vpnr_tstamp now)
+{
+	int rv;
+
+	rv = seal_message(ctx, sa, exch, sa->next_req_id, 0, inner, first,
+	    &sa->req);
 	if (rv != VPNR_OK)
 		return rv;
 	sa->req_type = type;
@@ -267,30 +278,16 @@ int
 vpnr__ike_send_response(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
     uint32_t msg_id, struct vpnr__wbuf *inner, uint8_t first)
 {
-	struct vpnr__ike_hdr hdr;
 	int rv;
 
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.spi_i = sa->spi_i;
-	hdr.spi_r = sa->spi_r;
-	hdr.exchange = exch;
-	hdr.flags =
-	    VPNR__IKE_F_RESPONSE | (sa->initiator ? VPNR__IKE_F_INITIATOR : 0);
-	hdr.msg_id = msg_id;
-	vpnr__wbuf_reset(&sa->resp);
-	vpnr__wbuf_put_zero(&sa->resp, VPNR__IKE_MARKER_LEN);
-	rv = vpnr__ike_sk_build(ctx, sa, &hdr,
-	    inner != NULL ? vpnr__wbuf_data(inner) : NULL,
-	    inner != NULL ? vpnr__wbuf_len(inner) : 0, first, &sa->resp);
-	if (rv != VPNR_OK) {
-		sa->have_resp = 0;
+	rv = seal_message(ctx, sa, exch, msg_id, VPNR__IKE_F_RESPONSE, inner,
+	    first, &sa->resp);
+	sa->have_resp = rv == VPNR_OK;
+	if (rv != VPNR_OK)
 		return rv;
-	}
-	sa->have_resp = 1;
 	return vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->resp);
 }
 
-/* Unencrypted reply without state (COOKIE, INVALID_KE, NO_PROPOSAL). */
 /* ---- INFORMATIONAL ---- */
 
 int
