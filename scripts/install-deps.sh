@@ -3,11 +3,23 @@
 # and the demo need.  Only what is missing is installed.  Run as root.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
-libssl-dev libuv1-dev libbsd-dev libcmocka-dev libmnl-dev libconfig-dev
-strongswan-charon strongswan-swanctl libcharon-extra-plugins
-bird2 gobgpd iperf3 iputils-ping iproute2 nftables procps psmisc
-python3 tshark binutils"
+# --no-install-recommends below means every package must be named.
+PKGS=""
+# build, format check, export check (nm), clean-clone checks (git)
+PKGS="$PKGS build-essential cmake pkg-config git binutils clang-format"
+# ASan + UBSan build and the libFuzzer harnesses
+PKGS="$PKGS clang libclang-rt-14-dev"
+# libraries: OpenSSL 3, the libuv driver, queue.h/tree.h, unit tests,
+# minigw's rtnetlink
+PKGS="$PKGS libssl-dev libuv1-dev libbsd-dev libcmocka-dev libmnl-dev"
+# strongSwan as the IKE/ESP peer; its plugins live in three packages
+# besides charon: standard (openssl: AES-GCM, ECP, MODP), extra
+# (curve25519), charon-extra (kernel-libipsec: userspace ESP, since the
+# kernel here has none)
+PKGS="$PKGS strongswan-charon strongswan-swanctl libstrongswan-standard-plugins"
+PKGS="$PKGS libstrongswan-extra-plugins libcharon-extra-plugins"
+# BGP peers, traffic, namespaces and loss injection in the interop tests
+PKGS="$PKGS bird2 gobgpd iperf3 iputils-ping iproute2 nftables procps python3"
 
 missing=""
 for p in $PKGS; do
@@ -20,11 +32,8 @@ done
 if [ -n "$missing" ]; then
 	echo "install-deps: installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	# tshark asks whether non-root users may capture; answer no.
-	echo "wireshark-common wireshark-common/install-setuid boolean false" |
-	    debconf-set-selections 2>/dev/null || true
-	apt-get install -y -q --no-install-recommends $missing
+	apt-get -o DPkg::Lock::Timeout=600 update -q
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing
 fi
 # The Debian packages enable and start system-wide daemons; the tests run
 # their own instances in network namespaces, so keep those out of the way.

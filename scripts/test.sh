@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite, from a clean clone on Debian 12, as root:
-#   1. installs what is missing (scripts/install-deps.sh)
+#   1. installs what is missing (scripts/install-deps.sh) and checks
+#      that the interop peers can do what the tests ask of them
 #   2. checks formatting (clang-format)
 #   3. gcc build with -Werror: unit tests, fuzz-corpus replay, packaging
 #      and export checks, and the interop tests against real strongSwan,
@@ -18,6 +19,15 @@ fail() { echo "FAILED: $*"; rc=1; }
 
 step "dependencies"
 "$ROOT/scripts/install-deps.sh" || { echo "dependency install failed"; exit 1; }
+
+step "peer capabilities (strongSwan plugins, BIRD 2, GoBGP, iperf3, nftables)"
+# Fail fast, naming the package, rather than after a minute of retries
+# inside an interop test.  Not root: the interop tests skip anyway.
+bash "$ROOT/tests/interop/check_peers.sh"
+case $? in
+0 | 77) ;;
+*) echo "peer capability check failed"; exit 1 ;;
+esac
 
 step "format check (clang-format)"
 cd "$ROOT"
