@@ -10,6 +10,7 @@
 #include "lib/addr.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/vstruct.h"
 
 /* ------------------------------------------------------------------ */
 /* Peer configuration builder */
@@ -327,8 +328,12 @@ bgp_free(vpnr_ctx *ctx)
 
 	if (bgp == NULL)
 		return;
+	vpnr__bgp_lingers_free(ctx);
 	while ((p = TAILQ_FIRST(&bgp->peers)) != NULL) {
 		TAILQ_REMOVE(&bgp->peers, p, entry);
+		RB_REMOVE(vpnr__bgp_peer_id_tree, &bgp->peers_by_id, p);
+		RB_REMOVE(vpnr__bgp_peer_addr_tree, &bgp->peers_by_addr, p);
+		RB_REMOVE(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, p);
 		vpnr__timer_disarm(ctx, &p->connect_timer);
 		vpnr__timer_disarm(ctx, &p->idle_timer);
 		vpnr__timer_disarm(ctx, &p->gr_timer);
@@ -383,15 +388,17 @@ static int
 bgp_tunnel_changed(vpnr_ctx *ctx, uint64_t tunnel_id, int up, vpnr_tstamp now)
 {
 	struct vpnr__bgp *bgp = ctx->bgp;
-	struct vpnr__bgp_peer *p;
+	struct vpnr__bgp_peer key, *p;
 	uint32_t if_id = 0;
 	int child_up = 0;
 
 	if (bgp == NULL)
 		return VPNR_OK;
-	TAILQ_FOREACH(p, &bgp->peers, entry) {
-		if (p->cfg.tunnel_id != tunnel_id)
-			continue;
+	key.cfg.tunnel_id = tunnel_id;
+	key.id = 0;
+	for (p = RB_NFIND(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, &key);
+	     p != NULL && p->cfg.tunnel_id == tunnel_id;
+	     p = RB_NEXT(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, p)) {
 		if (ctx->ike_tunnel_lookup != NULL &&
 		    ctx->ike_tunnel_lookup(ctx, tunnel_id, &if_id, &child_up) ==
 			VPNR_OK &&
@@ -422,6 +429,10 @@ vpnr__bgp_get(vpnr_ctx *ctx)
 		return NULL;
 	bgp->ctx = ctx;
 	TAILQ_INIT(&bgp->peers);
+	RB_INIT(&bgp->peers_by_id);
+	RB_INIT(&bgp->peers_by_addr);
+	RB_INIT(&bgp->peers_by_tunnel);
+	RB_INIT(&bgp->conns);
 	vpnr__bgp_table_init(&bgp->rib[0]);
 	vpnr__bgp_table_init(&bgp->rib[1]);
 	vpnr__wbuf_init(&bgp->wb, ctx->mem, 1 << 20);
@@ -441,17 +452,81 @@ vpnr__bgp_get(vpnr_ctx *ctx)
 	return bgp;
 }
 
+static int
+peer_id_cmp(const struct vpnr__bgp_peer *a, const struct vpnr__bgp_peer *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+RB_GENERATE(vpnr__bgp_peer_id_tree, vpnr__bgp_peer, id_entry, peer_id_cmp)
+
+/* Remote address bytes (no port), then id: one address is one range. */
+static int
+peer_addr_cmp(const struct vpnr__bgp_peer *a, const struct vpnr__bgp_peer *b)
+{
+	const vpnr_addr *x = &a->cfg.remote, *y = &b->cfg.remote;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if ((c = memcmp(x->bytes, y->bytes, vpnr__addr_len(x))) != 0)
+		return c;
+	return peer_id_cmp(a, b);
+}
+RB_GENERATE(vpnr__bgp_peer_addr_tree, vpnr__bgp_peer, addr_entry, peer_addr_cmp)
+
+/* The tunnel a peer runs over (0: none), then id. */
+static int
+peer_tun_cmp(const struct vpnr__bgp_peer *a, const struct vpnr__bgp_peer *b)
+{
+	if (a->cfg.tunnel_id != b->cfg.tunnel_id)
+		return a->cfg.tunnel_id < b->cfg.tunnel_id ? -1 : 1;
+	return peer_id_cmp(a, b);
+}
+RB_GENERATE(vpnr__bgp_peer_tun_tree, vpnr__bgp_peer, tun_entry, peer_tun_cmp)
+
+static struct vpnr__bgp_peer *
+peer_by_id(struct vpnr__bgp *bgp, uint64_t id)
+{
+	struct vpnr__bgp_peer key;
+
+	key.id = id;
+	return RB_FIND(vpnr__bgp_peer_id_tree, &bgp->peers_by_id, &key);
+}
+
 struct vpnr__bgp_peer *
 vpnr__bgp_peer_find(struct vpnr__bgp *bgp, uint64_t id)
 {
 	struct vpnr__bgp_peer *p;
 
+	if (bgp == NULL || (p = peer_by_id(bgp, id)) == NULL || p->deleting)
+		return NULL;
+	return p;
+}
+
+struct vpnr__bgp_peer *
+vpnr__bgp_peer_first_by_addr(struct vpnr__bgp *bgp, const vpnr_addr *remote)
+{
+	struct vpnr__bgp_peer key, *p;
+
 	if (bgp == NULL)
 		return NULL;
-	TAILQ_FOREACH(p, &bgp->peers, entry)
-		if (p->id == id && !p->deleting)
-			return p;
-	return NULL;
+	key.cfg.remote = *remote;
+	key.id = 0;
+	p = RB_NFIND(vpnr__bgp_peer_addr_tree, &bgp->peers_by_addr, &key);
+	if (p == NULL || !vpnr__addr_eq(&p->cfg.remote, remote))
+		return NULL;
+	return p;
+}
+
+struct vpnr__bgp_peer *
+vpnr__bgp_peer_next_by_addr(struct vpnr__bgp *bgp, struct vpnr__bgp_peer *p)
+{
+	struct vpnr__bgp_peer *n;
+
+	n = RB_NEXT(vpnr__bgp_peer_addr_tree, &bgp->peers_by_addr, p);
+	if (n == NULL || !vpnr__addr_eq(&n->cfg.remote, &p->cfg.remote))
+		return NULL;
+	return n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -503,8 +578,9 @@ vpnr_bgp_peer_add(vpnr_ctx *ctx, const vpnr_bgp_peer_config *pc,
 		    "bgp peer: iBGP is not supported");
 	if ((bgp = vpnr__bgp_get(ctx)) == NULL)
 		return VPNR_ERR_NOMEM;
-	TAILQ_FOREACH(q, &bgp->peers, entry)
-		if (!q->deleting && vpnr__addr_eq(&q->cfg.remote, &pc->remote))
+	for (q = vpnr__bgp_peer_first_by_addr(bgp, &pc->remote); q != NULL;
+	     q = vpnr__bgp_peer_next_by_addr(bgp, q))
+		if (!q->deleting)
 			return vpnr__ctx_error(ctx, VPNR_ERR_EXISTS,
 			    "bgp peer: address already configured");
 	if ((p = vpnr__calloc(ctx->mem, 1, sizeof(*p))) == NULL)
@@ -526,6 +602,9 @@ vpnr_bgp_peer_add(vpnr_ctx *ctx, const vpnr_bgp_peer_config *pc,
 		vpnr__bgp_table_init(&p->adj_out[a]);
 	vpnr__bgp_peer_timers_init(p);
 	TAILQ_INSERT_TAIL(&bgp->peers, p, entry);
+	RB_INSERT(vpnr__bgp_peer_id_tree, &bgp->peers_by_id, p);
+	RB_INSERT(vpnr__bgp_peer_addr_tree, &bgp->peers_by_addr, p);
+	RB_INSERT(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, p);
 	*peer_id = p->id;
 	return VPNR_OK;
 }
@@ -558,25 +637,24 @@ peer_enable_run(vpnr_ctx *ctx, uint64_t id, uint32_t enable, vpnr_tstamp now)
 	    VPNR__BGP_CEASE_ADMIN_SHUTDOWN, NULL, 0, VPNR_OK, now);
 }
 
+static int
+peer_enable_call(vpnr_ctx *ctx, uint64_t id, uint32_t enable, vpnr_tstamp now)
+{
+	int rv = peer_enable_run(ctx, id, enable, now);
+
+	return rv == VPNR_OK ? vpnr__bgp_pump_all(ctx) : rv;
+}
+
 VPNR_API int
 vpnr_bgp_peer_enable(vpnr_ctx *ctx, uint64_t peer_id, int enable,
     vpnr_tstamp now)
 {
-	int rv;
-
 	if (ctx == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
 	if (vpnr__bgp_peer_find(ctx->bgp, peer_id) == NULL)
 		return VPNR_ERR_NOT_FOUND;
-	if (vpnr__ctx_in_callback(ctx))
-		return vpnr__ctx_defer(ctx, peer_enable_run, peer_id,
-		    enable ? 1 : 0);
-	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
-		return rv;
-	rv = peer_enable_run(ctx, peer_id, enable ? 1 : 0, now);
-	if (rv == VPNR_OK)
-		rv = vpnr__bgp_pump_all(ctx);
-	return vpnr__drive_end(ctx, rv);
+	return vpnr__ctx_call(ctx, VPNR__CALL_QUEUE, peer_enable_call, peer_id,
+	    enable ? 1 : 0, now);
 }
 
 static int
@@ -589,10 +667,7 @@ peer_del_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	(void)arg;
 	if (bgp == NULL)
 		return VPNR_ERR_NOT_FOUND;
-	TAILQ_FOREACH(p, &bgp->peers, entry)
-		if (p->id == id)
-			break;
-	if (p == NULL)
+	if ((p = peer_by_id(bgp, id)) == NULL)
 		return VPNR_ERR_NOT_FOUND;
 	p->enabled = 0;
 	vpnr__bgp_fsm_stop(p, VPNR__BGP_ERR_CEASE, VPNR__BGP_CEASE_PEER_DECONF,
@@ -604,6 +679,9 @@ peer_del_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	vpnr__timer_disarm(ctx, &p->gr_timer);
 	vpnr__bgp_peer_free_conns(p);
 	TAILQ_REMOVE(&bgp->peers, p, entry);
+	RB_REMOVE(vpnr__bgp_peer_id_tree, &bgp->peers_by_id, p);
+	RB_REMOVE(vpnr__bgp_peer_addr_tree, &bgp->peers_by_addr, p);
+	RB_REMOVE(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, p);
 	bgp->by_idx[p->idx] = NULL;
 	for (a = 0; a < BGP_NAFI; a++)
 		vpnr__bgp_table_free(ctx, &p->adj_out[a]);
@@ -613,36 +691,36 @@ peer_del_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	return VPNR_OK;
 }
 
+static int
+peer_del_call(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
+{
+	int rv = peer_del_run(ctx, id, arg, now);
+
+	return rv == VPNR_OK ? vpnr__bgp_pump_all(ctx) : rv;
+}
+
 VPNR_API int
 vpnr_bgp_peer_del(vpnr_ctx *ctx, uint64_t peer_id, vpnr_tstamp now)
 {
 	struct vpnr__bgp_peer *p;
-	int rv;
 
 	if (ctx == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
-	if ((p = vpnr__bgp_peer_find(ctx->bgp, peer_id)) == NULL)
+	if ((p = vpnr__bgp_peer_find(ctx->bgp, peer_id)) == NULL || p->deleting)
 		return VPNR_ERR_NOT_FOUND;
-	if (vpnr__ctx_in_callback(ctx)) {
-		p->deleting = 1;
-		return vpnr__ctx_defer(ctx, peer_del_run, peer_id, 0);
-	}
-	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
-		return rv;
-	rv = peer_del_run(ctx, peer_id, 0, now);
-	if (rv == VPNR_OK)
-		rv = vpnr__bgp_pump_all(ctx);
-	return vpnr__drive_end(ctx, rv);
+	return vpnr__ctx_delete(ctx, peer_del_call, peer_id, now, &p->deleting);
 }
 
 VPNR_API int
 vpnr_bgp_peer_get_info_versioned(const vpnr_ctx *ctx, uint64_t peer_id,
-    int info_version, vpnr_bgp_peer_info *info)
+    int info_version, vpnr_bgp_peer_info *out)
 {
 	struct vpnr__bgp_peer *p;
+	vpnr_bgp_peer_info latest, *info = &latest;
 
-	if (ctx == NULL || info == NULL ||
-	    info_version != VPNR_BGP_PEER_INFO_V1)
+	/* Any version up to ours; the caller gets exactly its bytes. */
+	if (ctx == NULL || out == NULL ||
+	    !VPNR__VKNOWN(info_version, VPNR__VS_BGP_PEER_INFO))
 		return VPNR_ERR_INVALID_ARGUMENT;
 	if ((p = vpnr__bgp_peer_find(ctx->bgp, peer_id)) == NULL)
 		return VPNR_ERR_NOT_FOUND;
@@ -671,7 +749,16 @@ vpnr_bgp_peer_get_info_versioned(const vpnr_ctx *ctx, uint64_t peer_id,
 	info->last_reason = p->last_reason;
 	info->last_notif_code = p->last_notif_code;
 	info->last_notif_subcode = p->last_notif_sub;
-	return VPNR_OK;
+	return VPNR__VCOPY_OUT(out, &latest, info_version,
+	    VPNR__VS_BGP_PEER_INFO);
+}
+
+/* The exported twin of the vpnr_bgp_peer_get_info macro: version 1. */
+VPNR_API int(vpnr_bgp_peer_get_info)(const vpnr_ctx *ctx, uint64_t peer_id,
+    vpnr_bgp_peer_info *info)
+{
+	return vpnr_bgp_peer_get_info_versioned(ctx, peer_id,
+	    VPNR_BGP_PEER_INFO_V1, info);
 }
 
 /* ------------------------------------------------------------------ */
@@ -744,9 +831,12 @@ lp_forget_pfx(struct vpnr__bgp *bgp, const struct vpnr__bgp_pfx *pfx)
 }
 
 VPNR_API int
-vpnr_bgp_path_add(vpnr_ctx *ctx, const vpnr_prefix *prefix,
-    const vpnr_path_attrs *attrs, uint64_t *path_id, vpnr_tstamp now)
+vpnr_bgp_path_add_versioned(vpnr_ctx *ctx, const vpnr_prefix *prefix,
+    int attrs_version, const vpnr_path_attrs *attrs_in, uint64_t *path_id,
+    vpnr_tstamp now)
 {
+	vpnr_path_attrs attrs_copy;
+	const vpnr_path_attrs *attrs = NULL;
 	struct vpnr__bgp *bgp;
 	struct vpnr__bgp_attrs_build *b;
 	struct vpnr__bgp_lpath *lp;
@@ -762,6 +852,23 @@ vpnr_bgp_path_add(vpnr_ctx *ctx, const vpnr_prefix *prefix,
 	*path_id = 0;
 	if (vpnr__bgp_pfx_from_public(&pfx, prefix) != VPNR_OK)
 		return VPNR_ERR_INVALID_ARGUMENT;
+	/* The caller's version, zero-extended; reserved must be zero so
+	 * that a later version can give it a meaning. */
+	if (VPNR__VCOPY_IN(&attrs_copy, attrs_in, attrs_version,
+		VPNR__VS_PATH_ATTRS) != VPNR_OK)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (attrs_in != NULL) {
+		for (i = 0; i < sizeof(attrs_copy.reserved) /
+			 sizeof(attrs_copy.reserved[0]);
+		     i++)
+			if (attrs_copy.reserved[i] != 0)
+				return VPNR_ERR_INVALID_ARGUMENT;
+		/* output-only fields: our paths start empty, ORIGIN IGP */
+		if (attrs_copy.as_path != NULL || attrs_copy.n_as_path != 0 ||
+		    attrs_copy.origin != 0 || attrs_copy.reserved32 != 0)
+			return VPNR_ERR_INVALID_ARGUMENT;
+		attrs = &attrs_copy;
+	}
 	if (attrs != NULL && attrs->n_communities > 0 &&
 	    attrs->communities == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
@@ -827,6 +934,14 @@ out:
 	return vpnr__drive_end(ctx, rv);
 }
 
+/* The exported twin of the vpnr_bgp_path_add macro: version 1. */
+VPNR_API int(vpnr_bgp_path_add)(vpnr_ctx *ctx, const vpnr_prefix *prefix,
+    const vpnr_path_attrs *attrs, uint64_t *path_id, vpnr_tstamp now)
+{
+	return vpnr_bgp_path_add_versioned(ctx, prefix, VPNR_PATH_ATTRS_V1,
+	    attrs, path_id, now);
+}
+
 VPNR_API int
 vpnr_bgp_path_del(vpnr_ctx *ctx, uint64_t path_id, vpnr_tstamp now)
 {
@@ -852,11 +967,12 @@ vpnr_bgp_path_del(vpnr_ctx *ctx, uint64_t path_id, vpnr_tstamp now)
 /* ------------------------------------------------------------------ */
 /* RIB walk */
 
+/* scratch: VPNR__BGP_MAX_ASPATH_WORDS words for multi-segment paths */
 static int
 walk_table(struct vpnr__bgp *bgp, struct vpnr__bgp_table *t, int rib,
     uint32_t idx, uint64_t peer_id,
     int (*cb)(const vpnr_prefix *, const vpnr_path_attrs *, uint64_t, void *),
-    void *arg)
+    void *arg, uint32_t *scratch)
 {
 	struct vpnr__bgp_node *n;
 	struct vpnr__bgp_path *path;
@@ -882,6 +998,9 @@ walk_table(struct vpnr__bgp *bgp, struct vpnr__bgp_table *t, int rib,
 				vpnr__bgp_node_pfx(n, &pfx);
 				vpnr__bgp_pfx_to_public(&pfx, &pub);
 				vpnr__bgp_attrs_to_public(path->attrs, &pa);
+				pa.as_path =
+				    vpnr__bgp_attrs_aspath_flat(path->attrs,
+					scratch, &pa.n_as_path);
 				pid = rib == VPNR_RIB_ADJ_OUT ?
 				    peer_id :
 				    path->peer_idx == 0 ?
@@ -903,6 +1022,7 @@ vpnr_bgp_rib_walk(vpnr_ctx *ctx, int rib, uint64_t peer_id,
 {
 	struct vpnr__bgp *bgp;
 	struct vpnr__bgp_peer *p = NULL;
+	uint32_t *scratch;
 	int a, rv;
 
 	if (ctx == NULL || cb == NULL)
@@ -916,12 +1036,19 @@ vpnr_bgp_rib_walk(vpnr_ctx *ctx, int rib, uint64_t peer_id,
 		if ((p = vpnr__bgp_peer_find(bgp, peer_id)) == NULL)
 			return VPNR_ERR_NOT_FOUND;
 	}
+	/* per walk, not per route: multi-segment paths are flattened
+	 * here (bgp->bld may be in use when a callback walks) */
+	scratch = vpnr__malloc(ctx->mem,
+	    VPNR__BGP_MAX_ASPATH_WORDS * sizeof(*scratch));
+	if (scratch == NULL)
+		return VPNR_ERR_NOMEM;
 	ctx->cb_depth++; /* the callback must not drive the context */
 	rv = 0;
 	for (a = 0; a < BGP_NAFI && rv == 0; a++)
 		rv = walk_table(bgp,
 		    rib == VPNR_RIB_ADJ_OUT ? &p->adj_out[a] : &bgp->rib[a],
-		    rib, p != NULL ? p->idx : 0, peer_id, cb, arg);
+		    rib, p != NULL ? p->idx : 0, peer_id, cb, arg, scratch);
 	ctx->cb_depth--;
+	vpnr__free(ctx->mem, scratch);
 	return VPNR_OK;
 }

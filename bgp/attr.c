@@ -854,6 +854,35 @@ vpnr__bgp_attrs_to_public(const struct vpnr__bgp_attrs *a, vpnr_path_attrs *out)
 	}
 	out->communities = a->n_comm ? vpnr__bgp_attrs_comm(a) : NULL;
 	out->n_communities = a->n_comm;
+	out->origin = a->origin;
+}
+
+const uint32_t *
+vpnr__bgp_attrs_aspath_flat(const struct vpnr__bgp_attrs *a, uint32_t *scratch,
+    size_t *n)
+{
+	const uint32_t *p = vpnr__bgp_attrs_aspath(a);
+	size_t i, cnt, o = 0;
+
+	*n = 0;
+	if (a->aspath_words == 0)
+		return NULL;
+	/* the common case, one segment: its members as they are */
+	cnt = p[0] & 0xffff;
+	if (1 + cnt == a->aspath_words) {
+		*n = cnt;
+		return cnt > 0 ? p + 1 : NULL;
+	}
+	for (i = 0; i < a->aspath_words; i += 1 + cnt) {
+		cnt = p[i] & 0xffff;
+		if (cnt > a->aspath_words - i - 1)
+			cnt = a->aspath_words - i - 1;
+		/* o + cnt < aspath_words <= the scratch size */
+		memcpy(scratch + o, p + i + 1, cnt * sizeof(*p));
+		o += cnt;
+	}
+	*n = o;
+	return o > 0 ? scratch : NULL;
 }
 
 const char *

@@ -361,6 +361,14 @@ void vpnr__bgp_attrs_nexthop(const struct vpnr__bgp_attrs *a, vpnr_addr *nh);
 /* Fill the public view; communities point into a (valid while a is). */
 void vpnr__bgp_attrs_to_public(const struct vpnr__bgp_attrs *a,
     vpnr_path_attrs *out);
+/*
+ * The path's ASNs, every segment's members in turn (segment headers
+ * dropped), for vpnr_path_attrs.as_path: points into a when the path
+ * is one segment, else into scratch (VPNR__BGP_MAX_ASPATH_WORDS words,
+ * never overrun); NULL with *n 0 for an empty path.
+ */
+const uint32_t *vpnr__bgp_attrs_aspath_flat(const struct vpnr__bgp_attrs *a,
+    uint32_t *scratch, size_t *n);
 /* "65001 65002 {65003,65004} (confed seq) [confed,set]" into buf;
  * returns buf (output truncated to fit). */
 const char *vpnr__bgp_attrs_aspath_str(const struct vpnr__bgp_attrs *a,

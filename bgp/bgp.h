@@ -7,6 +7,7 @@
 #define VPNR_BGP_BGP_H
 
 #include <sys/queue.h>
+#include <sys/tree.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -145,6 +146,7 @@ struct vpnr__bgp_peer;
 
 /* One TCP connection (there may be two per peer during a collision). */
 struct vpnr__bgp_conn {
+	RB_ENTRY(vpnr__bgp_conn) tid_entry; /* bgp->conns */
 	struct vpnr__bgp_peer *peer;
 	uint64_t tid;    /* transport id */
 	vpnr_addr local; /* our end, when known */
@@ -190,6 +192,9 @@ struct vpnr__bgp_pending {
 
 struct vpnr__bgp_peer {
 	TAILQ_ENTRY(vpnr__bgp_peer) entry;
+	RB_ENTRY(vpnr__bgp_peer) id_entry;   /* bgp->peers_by_id */
+	RB_ENTRY(vpnr__bgp_peer) addr_entry; /* bgp->peers_by_addr */
+	RB_ENTRY(vpnr__bgp_peer) tun_entry;  /* bgp->peers_by_tunnel */
 	vpnr_ctx *ctx;
 	uint64_t id;
 	uint32_t idx; /* path owner index, >= 1 */
@@ -212,7 +217,9 @@ struct vpnr__bgp_peer {
 	/* counters */
 	uint64_t rx_msgs, tx_msgs, rx_updates, tx_updates;
 	uint64_t malformed, treat_as_withdraw;
-	uint32_t pfx_rcvd[BGP_NAFI];     /* in Adj-RIB-In (all) */
+	uint64_t nexthop_refused;    /* UPDATEs refused for their next hop */
+	uint32_t nexthop_event_flap; /* flaps + 1 once evented this session */
+	uint32_t pfx_rcvd[BGP_NAFI]; /* in Adj-RIB-In (all) */
 	uint32_t pfx_accepted[BGP_NAFI]; /* accepted by policy */
 	uint32_t pfx_out[BGP_NAFI];      /* in Adj-RIB-Out */
 	uint32_t flaps;
@@ -231,6 +238,18 @@ struct vpnr__bgp_peer {
 	int work; /* has export work */
 };
 TAILQ_HEAD(vpnr__bgp_peer_q, vpnr__bgp_peer);
+RB_HEAD(vpnr__bgp_peer_id_tree, vpnr__bgp_peer);
+RB_PROTOTYPE(vpnr__bgp_peer_id_tree, vpnr__bgp_peer, id_entry,
+    vpnr__bgp_peer_id_cmp);
+RB_HEAD(vpnr__bgp_peer_addr_tree, vpnr__bgp_peer);
+RB_PROTOTYPE(vpnr__bgp_peer_addr_tree, vpnr__bgp_peer, addr_entry,
+    vpnr__bgp_peer_addr_cmp);
+RB_HEAD(vpnr__bgp_peer_tun_tree, vpnr__bgp_peer);
+RB_PROTOTYPE(vpnr__bgp_peer_tun_tree, vpnr__bgp_peer, tun_entry,
+    vpnr__bgp_peer_tun_cmp);
+RB_HEAD(vpnr__bgp_conn_tree, vpnr__bgp_conn);
+RB_PROTOTYPE(vpnr__bgp_conn_tree, vpnr__bgp_conn, tid_entry,
+    vpnr__bgp_conn_cmp);
 
 struct vpnr__bgp_lpath {
 	struct vpnr__bgp_lpath *hnext;
@@ -238,9 +257,32 @@ struct vpnr__bgp_lpath {
 	struct vpnr__bgp_pfx pfx;
 };
 
+/*
+ * A connection closed by us while bytes (its final NOTIFICATION) were
+ * still queued: transport_close waits until they are sent
+ * (bgp/transport.c).
+ */
+struct vpnr__bgp_linger {
+	LIST_ENTRY(vpnr__bgp_linger) entry;
+	vpnr_ctx *ctx;
+	uint64_t tid;
+	uint8_t *buf;
+	size_t off, len;
+	struct vpnr__timer timer;
+};
+LIST_HEAD(vpnr__bgp_linger_list, vpnr__bgp_linger);
+#define VPNR__BGP_LINGER (10 * VPNR_SECONDS)
+
 struct vpnr__bgp {
 	vpnr_ctx *ctx;
+	struct vpnr__bgp_linger_list lingers; /* zeroed = empty */
+	uint64_t notif_lost; /* closes whose queued bytes were dropped */
 	struct vpnr__bgp_peer_q peers;
+	/* Lookups on the connection and setup paths never walk peers. */
+	struct vpnr__bgp_peer_id_tree peers_by_id;
+	struct vpnr__bgp_peer_addr_tree peers_by_addr;  /* remote, id */
+	struct vpnr__bgp_peer_tun_tree peers_by_tunnel; /* tunnel, id */
+	struct vpnr__bgp_conn_tree conns;               /* transport id */
 	struct vpnr__bgp_peer **by_idx;
 	uint32_t n_idx;
 	struct vpnr__bgp_table rib[BGP_NAFI];
@@ -267,9 +309,20 @@ struct vpnr__bgp {
 	size_t scratch_cap;
 };
 
+/* bgp/transport.c: close tid after off..len of buf (taken over) was
+ * sent; VPNR_ERR_NOMEM leaves buf to the caller. */
+int vpnr__bgp_close_after(vpnr_ctx *ctx, uint64_t tid, uint8_t *buf, size_t off,
+    size_t len);
+void vpnr__bgp_lingers_free(vpnr_ctx *ctx);
+
 /* bgp/api.c */
 struct vpnr__bgp *vpnr__bgp_get(vpnr_ctx *ctx); /* create on first use */
 struct vpnr__bgp_peer *vpnr__bgp_peer_find(struct vpnr__bgp *bgp, uint64_t id);
+/* The first peer (by id) configured for a remote address, or NULL. */
+struct vpnr__bgp_peer *
+vpnr__bgp_peer_first_by_addr(struct vpnr__bgp *bgp, const vpnr_addr *remote);
+struct vpnr__bgp_peer *
+vpnr__bgp_peer_next_by_addr(struct vpnr__bgp *bgp, struct vpnr__bgp_peer *p);
 
 static inline int
 vpnr__bgp_afi_idx(uint8_t af)

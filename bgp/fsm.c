@@ -86,6 +86,22 @@ peer_update_state(struct vpnr__bgp_peer *p)
 /* ------------------------------------------------------------------ */
 /* Connections: allocation, transmit queue */
 
+/* Transport id, then peer and direction: ids from a host repeat
+ * at worst across peers, and a lookup takes the first. */
+static int
+conn_cmp(const struct vpnr__bgp_conn *a, const struct vpnr__bgp_conn *b)
+{
+	uint64_t x = a->peer != NULL ? a->peer->id : 0;
+	uint64_t y = b->peer != NULL ? b->peer->id : 0;
+
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
+	if (x != y)
+		return x < y ? -1 : 1;
+	return a->outgoing - b->outgoing;
+}
+RB_GENERATE(vpnr__bgp_conn_tree, vpnr__bgp_conn, tid_entry, conn_cmp)
+
 static struct vpnr__bgp_conn *
 conn_new(struct vpnr__bgp_peer *p, uint64_t tid, int outgoing)
 {
@@ -101,6 +117,8 @@ conn_new(struct vpnr__bgp_peer *p, uint64_t tid, int outgoing)
 	vpnr__timer_init(&c->ka_timer, ka_expired, c);
 	vpnr__timer_init(&c->sendhold_timer, sendhold_expired, c);
 	p->conn[outgoing ? 0 : 1] = c;
+	RB_INSERT(vpnr__bgp_conn_tree,
+	    &((struct vpnr__bgp *)p->ctx->bgp)->conns, c);
 	return c;
 }
 
@@ -113,6 +131,8 @@ conn_free(struct vpnr__bgp_conn *c)
 	vpnr__timer_disarm(ctx, &c->hold_timer);
 	vpnr__timer_disarm(ctx, &c->ka_timer);
 	vpnr__timer_disarm(ctx, &c->sendhold_timer);
+	RB_REMOVE(vpnr__bgp_conn_tree, &((struct vpnr__bgp *)ctx->bgp)->conns,
+	    c);
 	if (p->conn[0] == c)
 		p->conn[0] = NULL;
 	if (p->conn[1] == c)
@@ -141,16 +161,15 @@ vpnr__bgp_peer_free_conns(struct vpnr__bgp_peer *p)
 struct vpnr__bgp_conn *
 vpnr__bgp_conn_find(struct vpnr__bgp *bgp, uint64_t tid)
 {
-	struct vpnr__bgp_peer *p;
-	int i;
+	struct vpnr__bgp_conn key, *c;
 
 	if (bgp == NULL)
 		return NULL;
-	TAILQ_FOREACH(p, &bgp->peers, entry)
-		for (i = 0; i < 2; i++)
-			if (p->conn[i] != NULL && p->conn[i]->tid == tid)
-				return p->conn[i];
-	return NULL;
+	key.tid = tid;
+	key.peer = NULL;
+	key.outgoing = 0;
+	c = RB_NFIND(vpnr__bgp_conn_tree, &bgp->conns, &key);
+	return c != NULL && c->tid == tid ? c : NULL;
 }
 
 size_t
@@ -426,8 +445,16 @@ conn_close(struct vpnr__bgp_conn *c, const struct vpnr__bgp_err *err,
 		p->last_notif_sub = sub;
 		p->last_reason = reason;
 	}
-	if (!c->host_closed)
-		vpnr__cb_transport_close(p->ctx, c->tid);
+	if (!c->host_closed) {
+		/* A NOTIFICATION the host could not take yet is sent
+		 * before transport_close (transport.c). */
+		if (vpnr__bgp_conn_queued(c) > 0 &&
+		    vpnr__bgp_close_after(p->ctx, c->tid, c->tx, c->tx_off,
+			c->tx_len) == VPNR_OK)
+			c->tx = NULL;
+		else
+			vpnr__cb_transport_close(p->ctx, c->tid);
+	}
 	c->host_closed = 1;
 	conn_free(c);
 	if (was_est) {

@@ -216,6 +216,22 @@ vpnr__bgp_peer_update(struct vpnr__bgp_peer *p, const uint8_t *msg, size_t len,
 			    vpnr__bgp_err_subcode_name(res.err.code,
 				res.err.subcode),
 			    (unsigned long long)p->treat_as_withdraw);
+		/* A next hop we refuse (a martian, e.g. the sender's
+		 * loopback session address) withdraws everything the
+		 * UPDATE carries: counted, and evented once a session. */
+		if (res.err.subcode == VPNR__BGP_UPD_BAD_NEXTHOP) {
+			p->nexthop_refused++;
+			if (p->nexthop_event_flap != p->flaps + 1) {
+				p->nexthop_event_flap = p->flaps + 1;
+				(void)vpnr__bgp_emit(p,
+				    VPNR_BGP_EV_NEXTHOP_REFUSED,
+				    VPNR_ERR_MALFORMED, 0, 0,
+				    res.mp_reach.present &&
+					    res.mp_reach.aid >= 0 ?
+					(uint8_t)(res.mp_reach.aid + 1) :
+					1);
+			}
+		}
 		if (u.nlri_len > 0 && (p->sess.afi & 1))
 			withdraw_block(p, u.nlri, u.nlri_len, VPNR_AF_INET);
 		if (res.mp_reach.present && res.mp_reach.aid >= 0 &&

@@ -11,6 +11,7 @@
 #include "esp_int.h"
 #include "log.h"
 #include "mem.h"
+#include "vstruct.h"
 
 #define ESP_NH_IPV4  4
 #define ESP_NH_IPV6  41
@@ -47,6 +48,7 @@ vpnr_esp_new(vpnr_esp **pesp, const vpnr_mem *mem)
 	}
 	RB_INIT(&esp->sas);
 	RB_INIT(&esp->tuns);
+	RB_INIT(&esp->tuns_by_peer);
 	TAILQ_INIT(&esp->expq);
 	*pesp = esp;
 	return VPNR_OK;
@@ -515,13 +517,21 @@ inner_ts_ok(const struct vpnr__esp_sa *sa, const uint8_t *p, size_t len)
 /* ---- management ---------------------------------------------------- */
 
 int
-vpnr_esp_sa_install(vpnr_esp *esp, const vpnr_child_sa *sa)
+vpnr_esp_sa_install_versioned(vpnr_esp *esp, int sa_version,
+    const vpnr_child_sa *sa)
 {
 	struct vpnr__esp_sa *s;
+	vpnr_child_sa copy;
 
-	if (esp == NULL || sa == NULL)
+	if (esp == NULL || sa == NULL ||
+	    VPNR__VCOPY_IN(&copy, sa, sa_version, VPNR__VS_CHILD_SA) != VPNR_OK)
 		return VPNR_ERR_INVALID_ARGUMENT;
-	return vpnr__esp_sa_add(esp, NULL, sa, &s);
+	return vpnr__esp_sa_add(esp, NULL, &copy, &s);
+}
+
+int(vpnr_esp_sa_install)(vpnr_esp *esp, const vpnr_child_sa *sa)
+{
+	return vpnr_esp_sa_install_versioned(esp, VPNR_CHILD_SA_V1, sa);
 }
 
 int
@@ -537,58 +547,91 @@ vpnr_esp_sa_remove(vpnr_esp *esp, uint64_t sa_id)
 	return VPNR_OK;
 }
 
-int
-vpnr_esp_get_sa_info(const vpnr_esp *esp, uint64_t sa_id,
-    vpnr_esp_sa_info *info)
+/* The caller's vpnr_esp_sa_info of its version from an SA (NULL:
+ * VPNR_ERR_NOT_FOUND); exactly that version's bytes are written. */
+static int
+sa_info_out(const struct vpnr__esp_sa *sa, int version, vpnr_esp_sa_info *out)
 {
-	const struct vpnr__esp_sa *sa;
+	vpnr_esp_sa_info latest;
 
-	if (esp == NULL || info == NULL)
-		return VPNR_ERR_INVALID_ARGUMENT;
-	if ((sa = vpnr__esp_sa_by_id(esp, sa_id)) == NULL)
+	if (sa == NULL)
 		return VPNR_ERR_NOT_FOUND;
-	vpnr__esp_sa_fill_info(sa, info);
-	return VPNR_OK;
+	vpnr__esp_sa_fill_info(sa, &latest);
+	return VPNR__VCOPY_OUT(out, &latest, version, VPNR__VS_ESP_SA_INFO);
 }
 
 int
-vpnr_esp_get_sa_info_by_spi(const vpnr_esp *esp, uint32_t spi,
+vpnr_esp_get_sa_info_versioned(const vpnr_esp *esp, uint64_t sa_id,
+    int info_version, vpnr_esp_sa_info *info)
+{
+	if (esp == NULL || info == NULL ||
+	    !VPNR__VKNOWN(info_version, VPNR__VS_ESP_SA_INFO))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	return sa_info_out(vpnr__esp_sa_by_id(esp, sa_id), info_version, info);
+}
+
+int(vpnr_esp_get_sa_info)(const vpnr_esp *esp, uint64_t sa_id,
     vpnr_esp_sa_info *info)
 {
-	const struct vpnr__esp_sa *sa;
-
-	if (esp == NULL || info == NULL)
-		return VPNR_ERR_INVALID_ARGUMENT;
-	if ((sa = vpnr__esp_sa_by_spi(esp, spi)) == NULL)
-		return VPNR_ERR_NOT_FOUND;
-	vpnr__esp_sa_fill_info(sa, info);
-	return VPNR_OK;
+	return vpnr_esp_get_sa_info_versioned(esp, sa_id, VPNR_ESP_SA_INFO_V1,
+	    info);
 }
 
 int
-vpnr_esp_get_tunnel_counters(const vpnr_esp *esp, uint32_t if_id,
-    vpnr_esp_counters *c)
+vpnr_esp_get_sa_info_by_spi_versioned(const vpnr_esp *esp, uint32_t spi,
+    int info_version, vpnr_esp_sa_info *info)
+{
+	if (esp == NULL || info == NULL ||
+	    !VPNR__VKNOWN(info_version, VPNR__VS_ESP_SA_INFO))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	return sa_info_out(vpnr__esp_sa_by_spi(esp, spi), info_version, info);
+}
+
+int(vpnr_esp_get_sa_info_by_spi)(const vpnr_esp *esp, uint32_t spi,
+    vpnr_esp_sa_info *info)
+{
+	return vpnr_esp_get_sa_info_by_spi_versioned(esp, spi,
+	    VPNR_ESP_SA_INFO_V1, info);
+}
+
+int
+vpnr_esp_get_tunnel_counters_versioned(const vpnr_esp *esp, uint32_t if_id,
+    int counters_version, vpnr_esp_counters *c)
 {
 	const struct vpnr__esp_tunnel *t;
 
-	if (esp == NULL || c == NULL)
+	if (esp == NULL || c == NULL ||
+	    !VPNR__VKNOWN(counters_version, VPNR__VS_ESP_COUNTERS))
 		return VPNR_ERR_INVALID_ARGUMENT;
 	if ((t = vpnr__esp_tun_find(esp, if_id)) == NULL)
 		return VPNR_ERR_NOT_FOUND;
-	*c = t->c;
-	return VPNR_OK;
+	return VPNR__VCOPY_OUT(c, &t->c, counters_version,
+	    VPNR__VS_ESP_COUNTERS);
 }
 
-void
-vpnr_esp_get_counters(const vpnr_esp *esp, vpnr_esp_counters *c)
+int(vpnr_esp_get_tunnel_counters)(const vpnr_esp *esp, uint32_t if_id,
+    vpnr_esp_counters *c)
 {
+	return vpnr_esp_get_tunnel_counters_versioned(esp, if_id,
+	    VPNR_ESP_COUNTERS_V1, c);
+}
+
+int
+vpnr_esp_get_counters_versioned(const vpnr_esp *esp, int counters_version,
+    vpnr_esp_counters *c)
+{
+	vpnr_esp_counters zero;
+
 	if (c == NULL)
-		return;
-	if (esp == NULL) {
-		memset(c, 0, sizeof(*c));
-		return;
-	}
-	*c = esp->c;
+		return VPNR_ERR_INVALID_ARGUMENT;
+	memset(&zero, 0, sizeof(zero));
+	return VPNR__VCOPY_OUT(c, esp != NULL ? &esp->c : &zero,
+	    counters_version, VPNR__VS_ESP_COUNTERS);
+}
+
+int(vpnr_esp_get_counters)(const vpnr_esp *esp, vpnr_esp_counters *c)
+{
+	return vpnr_esp_get_counters_versioned(esp, VPNR_ESP_COUNTERS_V1, c);
 }
 
 int

@@ -135,6 +135,8 @@ struct vpnr__esp_sa {
 
 struct vpnr__esp_tunnel {
 	RB_ENTRY(vpnr__esp_tunnel) entry;
+	RB_ENTRY(vpnr__esp_tunnel) peer_entry; /* esp->tuns_by_peer */
+	int peer_indexed;
 	uint32_t if_id;
 	vpnr_addr peer; /* peer's outer address, for unknown-SPI drops */
 	uint64_t in_seen_order; /* newest inbound SA that carried traffic */
@@ -145,6 +147,7 @@ struct vpnr__esp_tunnel {
 
 RB_HEAD(vpnr__esp_sa_tree, vpnr__esp_sa);
 RB_HEAD(vpnr__esp_tun_tree, vpnr__esp_tunnel);
+RB_HEAD(vpnr__esp_tun_peer_tree, vpnr__esp_tunnel);
 RB_PROTOTYPE(vpnr__esp_sa_tree, vpnr__esp_sa, id_entry, vpnr__esp_sa_cmp)
 RB_PROTOTYPE(vpnr__esp_tun_tree, vpnr__esp_tunnel, entry, vpnr__esp_tun_cmp)
 
@@ -153,6 +156,9 @@ struct vpnr_esp {
 	const vpnr_mem *mem;
 	struct vpnr__esp_sa_tree sas;   /* by sa_id */
 	struct vpnr__esp_tun_tree tuns; /* by if_id */
+	/* by peer address, then if_id: an unknown SPI is counted on its
+	 * peer's tunnel without walking every tunnel */
+	struct vpnr__esp_tun_peer_tree tuns_by_peer;
 	struct vpnr__esp_sa **spi_hash; /* inbound SAs by SPI */
 	size_t spi_hash_size;           /* power of two */
 	size_t n_inbound;

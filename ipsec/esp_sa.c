@@ -101,18 +101,45 @@ addr_eq(const vpnr_addr *a, const vpnr_addr *b)
 	return memcmp(a->bytes, b->bytes, n) == 0;
 }
 
+static int
+tun_peer_cmp(const struct vpnr__esp_tunnel *a, const struct vpnr__esp_tunnel *b)
+{
+	int c;
+
+	if (a->peer.family != b->peer.family)
+		return a->peer.family < b->peer.family ? -1 : 1;
+	c = memcmp(a->peer.bytes, b->peer.bytes,
+	    a->peer.family == VPNR_AF_INET ? 4 : 16);
+	if (c != 0)
+		return c;
+	return a->if_id < b->if_id ? -1 : a->if_id > b->if_id;
+}
+RB_GENERATE_STATIC(vpnr__esp_tun_peer_tree, vpnr__esp_tunnel, peer_entry,
+    tun_peer_cmp)
+
 struct vpnr__esp_tunnel *
 vpnr__esp_tun_by_peer(const vpnr_esp *esp, const vpnr_addr *peer)
 {
-	struct vpnr__esp_tunnel *t;
+	struct vpnr__esp_tunnel key, *t;
 
-	if (peer == NULL)
+	if (peer == NULL || peer->family == 0)
 		return NULL;
-	RB_FOREACH(t, vpnr__esp_tun_tree,
-	    (struct vpnr__esp_tun_tree *)&esp->tuns)
-		if (addr_eq(&t->peer, peer))
-			return t;
-	return NULL;
+	memset(&key, 0, sizeof(key));
+	key.peer = *peer;
+	t = RB_NFIND(vpnr__esp_tun_peer_tree,
+	    (struct vpnr__esp_tun_peer_tree *)&esp->tuns_by_peer, &key);
+	return t != NULL && addr_eq(&t->peer, peer) ? t : NULL;
+}
+
+/* The tunnel's peer moved (a new SA): re-key it in tuns_by_peer. */
+static void
+tun_set_peer(vpnr_esp *esp, struct vpnr__esp_tunnel *t, const vpnr_addr *peer)
+{
+	if (t->peer_indexed)
+		RB_REMOVE(vpnr__esp_tun_peer_tree, &esp->tuns_by_peer, t);
+	t->peer = *peer;
+	t->peer_indexed = 1;
+	RB_INSERT(vpnr__esp_tun_peer_tree, &esp->tuns_by_peer, t);
 }
 
 static struct vpnr__esp_tunnel *
@@ -206,7 +233,7 @@ vpnr__esp_sa_add(vpnr_esp *esp, vpnr_ctx *ctx, const vpnr_child_sa *csa,
 		goto nomem;
 	sa->tun = t;
 	sa->order = ++esp->order;
-	t->peer = sa->dir == VPNR_DIR_OUT ? sa->dst : sa->src;
+	tun_set_peer(esp, t, sa->dir == VPNR_DIR_OUT ? &sa->dst : &sa->src);
 	RB_INSERT(vpnr__esp_sa_tree, &esp->sas, sa);
 	if (sa->dir == VPNR_DIR_IN) {
 		b = spi_bucket(esp, sa->spi);
@@ -285,6 +312,9 @@ vpnr__esp_tables_free(vpnr_esp *esp)
 		vpnr__esp_sa_remove(esp, sa);
 	RB_FOREACH_SAFE(t, vpnr__esp_tun_tree, &esp->tuns, tnext) {
 		RB_REMOVE(vpnr__esp_tun_tree, &esp->tuns, t);
+		if (t->peer_indexed)
+			RB_REMOVE(vpnr__esp_tun_peer_tree, &esp->tuns_by_peer,
+			    t);
 		vpnr__free(esp->mem, t);
 	}
 	vpnr__free(esp->mem, esp->spi_hash);

@@ -21,15 +21,17 @@
 #include "ike_proposal.h"
 #include "timer.h"
 
-#define VPNR__IKE_MAX_PROPS      8
-#define VPNR__IKE_MAX_CFG_TS     8
-#define VPNR__IKE_MAX_ID         255
-#define VPNR__IKE_NONCE_LEN      32
-#define VPNR__IKE_MAX_NONCE      256
-#define VPNR__IKE_MARKER_LEN     4 /* non-ESP marker on port 4500 */
-#define VPNR__IKE_KEEPALIVE      (20 * VPNR_SECONDS)
-#define VPNR__IKE_HALF_OPEN_TMO  (30 * VPNR_SECONDS)
-#define VPNR__IKE_DELETE_TMO     (10 * VPNR_SECONDS)
+#define VPNR__IKE_MAX_PROPS     8
+#define VPNR__IKE_MAX_CFG_TS    8
+#define VPNR__IKE_MAX_ID        255
+#define VPNR__IKE_NONCE_LEN     32
+#define VPNR__IKE_MAX_NONCE     256
+#define VPNR__IKE_MARKER_LEN    4 /* non-ESP marker on port 4500 */
+#define VPNR__IKE_KEEPALIVE     (20 * VPNR_SECONDS)
+#define VPNR__IKE_HALF_OPEN_TMO (30 * VPNR_SECONDS)
+#define VPNR__IKE_DELETE_TMO    (10 * VPNR_SECONDS)
+/* How long a CHILD_SA's data-plane ops may stay pending. */
+#define VPNR__IKE_INSTALL_TMO    (10 * VPNR_SECONDS)
 #define VPNR__IKE_RECONNECT_BASE (5 * VPNR_SECONDS)
 #define VPNR__IKE_RECONNECT_MAX  (120 * VPNR_SECONDS)
 
@@ -59,6 +61,10 @@ struct vpnr_tunnel_config {
 	uint32_t jitter_percent;
 	vpnr_lifetime soft, hard;
 	int force_encap;
+	/* The peer's ports, apart from the address: set_addrs() leaves
+	 * them alone.  0: the defaults of vpnr__peer_ike_port() and
+	 * vpnr__peer_natt_port(). */
+	uint16_t peer_ike_port, peer_natt_port;
 	uint32_t replay_window;
 	vpnr_tstamp rtx_first;
 	uint32_t rtx_tries;
@@ -66,7 +72,7 @@ struct vpnr_tunnel_config {
 };
 
 /* Fill defaults where the builder left things unset. */
-int vpnr__tunnel_config_copy(struct vpnr_tunnel_config *dst,
+VPNR__MUST_CHECK int vpnr__tunnel_config_copy(struct vpnr_tunnel_config *dst,
     const struct vpnr_tunnel_config *src, const vpnr_mem *mem);
 void vpnr__tunnel_config_clear(struct vpnr_tunnel_config *tc);
 
@@ -82,13 +88,26 @@ struct ike_keys {
 	size_t prf_len, integ_len, encr_len;
 };
 
-#define CHILD_INSTALLED 1
-#define CHILD_REKEYING  2 /* our rekey request is outstanding */
-#define CHILD_REKEYED   3 /* replaced; waiting for its DELETE */
-#define CHILD_DELETING  4 /* our DELETE is outstanding */
+#define CHILD_INSTALLED  1
+#define CHILD_REKEYING   2 /* our rekey request is outstanding */
+#define CHILD_REKEYED    3 /* replaced; waiting for its DELETE */
+#define CHILD_DELETING   4 /* our DELETE is outstanding */
+#define CHILD_INSTALLING 5 /* data-plane ops not yet completed */
+#define CHILD_FAILED     6 /* an install op failed; being removed */
+
+/* Why a CHILD_SA was created: what its completed install leads to. */
+#define CHILD_ROLE_NEW_I   1 /* we initiated (IKE_AUTH): CHILD_UP */
+#define CHILD_ROLE_NEW_R   2 /* we answer: held response, CHILD_UP */
+#define CHILD_ROLE_REKEY_I 3 /* our rekey: switch, delete the old */
+#define CHILD_ROLE_REKEY_R 4 /* the peer's rekey: held response */
+#define CHILD_ROLE_COLLIDE \
+	5 /* the peer's rekey crossed ours: the \
+	     nonces decide what is reported (2.8.1) */
 
 struct child_sa {
 	TAILQ_ENTRY(child_sa) entry;
+	RB_ENTRY(child_sa) id_entry;  /* ike->children, by id */
+	RB_ENTRY(child_sa) spi_entry; /* ike->child_spis, by spi_in */
 	struct tunnel *tun;
 	uint64_t id; /* = sa_id of the inbound SA */
 	uint64_t sa_id_in, sa_id_out;
@@ -99,6 +118,17 @@ struct child_sa {
 	size_t n_ts_local, n_ts_remote;
 	vpnr_tstamp installed_at;
 	struct vpnr__timer rekey_timer;
+	/* Installation (sa_add x 2, policy_add per selector pair): the
+	 * CHILD_SA counts only once every op completed. */
+	int role;             /* CHILD_ROLE_* */
+	int we_init;          /* we initiated the creating exchange */
+	int pending;          /* install ops not yet completed */
+	int up_reported;      /* CHILD_UP or CHILD_REKEYED named it */
+	uint64_t rekey_of;    /* the CHILD_SA this one replaces, or 0 */
+	uint64_t held_spi;    /* IKE SA whose response waits for it, or 0 */
+	uint64_t policy_base; /* policy ids policy_base .. + n_policies */
+	uint32_t n_policies;
+	int down_reason; /* reason its CHILD_DOWN reports */
 	/* Rekey collision bookkeeping (RFC 7296 2.8.1). */
 	uint64_t replaced_by;      /* child id that replaced this one */
 	uint64_t peer_rekey_child; /* child the peer's rekey created */
@@ -106,6 +136,10 @@ struct child_sa {
 	size_t peer_rekey_nonce_len;
 };
 TAILQ_HEAD(child_list, child_sa);
+RB_HEAD(vpnr__child_id_tree, child_sa);
+RB_PROTOTYPE(vpnr__child_id_tree, child_sa, id_entry, vpnr__child_id_cmp);
+RB_HEAD(vpnr__child_spi_tree, child_sa);
+RB_PROTOTYPE(vpnr__child_spi_tree, child_sa, spi_entry, vpnr__child_spi_cmp);
 
 /* What our outstanding request is. */
 #define REQ_NONE         0
@@ -171,12 +205,20 @@ struct ike_sa {
 	struct vpnr__dh *req_dh;
 	uint8_t req_nonce[VPNR__IKE_MAX_NONCE];
 	size_t req_nonce_len;
-	uint32_t req_spi;     /* new inbound ESP SPI */
+	uint32_t req_spi;               /* new inbound ESP SPI */
+	RB_ENTRY(ike_sa) req_spi_entry; /* ike->req_spis while indexed */
+	int req_spi_indexed;
 	uint64_t req_ike_spi; /* new IKE SPI for an IKE rekey */
 	/* The peer's requests. */
 	uint32_t next_peer_id;
 	struct vpnr__wbuf resp; /* cached last response */
 	int have_resp;
+	/* A response held until a CHILD_SA's install ops complete
+	 * (RFC 7296 lets the responder take its time), and the
+	 * TEMPORARY_FAILURE answer sent instead if one fails. */
+	uint64_t held_child;
+	struct vpnr__wbuf resp_fail;
+	int close_reason; /* reason our DELETE of this IKE SA reports */
 
 	vpnr_tstamp last_rx;      /* any valid message from the peer */
 	vpnr_tstamp last_resp_rx; /* a response to one of our requests */
@@ -191,17 +233,21 @@ struct ike_sa {
 	size_t peer_rekey_nonce_len;
 	int half_open_counted;
 };
-RB_HEAD(ike_sa_tree, ike_sa);
-RB_PROTOTYPE(ike_sa_tree, ike_sa, entry, vpnr__ike_sa_cmp);
+RB_HEAD(vpnr__ike_sa_tree, ike_sa);
+RB_PROTOTYPE(vpnr__ike_sa_tree, ike_sa, entry, vpnr__ike_sa_cmp);
+RB_HEAD(vpnr__req_spi_tree, ike_sa);
+RB_PROTOTYPE(vpnr__req_spi_tree, ike_sa, req_spi_entry, vpnr__req_spi_cmp);
 TAILQ_HEAD(ike_sa_list, ike_sa);
 
 struct tunnel {
 	RB_ENTRY(tunnel) entry;
+	RB_ENTRY(tunnel) peer_entry; /* ike->by_peer */
 	uint64_t id;
 	void *user_data;
 	struct vpnr_tunnel_config cfg;
 	int state;              /* VPNR_TUNNEL_* */
 	int want_up;            /* initiate/reconnect wanted */
+	int deleting;           /* vpnr_tunnel_del queued from a callback */
 	struct ike_sa *ike;     /* current IKE SA, or NULL */
 	struct ike_sa_list sas; /* every IKE SA of this tunnel */
 	struct child_list children;
@@ -214,12 +260,22 @@ struct tunnel {
 	int32_t last_error;
 	vpnr_tstamp log_last;
 };
-RB_HEAD(tunnel_tree, tunnel);
-RB_PROTOTYPE(tunnel_tree, tunnel, entry, vpnr__tunnel_cmp);
+RB_HEAD(vpnr__tunnel_tree, tunnel);
+RB_PROTOTYPE(vpnr__tunnel_tree, tunnel, entry, vpnr__tunnel_cmp);
+RB_HEAD(vpnr__tunnel_peer_tree, tunnel);
+RB_PROTOTYPE(vpnr__tunnel_peer_tree, tunnel, peer_entry, vpnr__tunnel_peer_cmp);
 
+/*
+ * Every lookup on a packet or setup path goes through one of these
+ * indexes, so setting up the 10,000th tunnel costs what the first did.
+ */
 struct vpnr__ike {
-	struct tunnel_tree tunnels;
-	struct ike_sa_tree sas;
+	struct vpnr__tunnel_tree tunnels;       /* by id */
+	struct vpnr__tunnel_peer_tree by_peer;  /* by remote, local, id */
+	struct vpnr__ike_sa_tree sas;           /* by local SPI */
+	struct vpnr__req_spi_tree req_spis;     /* ESP SPIs offered */
+	struct vpnr__child_id_tree children;    /* by id (= sa_id_in) */
+	struct vpnr__child_spi_tree child_spis; /* by spi_in */
 	uint32_t half_open;
 	uint8_t cookie_secret[32];
 	uint64_t malformed;
@@ -235,10 +291,15 @@ vpnr__ike(const vpnr_ctx *ctx)
 }
 
 /* ---- module (tunnel.c) ---- */
-int vpnr__ike_init(vpnr_ctx *ctx);
+VPNR__MUST_CHECK int vpnr__ike_init(vpnr_ctx *ctx);
 struct tunnel *vpnr__tunnel_find(vpnr_ctx *ctx, uint64_t id);
 struct tunnel *vpnr__tunnel_match(vpnr_ctx *ctx, const vpnr_addr *local,
     const vpnr_addr *remote);
+/* The tunnels to one peer address, in (local address, id) order: the
+ * matcher narrows by identity / selectors among these. */
+struct tunnel *
+vpnr__tunnel_first_by_peer(vpnr_ctx *ctx, const vpnr_addr *remote);
+struct tunnel *vpnr__tunnel_next_by_peer(vpnr_ctx *ctx, struct tunnel *t);
 void vpnr__tunnel_event(vpnr_ctx *ctx, struct tunnel *t, uint32_t type,
     int reason, uint16_t notify, uint64_t sa_id);
 /* The current IKE SA came up / went away. */
@@ -250,6 +311,19 @@ void
 vpnr__tunnel_child_changed(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
 vpnr_tstamp vpnr__jitter(vpnr_ctx *ctx, vpnr_tstamp t, uint32_t percent);
 void vpnr__tunnel_dpd_arm(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+/* The tunnel's IKE SA cannot go on (no CHILD_SA left after a failed
+ * install): DELETE it, reporting reason; the reconnect policy runs. */
+void
+vpnr__tunnel_fail(vpnr_ctx *ctx, struct tunnel *t, int reason, vpnr_tstamp now);
+/* A CHILD_SA that carries traffic (installed, maybe being rekeyed). */
+void vpnr__child_dp_remove(vpnr_ctx *ctx, struct child_sa *c);
+int vpnr__child_collides(const struct ike_sa *sa, const struct child_sa *c);
+int vpnr__child_live(const struct child_sa *c);
+
+/* Our NAT-T port, and the one the peer of t listens on. */
+uint16_t vpnr__natt_port(const vpnr_ctx *ctx);
+uint16_t vpnr__peer_natt_port(const vpnr_ctx *ctx, const struct tunnel *t);
+uint16_t vpnr__peer_ike_port(const vpnr_ctx *ctx, const struct tunnel *t);
 
 /* ---- IKE SAs (ike_sa.c) ---- */
 /* spi 0: pick a random unused local SPI. */
@@ -258,33 +332,72 @@ vpnr__ike_sa_new(vpnr_ctx *ctx, struct tunnel *t, int initiator, uint64_t spi);
 uint64_t vpnr__ike_new_spi(vpnr_ctx *ctx);
 void vpnr__ike_sa_free(vpnr_ctx *ctx, struct ike_sa *sa);
 struct ike_sa *vpnr__ike_sa_find(vpnr_ctx *ctx, uint64_t local_spi);
-int vpnr__ike_sa_start(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
-int vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int
+vpnr__ike_sa_start(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+VPNR__MUST_CHECK int vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
     const vpnr_addr *local, const vpnr_addr *remote, vpnr_tstamp now);
-int vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
-    const uint8_t *data, size_t len, const vpnr_addr *local,
-    const vpnr_addr *remote, vpnr_tstamp now);
-/* Queue a task; starts it when the window is free. */
-int vpnr__ike_sa_task(vpnr_ctx *ctx, struct ike_sa *sa, int type,
-    uint64_t child_id, vpnr_tstamp now);
-/* Starts queued work; returns the first fatal error, else VPNR_OK. */
-int vpnr__ike_sa_next_task(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+VPNR__MUST_CHECK int vpnr__ike_sa_init_request(vpnr_ctx *ctx,
+    struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
+    const vpnr_addr *local, const vpnr_addr *remote, vpnr_tstamp now);
+/*
+ * Queue a task; starts it when the window is free.  Returns VPNR_OK;
+ * VPNR_ERR_CALLBACK_FAILURE when a host callback asked to abort; or
+ * VPNR_ERR_INVALID_STATE when the work will not happen: the IKE SA is
+ * dead, or a failure (no memory, an internal error) ended it just now,
+ * its tunnel reporting the reason.  Never fatal to the context.  The
+ * tunnel's CHILD_SAs may be gone after a failure.
+ */
+VPNR__MUST_CHECK int vpnr__ike_sa_task(vpnr_ctx *ctx, struct ike_sa *sa,
+    int type, uint64_t child_id, vpnr_tstamp now);
+/*
+ * rv came out of work on sa: a failure for want of memory or of an
+ * internal step (fatal-range codes) ends sa, its tunnel reporting the
+ * reason and reconnecting by its policy, and VPNR_OK is returned; the
+ * context and the other tunnels go on.  Other codes come back as is.
+ */
+int
+vpnr__ike_sa_contain(vpnr_ctx *ctx, struct ike_sa *sa, int rv, vpnr_tstamp now);
+/* Starts queued work; a task that fails for want of memory or an
+ * internal error ends the IKE SA (reported), not the context.  Returns
+ * VPNR_OK, or VPNR_ERR_CALLBACK_FAILURE when a callback asked to abort. */
+VPNR__MUST_CHECK int
+vpnr__ike_sa_next_task(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+/* What a driving call returns for a task's result: a contained failure
+ * was reported with its tunnel; only a callback's abort goes up. */
+static inline int
+vpnr__ike_task_rv(int rv)
+{
+	return rv == VPNR_ERR_CALLBACK_FAILURE ? rv : VPNR_OK;
+}
 /* ike_init.c: the IKE_SA_INIT / IKE_AUTH exchanges. */
-int vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
     const vpnr_addr *local, const vpnr_addr *remote, vpnr_tstamp now);
-int vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now);
-int vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now);
 /* Send sa->req (kept for retransmission) and arm the timer. */
-int vpnr__ike_send_req_buf(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+VPNR__MUST_CHECK int
+vpnr__ike_send_req_buf(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
 /* Build, encrypt, send and keep a request / send a response. */
-int vpnr__ike_send_request(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
+VPNR__MUST_CHECK int
+vpnr__ike_send_request(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
     struct vpnr__wbuf *inner, uint8_t first, int type, vpnr_tstamp now);
-int vpnr__ike_send_response(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
-    uint32_t msg_id, struct vpnr__wbuf *inner, uint8_t first);
+VPNR__MUST_CHECK int vpnr__ike_send_response(vpnr_ctx *ctx, struct ike_sa *sa,
+    uint8_t exch, uint32_t msg_id, struct vpnr__wbuf *inner, uint8_t first);
+/*
+ * Seal a response into sa->resp (and, with fail_inner, the answer
+ * used instead if the CHILD_SA's install fails into sa->resp_fail);
+ * it goes out when c's install completes (vpnr__ike_release_response).
+ */
+VPNR__MUST_CHECK int vpnr__ike_hold_response(vpnr_ctx *ctx, struct ike_sa *sa,
+    uint8_t exch, uint32_t msg_id, struct vpnr__wbuf *inner, uint8_t first,
+    struct vpnr__wbuf *fail_inner, uint8_t fail_first, struct child_sa *c);
+/* Send the response held for child_id (ok = 0: the failure answer).
+ * Returns 1 if one was held. */
+int vpnr__ike_release_response(vpnr_ctx *ctx, uint64_t child_id, int ok);
 /* Tear the SA down (no message); children follow if it is current. */
 void vpnr__ike_sa_dead(vpnr_ctx *ctx, struct ike_sa *sa, int reason,
     uint16_t notify, vpnr_tstamp now);
@@ -292,11 +405,11 @@ void
 vpnr__ike_sa_established(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
 void vpnr__ike_sa_arm_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
 void vpnr__ike_sa_log_up(vpnr_ctx *ctx, struct ike_sa *sa);
-int vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
-    struct vpnr__ike_msg *msg, vpnr_tstamp now);
+VPNR__MUST_CHECK int vpnr__ike_sa_process_informational(vpnr_ctx *ctx,
+    struct ike_sa *sa, struct vpnr__ike_msg *msg, vpnr_tstamp now);
 
 /* ---- I/O (ike_io.c) ---- */
-int vpnr__ike_send(vpnr_ctx *ctx, const vpnr_addr *local,
+VPNR__MUST_CHECK int vpnr__ike_send(vpnr_ctx *ctx, const vpnr_addr *local,
     const vpnr_addr *remote, const struct vpnr__wbuf *w);
 /* A message buffer with room for the non-ESP marker in front. */
 void vpnr__ike_msg_buf(vpnr_ctx *ctx, struct vpnr__wbuf *w);
@@ -305,27 +418,27 @@ void vpnr__ike_count_malformed(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now,
 
 /* ---- SK payload (ike_sk.c) ---- */
 /* Build hdr + SK{inner} into w (after the marker room). */
-int vpnr__ike_sk_build(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int vpnr__ike_sk_build(vpnr_ctx *ctx, struct ike_sa *sa,
     const struct vpnr__ike_hdr *hdr, const uint8_t *inner, size_t inner_len,
     uint8_t first, struct vpnr__wbuf *w);
 /* Verify and decrypt msg's SK payload and parse the inner chain. */
-int vpnr__ike_sk_open(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int vpnr__ike_sk_open(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, const uint8_t *data, size_t len);
 
 /* ---- keys (ike_keymat.c) ---- */
-int vpnr__ike_keymat(struct ike_sa *sa, const uint8_t *skeyseed_key,
-    size_t skeyseed_key_len, uint16_t skeyseed_prf, const uint8_t *gir,
-    size_t gir_len);
+VPNR__MUST_CHECK int vpnr__ike_keymat(struct ike_sa *sa,
+    const uint8_t *skeyseed_key, size_t skeyseed_key_len, uint16_t skeyseed_prf,
+    const uint8_t *gir, size_t gir_len);
 /* KEYMAT for a CHILD_SA: out gets 2 * (encr + integ) bytes. */
-int vpnr__child_keymat(const struct ike_sa *sa, const uint8_t *gir,
-    size_t gir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
-    size_t nr_len, uint8_t *out, size_t outlen);
+VPNR__MUST_CHECK int vpnr__child_keymat(const struct ike_sa *sa,
+    const uint8_t *gir, size_t gir_len, const uint8_t *ni, size_t ni_len,
+    const uint8_t *nr, size_t nr_len, uint8_t *out, size_t outlen);
 void vpnr__ike_keys_wipe(struct ike_keys *k);
 
 /* ---- AUTH (ike_auth.c) ---- */
 /* Our ID payload body (type | 3 zero | value). */
 size_t vpnr__ike_local_id(const struct ike_sa *sa, uint8_t *out, size_t cap);
-int vpnr__ike_auth_compute(const struct ike_sa *sa, int ours,
+VPNR__MUST_CHECK int vpnr__ike_auth_compute(const struct ike_sa *sa, int ours,
     const uint8_t *id_body, size_t id_len, uint8_t *out, size_t *outlen);
 int
 vpnr__ike_auth_verify(const struct ike_sa *sa, const struct vpnr__ike_msg *msg);
@@ -336,22 +449,49 @@ const char *vpnr__ike_id_str(uint8_t type, const uint8_t *data, size_t len,
 
 /* ---- CHILD_SAs (ike_child.c) ---- */
 /* IKE_AUTH initiator: SA(ESP), TSi, TSr for the first CHILD_SA. */
-int vpnr__child_add_request(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int vpnr__child_add_request(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_builder *b);
 /*
  * Responder: select, narrow, install; adds the answer to b, or an
  * error notify (and returns the error).  in_auth: inside IKE_AUTH
  * (nonces of IKE_SA_INIT, no KE).
  */
-int vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
     const struct vpnr__ike_msg *msg, struct vpnr__ike_builder *b, int in_auth,
-    struct child_sa *rekeyed, vpnr_tstamp now, struct child_sa **created);
-/* Initiator side: accept the response and install. */
-int vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct child_sa *rekeyed, vpnr_tstamp now, struct child_sa **created,
+    uint16_t *notify);
+/*
+ * After the response to the creating exchange is built: send it now
+ * if every install op of c completed, else hold it until they do.
+ */
+int
+vpnr__child_respond_finish(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
+    uint8_t exch, uint32_t msg_id, struct vpnr__wbuf *inner, uint8_t first,
+    struct vpnr__wbuf *fail_inner, uint8_t fail_first, vpnr_tstamp now);
+/*
+ * A CHILD_SA could not be created or installed (err; notify: what the
+ * peer was told, or 0): FAILED event, and an IKE SA left without a
+ * CHILD_SA is deleted so that the reconnect policy takes over.
+ */
+void vpnr__child_failed(vpnr_ctx *ctx, struct tunnel *t, int err,
+    uint16_t notify, uint64_t sa_id, vpnr_tstamp now);
+/* Initiator side: accept the response and start installing; the
+ * caller then calls vpnr__child_install_wait(). */
+VPNR__MUST_CHECK int vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa,
     const struct vpnr__ike_msg *msg, int in_auth, struct child_sa *rekeyed,
     vpnr_tstamp now, struct child_sa **created);
-uint32_t vpnr__child_alloc_spi(vpnr_ctx *ctx, struct ike_sa *sa);
+/* Run the completion of c's install now if no op of it is pending
+ * (else its last completion does). */
+void
+vpnr__child_install_wait(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now);
+VPNR__MUST_CHECK uint32_t vpnr__child_alloc_spi(vpnr_ctx *ctx,
+    struct ike_sa *sa);
 struct child_sa *vpnr__child_find(struct tunnel *t, uint64_t id);
+/* Any tunnel's CHILD_SA by id, or by either of its data-plane SA ids. */
+struct child_sa *vpnr__child_by_id(vpnr_ctx *ctx, uint64_t id);
+struct child_sa *vpnr__child_by_sa_id(vpnr_ctx *ctx, uint64_t sa_id);
+/* Set sa->req_spi and keep it in the index of offered SPIs; 0 drops it. */
+void vpnr__ike_sa_set_req_spi(vpnr_ctx *ctx, struct ike_sa *sa, uint32_t spi);
 struct child_sa *vpnr__child_by_spi_in(struct tunnel *t, uint32_t spi);
 struct child_sa *vpnr__child_by_spi_out(struct tunnel *t, uint32_t spi);
 /* Remove from the data plane and free (events unless quiet). */
@@ -359,17 +499,18 @@ void vpnr__child_destroy(vpnr_ctx *ctx, struct child_sa *c, int quiet,
     vpnr_tstamp now);
 void vpnr__child_destroy_all(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
 /* Exchanges. */
-int vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa,
     struct child_sa *c, vpnr_tstamp now);
 /* IKE rekey done: the tunnel moves from old to n. */
 void vpnr__ike_switch(vpnr_ctx *ctx, struct ike_sa *old, struct ike_sa *n,
     vpnr_tstamp now);
-int vpnr__ike_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
-int vpnr__ike_create_child_request(vpnr_ctx *ctx, struct ike_sa *sa,
-    struct vpnr__ike_msg *msg, vpnr_tstamp now);
-int vpnr__ike_create_child_response(vpnr_ctx *ctx, struct ike_sa *sa,
-    struct vpnr__ike_msg *msg, vpnr_tstamp now);
-int vpnr__child_send_delete(vpnr_ctx *ctx, struct ike_sa *sa,
+VPNR__MUST_CHECK int
+vpnr__ike_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+VPNR__MUST_CHECK int vpnr__ike_create_child_request(vpnr_ctx *ctx,
+    struct ike_sa *sa, struct vpnr__ike_msg *msg, vpnr_tstamp now);
+VPNR__MUST_CHECK int vpnr__ike_create_child_response(vpnr_ctx *ctx,
+    struct ike_sa *sa, struct vpnr__ike_msg *msg, vpnr_tstamp now);
+VPNR__MUST_CHECK int vpnr__child_send_delete(vpnr_ctx *ctx, struct ike_sa *sa,
     struct child_sa *c, vpnr_tstamp now);
 int
 vpnr__child_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard, vpnr_tstamp now);

@@ -22,6 +22,75 @@
 
 static int child_rekey_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
 
+static int
+child_id_cmp(const struct child_sa *a, const struct child_sa *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+RB_GENERATE(vpnr__child_id_tree, child_sa, id_entry, child_id_cmp)
+
+/* By inbound SPI, then id: a data plane's get_spi may repeat one. */
+static int
+child_spi_cmp(const struct child_sa *a, const struct child_sa *b)
+{
+	if (a->spi_in != b->spi_in)
+		return a->spi_in < b->spi_in ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+RB_GENERATE(vpnr__child_spi_tree, child_sa, spi_entry, child_spi_cmp)
+
+/* Offered SPIs by value, then by the offering IKE SA. */
+static int
+req_spi_cmp(const struct ike_sa *a, const struct ike_sa *b)
+{
+	if (a->req_spi != b->req_spi)
+		return a->req_spi < b->req_spi ? -1 : 1;
+	return a->local_spi < b->local_spi ? -1 : a->local_spi > b->local_spi;
+}
+RB_GENERATE(vpnr__req_spi_tree, ike_sa, req_spi_entry, req_spi_cmp)
+
+struct child_sa *
+vpnr__child_by_id(vpnr_ctx *ctx, uint64_t id)
+{
+	struct child_sa key;
+
+	if (ctx->ike == NULL || id == 0)
+		return NULL;
+	key.id = id;
+	return RB_FIND(vpnr__child_id_tree, &vpnr__ike(ctx)->children, &key);
+}
+
+/* install() takes sa_id_out right after sa_id_in, so a data-plane SA
+ * id is the child's id or one more. */
+struct child_sa *
+vpnr__child_by_sa_id(vpnr_ctx *ctx, uint64_t sa_id)
+{
+	struct child_sa *c;
+
+	if ((c = vpnr__child_by_id(ctx, sa_id)) != NULL)
+		return c;
+	if (sa_id > 1 && (c = vpnr__child_by_id(ctx, sa_id - 1)) != NULL &&
+	    c->sa_id_out == sa_id)
+		return c;
+	return NULL;
+}
+
+void
+vpnr__ike_sa_set_req_spi(vpnr_ctx *ctx, struct ike_sa *sa, uint32_t spi)
+{
+	struct vpnr__ike *ike = vpnr__ike(ctx);
+
+	if (sa->req_spi_indexed) {
+		RB_REMOVE(vpnr__req_spi_tree, &ike->req_spis, sa);
+		sa->req_spi_indexed = 0;
+	}
+	sa->req_spi = spi;
+	if (spi != 0) {
+		RB_INSERT(vpnr__req_spi_tree, &ike->req_spis, sa);
+		sa->req_spi_indexed = 1;
+	}
+}
+
 struct child_sa *
 vpnr__child_find(struct tunnel *t, uint64_t id)
 {
@@ -60,16 +129,24 @@ vpnr__child_by_spi_out(struct tunnel *t, uint32_t spi)
 static int
 spi_in_use(vpnr_ctx *ctx, uint32_t spi)
 {
-	struct tunnel *t;
-	struct ike_sa *sa;
+	struct vpnr__ike *ike = vpnr__ike(ctx);
+	struct child_sa ckey, *c;
+	struct ike_sa skey, *sa;
 
-	RB_FOREACH(t, tunnel_tree, &vpnr__ike(ctx)->tunnels)
-		if (vpnr__child_by_spi_in(t, spi) != NULL)
-			return 1;
+	ckey.spi_in = spi;
+	ckey.id = 0;
+	c = RB_NFIND(vpnr__child_spi_tree, &ike->child_spis, &ckey);
+	if (c != NULL && c->spi_in == spi)
+		return 1;
 	/* Offered in an outstanding IKE_AUTH / CREATE_CHILD_SA request:
-	 * installed only when the response arrives. */
-	RB_FOREACH(sa, ike_sa_tree, &vpnr__ike(ctx)->sas)
-		if (sa->req_type != REQ_NONE && sa->req_spi == spi)
+	 * installed only when the response arrives.  An SA keeps its last
+	 * offer indexed after the request ended; that one is free. */
+	skey.req_spi = spi;
+	skey.local_spi = 0;
+	for (sa = RB_NFIND(vpnr__req_spi_tree, &ike->req_spis, &skey);
+	     sa != NULL && sa->req_spi == spi;
+	     sa = RB_NEXT(vpnr__req_spi_tree, &ike->req_spis, sa))
+		if (sa->req_type != REQ_NONE)
 			return 1;
 	return 0;
 }
@@ -143,34 +220,188 @@ vpnr__child_arm_rekey(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now)
 	vpnr__timer_arm(ctx, &c->rekey_timer, now + t);
 }
 
+/* Our rekey request of c is outstanding: a peer's rekey of c crosses
+ * it.  (CHILD_REKEYING lasts until our new pair is installed.) */
+int
+vpnr__child_collides(const struct ike_sa *sa, const struct child_sa *c)
+{
+	return sa->req_type == REQ_REKEY_CHILD && sa->req_child == c->id;
+}
+
+int
+vpnr__child_live(const struct child_sa *c)
+{
+	return c->state == CHILD_INSTALLED || c->state == CHILD_REKEYING;
+}
+
+void
+vpnr__child_failed(vpnr_ctx *ctx, struct tunnel *t, int err, uint16_t notify,
+    uint64_t sa_id, vpnr_tstamp now)
+{
+	struct child_sa *c;
+
+	t->last_error = err;
+	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_FAILED, err, notify, sa_id);
+	if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED)
+		return;
+	TAILQ_FOREACH(c, &t->children, entry)
+		if (vpnr__child_live(c) || c->state == CHILD_INSTALLING)
+			return;
+	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+	    "tunnel %llu: IKE_SA left without a CHILD_SA, deleting it",
+	    (unsigned long long)t->id);
+	vpnr__tunnel_fail(ctx, t, err, now);
+}
+
+/* Queue a request whose failure only needs a log line. */
+static void
+child_task(vpnr_ctx *ctx, struct ike_sa *sa, int type, uint64_t child_id,
+    vpnr_tstamp now)
+{
+	int rv;
+
+	if ((rv = vpnr__ike_sa_task(ctx, sa, type, child_id, now)) != VPNR_OK)
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "could not queue request %d: %s", type, vpnr_err_name(rv));
+}
+
+/* The one place CHILD_UP / CHILD_REKEYED are said: only for an
+ * installed pair, which from then on also gets its CHILD_DOWN. */
+static void
+child_announce(vpnr_ctx *ctx, struct child_sa *c, uint32_t type)
+{
+	c->up_reported = 1;
+	vpnr__tunnel_event(ctx, c->tun, type, 0, 0, c->id);
+}
+
 /*
- * An asynchronous sa_add finished.  cookie is the SA id.  A failed
- * install takes its CHILD_SA down (DELETE to the peer when possible).
+ * An installed CHILD_SA takes the place its creating exchange gave
+ * it: CHILD_UP, or (make-before-break) the switch from the pair it
+ * replaces, whose DELETE starts only now.  A pair that lost a rekey
+ * collision (replaced_by set) is redundant instead: the rekey's
+ * initiator deletes it.  A CHILD_ROLE_COLLIDE pair waits here until
+ * child_rekey_response() decides (2.8.1) and calls again.
+ */
+static void
+child_settle(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now)
+{
+	struct tunnel *t = c->tun;
+	struct child_sa *old = NULL;
+	int ike_up = t->ike != NULL && t->ike->state == IKE_ESTABLISHED;
+
+	if (c->replaced_by != 0) {
+		vpnr__child_mark_rekeyed(ctx, c, now);
+		if (c->role == CHILD_ROLE_REKEY_I && ike_up)
+			child_task(ctx, t->ike, REQ_DELETE_CHILD, c->id, now);
+		return;
+	}
+	if (c->role == CHILD_ROLE_COLLIDE)
+		return;
+	if (c->rekey_of != 0 &&
+	    (old = vpnr__child_find(t, c->rekey_of)) != NULL &&
+	    !vpnr__child_live(old))
+		old = NULL;
+	if (old != NULL) {
+		vpnr__child_mark_rekeyed(ctx, old, now);
+		old->replaced_by = c->id;
+		t->child_rekeys++;
+		child_announce(ctx, c, VPNR_TUNNEL_EV_CHILD_REKEYED);
+		/* The rekey initiator deletes the old pair. */
+		if (c->role == CHILD_ROLE_REKEY_I && ike_up)
+			child_task(ctx, t->ike, REQ_DELETE_CHILD, old->id, now);
+	} else {
+		/* New, or the pair it replaces vanished meanwhile. */
+		child_announce(ctx, c, VPNR_TUNNEL_EV_CHILD_UP);
+	}
+	vpnr__tunnel_child_changed(ctx, t, now);
+}
+
+/*
+ * Every install op of c completed: the CHILD_SA carries traffic now.
+ * A held response goes out first, whatever happened meanwhile.
+ */
+static void
+child_ready(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now)
+{
+	struct tunnel *t = c->tun;
+	vpnr_tstamp d;
+
+	vpnr__ike_release_response(ctx, c->id, 1);
+	if (c->state != CHILD_INSTALLING)
+		return; /* being deleted meanwhile */
+	c->state = CHILD_INSTALLED;
+	c->installed_at = now;
+	vpnr__timer_disarm(ctx, &c->rekey_timer); /* the install deadline */
+	if ((d = t->cfg.child_rekey) != 0) {
+		d = c->we_init ? vpnr__jitter(ctx, d, t->cfg.jitter_percent) :
+				 d + d / 20;
+		vpnr__timer_arm(ctx, &c->rekey_timer, now + d);
+	}
+	child_settle(ctx, c, now);
+}
+
+/*
+ * An install op failed (at once, later, or by missing its deadline;
+ * or a replayed op of a live CHILD_SA): the CHILD_SA goes, with the
+ * peer (its DELETE, or the TEMPORARY_FAILURE answer a held response
+ * turns into); a pair being rekeyed stays in use and is rekeyed again
+ * later.
+ */
+static void
+child_install_failed(vpnr_ctx *ctx, struct child_sa *c, int status,
+    vpnr_tstamp now)
+{
+	struct tunnel *t = c->tun;
+	struct child_sa *old;
+	uint64_t id = c->id;
+	int told, err;
+
+	err =
+	    status == VPNR_ERR_TIMEOUT ? VPNR_ERR_TIMEOUT : VPNR_ERR_DATAPLANE;
+	vpnr__log(ctx, VPNR_LOG_ERR, "ike",
+	    "data plane failed to install CHILD_SA %08x_i %08x_o: %s",
+	    c->spi_in, c->spi_out, vpnr_err_name(status));
+	told = vpnr__ike_release_response(ctx, id, 0);
+	c->state = CHILD_FAILED;
+	c->down_reason = err;
+	vpnr__timer_disarm(ctx, &c->rekey_timer);
+	if (c->rekey_of != 0 &&
+	    (old = vpnr__child_find(t, c->rekey_of)) != NULL &&
+	    old->state == CHILD_REKEYING) {
+		old->state = CHILD_INSTALLED;
+		vpnr__timer_arm(ctx, &old->rekey_timer,
+		    now + 30 * VPNR_SECONDS);
+	}
+	if (told || t->ike == NULL || t->ike->state != IKE_ESTABLISHED)
+		vpnr__child_destroy(ctx, c, 0, now);
+	else
+		child_task(ctx, t->ike, REQ_DELETE_CHILD, id, now);
+	vpnr__child_failed(ctx, t, err, told ? VPNR__N_TEMPORARY_FAILURE : 0,
+	    id, now);
+}
+
+/*
+ * An install op finished later (cookie: the CHILD_SA id).  Ops of
+ * CHILD_SAs gone meanwhile are ignored: the id is never reused.  The
+ * last one releases a held answer whatever the CHILD_SA's state; a
+ * replayed op reports only its failure (lib/dp.c), so it never counts.
  */
 static void
 dp_done(vpnr_ctx *ctx, uint64_t cookie, int status, vpnr_tstamp now)
 {
-	struct vpnr__ike *ike = vpnr__ike(ctx);
-	struct tunnel *t;
-	struct child_sa *c;
+	struct child_sa *c = vpnr__child_by_id(ctx, cookie);
 
-	if (status == VPNR_OK || ike == NULL)
+	if (c == NULL)
 		return;
-	vpnr__log(ctx, VPNR_LOG_ERR, "ike",
-	    "data plane failed to install SA %llu: %s",
-	    (unsigned long long)cookie, vpnr_err_name(status));
-	RB_FOREACH(t, tunnel_tree, &ike->tunnels) {
-		TAILQ_FOREACH(c, &t->children, entry) {
-			if (c->sa_id_in != cookie && c->sa_id_out != cookie)
-				continue;
-			if (t->ike != NULL && t->ike->state == IKE_ESTABLISHED)
-				vpnr__ike_sa_task(ctx, t->ike, REQ_DELETE_CHILD,
-				    c->id, now);
-			else
-				vpnr__child_destroy(ctx, c, 0, now);
-			return;
-		}
+	if (c->pending > 0)
+		c->pending--;
+	if (status < 0) {
+		if (c->state == CHILD_INSTALLING || vpnr__child_live(c))
+			child_install_failed(ctx, c, status, now);
+		return;
 	}
+	if (c->pending == 0)
+		child_ready(ctx, c, now);
 }
 
 static void
@@ -231,15 +462,59 @@ ts_list_str(const vpnr_ts *ts, size_t n, char *buf, size_t cap)
 	return buf;
 }
 
+/* One install op's result: counts an asynchronous one. */
+static int
+install_op(struct child_sa *c, int rv)
+{
+	if (rv == VPNR_ASYNC) {
+		c->pending++;
+		return VPNR_OK;
+	}
+	return rv;
+}
+
+/* One policy per selector pair and direction (RFC 4301 SPD entries). */
+static int
+install_policies(vpnr_ctx *ctx, struct child_sa *c)
+{
+	vpnr_policy pol;
+	uint64_t id = c->policy_base;
+	size_t i, j;
+	int dir, rv;
+
+	for (i = 0; i < c->n_ts_local; i++)
+		for (j = 0; j < c->n_ts_remote; j++)
+			for (dir = VPNR_DIR_IN; dir <= VPNR_DIR_OUT; dir++) {
+				memset(&pol, 0, sizeof(pol));
+				pol.policy_id = id++;
+				pol.tunnel_id = c->tun->id;
+				pol.direction = (uint8_t)dir;
+				pol.out_sa_id =
+				    dir == VPNR_DIR_OUT ? c->sa_id_out : 0;
+				pol.ts_local = c->ts_local[i];
+				pol.ts_remote = c->ts_remote[j];
+				pol.if_id = c->tun->cfg.if_id;
+				rv = install_op(c,
+				    vpnr__dp_policy_add(ctx, &pol, dp_done,
+					c->id));
+				if (rv != VPNR_OK)
+					return rv;
+			}
+	return VPNR_OK;
+}
+
 /*
- * Install a CHILD_SA pair.  keymat is i->r encr | integ | r->i encr |
- * integ; we_init says whether we initiated the creating exchange.
+ * Install a CHILD_SA pair and its policies.  keymat is i->r encr |
+ * integ | r->i encr | integ; we_init says whether we initiated the
+ * creating exchange.  The CHILD_SA stays CHILD_INSTALLING until every
+ * op completed: child_ready() runs then (the caller runs it when none
+ * was asynchronous).  A synchronous failure removes it at once.
  */
 static int
 install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
-    uint32_t spi_in, uint32_t spi_out, const uint8_t *km, int we_init,
-    const vpnr_ts *tsl, size_t ntsl, const vpnr_ts *tsr, size_t ntsr,
-    vpnr_tstamp now, struct child_sa **out)
+    uint32_t spi_in, uint32_t spi_out, const uint8_t *km, int we_init, int role,
+    uint64_t rekey_of, const vpnr_ts *tsl, size_t ntsl, const vpnr_ts *tsr,
+    size_t ntsr, vpnr_tstamp now, struct child_sa **out)
 {
 	struct tunnel *t = sa->tun;
 	struct child_sa *c;
@@ -261,7 +536,10 @@ install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
 	c->sa_id_in = vpnr__ctx_new_id(ctx);
 	c->sa_id_out = vpnr__ctx_new_id(ctx);
 	c->id = c->sa_id_in;
-	c->state = CHILD_INSTALLED;
+	c->state = CHILD_INSTALLING;
+	c->role = role;
+	c->we_init = we_init;
+	c->rekey_of = rekey_of;
 	c->installed_at = now;
 	if (ntsl > VPNR__IKE_MAX_TS)
 		ntsl = VPNR__IKE_MAX_TS;
@@ -271,7 +549,12 @@ install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
 	memcpy(c->ts_remote, tsr, ntsr * sizeof(*tsr));
 	c->n_ts_local = ntsl;
 	c->n_ts_remote = ntsr;
+	c->n_policies = (uint32_t)(2 * ntsl * ntsr);
+	c->policy_base = vpnr__ctx_new_ids(ctx, c->n_policies);
 	vpnr__timer_init(&c->rekey_timer, child_rekey_fire, c);
+	TAILQ_INSERT_TAIL(&t->children, c, entry);
+	RB_INSERT(vpnr__child_id_tree, &vpnr__ike(ctx)->children, c);
+	RB_INSERT(vpnr__child_spi_tree, &vpnr__ike(ctx)->child_spis, c);
 	ir = km;
 	ri = km + ek + ik;
 	fill_sa(ctx, sa, c, VPNR_DIR_IN, &o);
@@ -279,30 +562,27 @@ install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
 	o.encr_key_len = ek;
 	o.integ_key = ik ? o.encr_key + ek : NULL;
 	o.integ_key_len = ik;
-	rv = vpnr__dp_sa_add(ctx, &o, dp_done, c->sa_id_in);
-	if (rv != VPNR_OK && rv != VPNR_ASYNC)
+	rv = install_op(c, vpnr__dp_sa_add(ctx, &o, dp_done, c->id));
+	if (rv != VPNR_OK)
 		goto fail;
 	fill_sa(ctx, sa, c, VPNR_DIR_OUT, &o);
 	o.encr_key = we_init ? ir : ri;
 	o.encr_key_len = ek;
 	o.integ_key = ik ? o.encr_key + ek : NULL;
 	o.integ_key_len = ik;
-	rv = vpnr__dp_sa_add(ctx, &o, dp_done, c->sa_id_out);
-	if (rv != VPNR_OK && rv != VPNR_ASYNC) {
-		vpnr__dp_sa_del(ctx, c->sa_id_in, NULL, 0);
+	rv = install_op(c, vpnr__dp_sa_add(ctx, &o, dp_done, c->id));
+	explicit_bzero(&o, sizeof(o));
+	if (rv != VPNR_OK || (rv = install_policies(ctx, c)) != VPNR_OK)
 		goto fail;
-	}
-	TAILQ_INSERT_TAIL(&t->children, c, entry);
-	if (t->cfg.child_rekey != 0) {
-		vpnr_tstamp d = t->cfg.child_rekey;
-
-		d = we_init ? vpnr__jitter(ctx, d, t->cfg.jitter_percent) :
-			      d + d / 20;
-		vpnr__timer_arm(ctx, &c->rekey_timer, now + d);
-	}
+	/* A completion that never comes fails the install (and frees a
+	 * held answer) instead of holding the IKE SA for ever. */
+	if (c->pending > 0)
+		vpnr__timer_arm(ctx, &c->rekey_timer,
+		    now + VPNR__IKE_INSTALL_TMO);
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-	    "CHILD_SA installed SPIs %08x_i %08x_o, %s%s, TS %s === %s",
-	    c->spi_in, c->spi_out, vpnr__suite_str(suite, s, sizeof(s)),
+	    "CHILD_SA %s SPIs %08x_i %08x_o, %s%s, TS %s === %s",
+	    c->pending > 0 ? "installing" : "installed", c->spi_in, c->spi_out,
+	    vpnr__suite_str(suite, s, sizeof(s)),
 	    sa->natt ? ", UDP-encapsulated" : "",
 	    ts_list_str(c->ts_local, c->n_ts_local, a, sizeof(a)),
 	    ts_list_str(c->ts_remote, c->n_ts_remote, b, sizeof(b)));
@@ -312,10 +592,23 @@ fail:
 	vpnr__log(ctx, VPNR_LOG_ERR, "ike",
 	    "data plane refused CHILD_SA %08x_i %08x_o: %s", spi_in, spi_out,
 	    vpnr_err_name(rv));
-	vpnr__free(ctx->mem, c);
+	vpnr__child_destroy(ctx, c, 1, now);
 	return rv == VPNR_ERR_CALLBACK_FAILURE || vpnr_err_is_fatal(rv) ?
 	    rv :
 	    VPNR_ERR_DATAPLANE;
+}
+
+/* Remove c's policies and SAs from the data plane; policies first, so
+ * that no traffic is steered to an SA being removed. */
+void
+vpnr__child_dp_remove(vpnr_ctx *ctx, struct child_sa *c)
+{
+	uint32_t k;
+
+	for (k = 0; k < c->n_policies; k++)
+		vpnr__dp_policy_del(ctx, c->policy_base + k, NULL, 0);
+	vpnr__dp_sa_del(ctx, c->sa_id_in, NULL, 0);
+	vpnr__dp_sa_del(ctx, c->sa_id_out, NULL, 0);
 }
 
 void
@@ -324,16 +617,23 @@ vpnr__child_destroy(vpnr_ctx *ctx, struct child_sa *c, int quiet,
 {
 	struct tunnel *t = c->tun;
 	uint64_t id = c->id;
+	int reason = c->down_reason, report = !quiet && c->up_reported;
 
+	/* Removed while its answer waits (a close): the peer is told
+	 * it failed, and our own requests may go out again. */
+	if (c->held_spi != 0)
+		vpnr__ike_release_response(ctx, c->id, 0);
 	vpnr__timer_disarm(ctx, &c->rekey_timer);
 	TAILQ_REMOVE(&t->children, c, entry);
-	vpnr__dp_sa_del(ctx, c->sa_id_in, NULL, 0);
-	vpnr__dp_sa_del(ctx, c->sa_id_out, NULL, 0);
+	RB_REMOVE(vpnr__child_id_tree, &vpnr__ike(ctx)->children, c);
+	RB_REMOVE(vpnr__child_spi_tree, &vpnr__ike(ctx)->child_spis, c);
+	vpnr__child_dp_remove(ctx, c);
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike", "CHILD_SA %08x_i %08x_o removed",
 	    c->spi_in, c->spi_out);
 	vpnr__freezero(ctx->mem, c, sizeof(*c));
-	if (!quiet)
-		vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_CHILD_DOWN, 0, 0, id);
+	if (report)
+		vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_CHILD_DOWN, reason, 0,
+		    id);
 	vpnr__tunnel_child_changed(ctx, t, now);
 }
 
@@ -357,7 +657,7 @@ vpnr__child_add_request(vpnr_ctx *ctx, struct ike_sa *sa,
 	uint8_t spi[4];
 	int rv;
 
-	sa->req_spi = vpnr__child_alloc_spi(ctx, sa);
+	vpnr__ike_sa_set_req_spi(ctx, sa, vpnr__child_alloc_spi(ctx, sa));
 	if (sa->req_spi == 0)
 		return VPNR_ERR_INTERNAL;
 	put_spi(spi, sa->req_spi);
@@ -383,7 +683,8 @@ derive_child_dh(struct vpnr__dh *dh, const struct vpnr__ike_msg *msg,
 int
 vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
     const struct vpnr__ike_msg *msg, struct vpnr__ike_builder *b, int in_auth,
-    struct child_sa *rekeyed, vpnr_tstamp now, struct child_sa **created)
+    struct child_sa *rekeyed, vpnr_tstamp now, struct child_sa **created,
+    uint16_t *notify)
 {
 	const struct vpnr_tunnel_config *cfg = &sa->tun->cfg;
 	struct vpnr__ike_sa_pl sapl;
@@ -395,9 +696,15 @@ vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
 	const uint8_t *ni, *np;
 	size_t chosen = 0, nti, ntr, glen = 0, ni_len, np_len, kmlen, kelen = 0;
 	uint32_t spi_in, spi_out;
-	int rv;
+	int rv, role;
 
 	*created = NULL;
+	*notify = 0;
+	/* A peer's rekey of a pair we are rekeying ourselves (collision)
+	 * replaces nothing until the nonces decide (2.8.1). */
+	role = rekeyed == NULL                ? CHILD_ROLE_NEW_R :
+	    vpnr__child_collides(sa, rekeyed) ? CHILD_ROLE_COLLIDE :
+						CHILD_ROLE_REKEY_R;
 	rv = vpnr__prop_select_ex(cfg->esp, cfg->n_esp, &msg->sa,
 	    msg->has_ke ? msg->ke_group : 0, in_auth ? VPNR__PROP_NO_DH : 0,
 	    &suite, &chosen);
@@ -406,6 +713,7 @@ vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
 		    "no acceptable ESP proposal");
 		vpnr__ike_add_notify(b, 0, NULL, 0, VPNR__N_NO_PROPOSAL_CHOSEN,
 		    NULL, 0);
+		*notify = VPNR__N_NO_PROPOSAL_CHOSEN;
 		return VPNR_ERR_NO_PROPOSAL;
 	}
 	spi_out = get_spi(msg->sa.p[chosen].spi);
@@ -418,6 +726,7 @@ vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
 		    "traffic selectors unacceptable");
 		vpnr__ike_add_notify(b, 0, NULL, 0, VPNR__N_TS_UNACCEPTABLE,
 		    NULL, 0);
+		*notify = VPNR__N_TS_UNACCEPTABLE;
 		return VPNR_ERR_TS_UNACCEPTABLE;
 	}
 	if (in_auth) {
@@ -441,6 +750,7 @@ vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
 				g[1] = (uint8_t)suite.dh;
 				vpnr__ike_add_notify(b, 0, NULL, 0,
 				    VPNR__N_INVALID_KE_PAYLOAD, g, 2);
+				*notify = VPNR__N_INVALID_KE_PAYLOAD;
 				return VPNR_ERR_NO_PROPOSAL;
 			}
 			if ((rv = vpnr__dh_new(suite.dh, &dh)) != VPNR_OK)
@@ -467,11 +777,13 @@ vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
 	if (rv != VPNR_OK)
 		goto done;
 	/* TSi is the initiator's (the peer's) side: our remote. */
-	rv = install(ctx, sa, &suite, spi_in, spi_out, km, 0, tsr, ntr, tsi,
-	    nti, now, created);
+	rv = install(ctx, sa, &suite, spi_in, spi_out, km, 0, role,
+	    role == CHILD_ROLE_REKEY_R ? rekeyed->id : 0, tsr, ntr, tsi, nti,
+	    now, created);
 	if (rv != VPNR_OK) {
 		vpnr__ike_add_notify(b, 0, NULL, 0, VPNR__N_TEMPORARY_FAILURE,
 		    NULL, 0);
+		*notify = VPNR__N_TEMPORARY_FAILURE;
 		goto done;
 	}
 	put_spi(spi, spi_in);
@@ -554,14 +866,34 @@ vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa,
 	explicit_bzero(gir, sizeof(gir));
 	if (rv == VPNR_OK)
 		rv = install(ctx, sa, &suite, sa->req_spi,
-		    get_spi(msg->sa.p[0].spi), km, 1, msg->tsi.ts, msg->tsi.n,
+		    get_spi(msg->sa.p[0].spi), km, 1,
+		    rekeyed != NULL ? CHILD_ROLE_REKEY_I : CHILD_ROLE_NEW_I,
+		    rekeyed != NULL ? rekeyed->id : 0, msg->tsi.ts, msg->tsi.n,
 		    msg->tsr.ts, msg->tsr.n, now, created);
 	explicit_bzero(km, sizeof(km));
-	if (rv == VPNR_OK && rekeyed == NULL)
-		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_CHILD_UP, 0, 0,
-		    (*created)->id);
-	if (rv == VPNR_OK)
-		vpnr__tunnel_child_changed(ctx, sa->tun, now);
+	return rv;
+}
+
+void
+vpnr__child_install_wait(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now)
+{
+	if (c->state == CHILD_INSTALLING && c->pending == 0)
+		child_ready(ctx, c, now);
+}
+
+int
+vpnr__child_respond_finish(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
+    uint8_t exch, uint32_t msg_id, struct vpnr__wbuf *inner, uint8_t first,
+    struct vpnr__wbuf *fail_inner, uint8_t fail_first, vpnr_tstamp now)
+{
+	int rv;
+
+	if (c != NULL && c->state == CHILD_INSTALLING && c->pending > 0)
+		return vpnr__ike_hold_response(ctx, sa, exch, msg_id, inner,
+		    first, fail_inner, fail_first, c);
+	rv = vpnr__ike_send_response(ctx, sa, exch, msg_id, inner, first);
+	if (c != NULL)
+		vpnr__child_install_wait(ctx, c, now);
 	return rv;
 }
 
@@ -593,7 +925,7 @@ vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
 		if ((rv = vpnr__dh_public(sa->req_dh, ke, kelen)) != VPNR_OK)
 			return rv;
 	}
-	sa->req_spi = vpnr__child_alloc_spi(ctx, sa);
+	vpnr__ike_sa_set_req_spi(ctx, sa, vpnr__child_alloc_spi(ctx, sa));
 	sa->req_nonce_len = VPNR__IKE_NONCE_LEN;
 	if (sa->req_spi == 0 ||
 	    vpnr__random(ctx, sa->req_nonce, sa->req_nonce_len) != VPNR_OK)
@@ -823,12 +1155,13 @@ vpnr__ike_create_child_request(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now)
 {
 	const struct vpnr__ike_notify *rn;
-	struct vpnr__ike_builder b;
-	struct vpnr__wbuf inner;
+	struct vpnr__ike_builder b, fb;
+	struct vpnr__wbuf inner, finner;
 	struct child_sa *old = NULL, *c = NULL;
 	struct ike_sa *n = NULL;
 	struct tunnel *t = sa->tun;
-	int rv, collide = 0;
+	uint16_t notify = 0;
+	int rv, crv = VPNR_OK, collide = 0;
 
 	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
 	vpnr__ike_build_begin_inner(&b, &inner);
@@ -856,22 +1189,34 @@ vpnr__ike_create_child_request(vpnr_ctx *ctx, struct ike_sa *sa,
 				rv = VPNR_OK;
 				goto send;
 			}
-			collide = old->state == CHILD_REKEYING;
+			collide = vpnr__child_collides(sa, old);
 		}
-		rv = vpnr__child_respond(ctx, sa, msg, &b, 0, old, now, &c);
+		crv = rv = vpnr__child_respond(ctx, sa, msg, &b, 0, old, now,
+		    &c, &notify);
 		if (rv != VPNR_OK && rv > VPNR_ERR_FATAL &&
 		    rv != VPNR_ERR_MALFORMED)
 			rv = VPNR_OK; /* answered with an error notify */
 	}
 send:
+	/* Said instead if the new CHILD_SA's install fails later. */
+	vpnr__wbuf_init(&finner, ctx->mem, VPNR__IKE_MAX_MSG);
+	vpnr__ike_build_begin_inner(&fb, &finner);
+	vpnr__ike_add_notify(&fb, 0, NULL, 0, VPNR__N_TEMPORARY_FAILURE, NULL,
+	    0);
 	if (rv == VPNR_OK) {
-		if ((rv = vpnr__ike_build_end(&b)) == 0)
-			rv = vpnr__ike_send_response(ctx, sa,
+		if ((rv = vpnr__ike_build_end(&b)) == 0 &&
+		    (rv = vpnr__ike_build_end(&fb)) == 0) {
+			if (c != NULL && collide)
+				old->peer_rekey_child = c->id;
+			rv = vpnr__child_respond_finish(ctx, sa, c,
 			    VPNR__IKE_CREATE_CHILD_SA, msg->hdr.msg_id, &inner,
-			    vpnr__ike_build_first(&b));
+			    vpnr__ike_build_first(&b), &finner,
+			    vpnr__ike_build_first(&fb), now);
+		}
 		sa->next_peer_id++;
 	}
 	vpnr__wbuf_free(&inner);
+	vpnr__wbuf_free(&finner);
 	if (n != NULL) {
 		if (collide) {
 			sa->peer_rekey_spi = n->local_spi;
@@ -884,25 +1229,28 @@ send:
 			vpnr__ike_switch(ctx, sa, n, now);
 		}
 	}
-	if (c != NULL) {
-		if (old == NULL) {
-			vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_CHILD_UP, 0,
-			    0, c->id);
-		} else if (collide) {
-			old->peer_rekey_child = c->id;
-			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-			    "CHILD_SA rekey collision on %08x_i %08x_o",
-			    old->spi_in, old->spi_out);
-		} else {
-			vpnr__child_mark_rekeyed(ctx, old, now);
-			old->replaced_by = c->id;
-			t->child_rekeys++;
-			vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_CHILD_REKEYED,
-			    0, 0, c->id);
-		}
-		vpnr__tunnel_child_changed(ctx, t, now);
-	}
+	if (c != NULL && collide)
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "CHILD_SA rekey collision on %08x_i %08x_o", old->spi_in,
+		    old->spi_out);
+	/* The CHILD_UP / CHILD_REKEYED of c follow its install. */
+	if (crv == VPNR_ERR_DATAPLANE)
+		vpnr__child_failed(ctx, t, crv, notify, 0, now);
 	return rv;
+}
+
+/*
+ * The peer's rekey of c stands (its exchange won the collision, or
+ * ours failed): its pair replaces c once installed (child_settle).
+ */
+static void
+peer_rekey_stands(vpnr_ctx *ctx, struct child_sa *c, struct child_sa *peer,
+    vpnr_tstamp now)
+{
+	peer->role = CHILD_ROLE_REKEY_R;
+	peer->rekey_of = c->id;
+	if (peer->state == CHILD_INSTALLED)
+		child_settle(ctx, peer, now);
 }
 
 static int
@@ -915,7 +1263,7 @@ child_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	size_t ours_len = 0;
 	uint16_t err = 0;
 	uint8_t i;
-	int rv;
+	int rv, crv;
 
 	c = vpnr__child_find(t, sa->req_child);
 	for (i = 0; i < msg->n_notify; i++)
@@ -925,7 +1273,7 @@ child_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		}
 	if (c == NULL) {
 		struct child_sa *o;
-		int other = 0;
+		uint64_t other = 0;
 
 		/* Deleted meanwhile (crossed rekeys, losses): keep the new
 		 * pair unless another one already replaced the old. */
@@ -936,21 +1284,21 @@ child_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		if (t->state == VPNR_TUNNEL_CLOSING)
 			return VPNR_OK;
 		rv = vpnr__child_complete(ctx, sa, msg, 0, NULL, now, &n);
+		if (rv == VPNR_ERR_DATAPLANE)
+			vpnr__child_failed(ctx, t, rv, 0, 0, now);
 		if (rv != VPNR_OK)
 			return vpnr_err_is_fatal(rv) ? rv : VPNR_OK;
 		TAILQ_FOREACH(o, &t->children, entry)
 			if (o != n &&
 			    (o->state == CHILD_INSTALLED ||
 				o->state == CHILD_REKEYING))
-				other = 1;
+				other = o->id;
 		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
 		    "rekeyed CHILD_SA vanished meanwhile, %s %08x_i",
 		    other ? "deleting redundant" : "keeping", n->spi_in);
-		if (other) {
-			vpnr__child_mark_rekeyed(ctx, n, now);
-			return vpnr__ike_sa_task(ctx, sa, REQ_DELETE_CHILD,
-			    n->id, now);
-		}
+		/* Redundant: deleted once installed (child_settle). */
+		n->replaced_by = other;
+		vpnr__child_install_wait(ctx, n, now);
 		return VPNR_OK;
 	}
 	peer = vpnr__child_find(t, c->peer_rekey_child);
@@ -959,11 +1307,7 @@ child_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		    "rekeying CHILD_SA %08x_i failed: notify %u", c->spi_in,
 		    err);
 		if (peer != NULL) {
-			vpnr__child_mark_rekeyed(ctx, c, now);
-			c->replaced_by = peer->id;
-			t->child_rekeys++;
-			vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_CHILD_REKEYED,
-			    0, 0, peer->id);
+			peer_rekey_stands(ctx, c, peer, now);
 		} else {
 			c->state = CHILD_INSTALLED;
 			vpnr__timer_arm(ctx, &c->rekey_timer,
@@ -976,16 +1320,19 @@ child_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		if (vpnr_err_is_fatal(rv))
 			return rv;
 		/* The peer installed its side: have it removed again. */
-		if (msg->sa.n == 1 && msg->sa.p[0].spi_len == 4)
-			vpnr__ike_sa_task(ctx, sa, REQ_DELETE_SPI, sa->req_spi,
-			    now);
+		if (msg->sa.n == 1 && msg->sa.p[0].spi_len == 4 &&
+		    (crv = vpnr__ike_sa_task(ctx, sa, REQ_DELETE_SPI,
+			 sa->req_spi, now)) != VPNR_OK)
+			return vpnr__ike_task_rv(crv); /* SA ended, reported */
 		if (peer != NULL) {
-			vpnr__child_mark_rekeyed(ctx, c, now);
+			peer_rekey_stands(ctx, c, peer, now);
 		} else {
 			c->state = CHILD_INSTALLED;
 			vpnr__timer_arm(ctx, &c->rekey_timer,
 			    now + 30 * VPNR_SECONDS);
 		}
+		if (rv == VPNR_ERR_DATAPLANE)
+			vpnr__child_failed(ctx, t, rv, 0, 0, now);
 		return rv == VPNR_ERR_MALFORMED ? rv : VPNR_OK;
 	}
 	if (peer != NULL) {
@@ -998,28 +1345,22 @@ child_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa,
 			    "CHILD_SA rekey collision lost, deleting "
 			    "redundant %08x_i",
 			    n->spi_in);
-			vpnr__child_mark_rekeyed(ctx, n, now);
+			/* Each pair takes its place once installed. */
 			n->replaced_by = peer->id;
-			vpnr__child_mark_rekeyed(ctx, c, now);
-			c->replaced_by = peer->id;
-			t->child_rekeys++;
-			vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_CHILD_REKEYED,
-			    0, 0, peer->id);
-			vpnr__ike_sa_task(ctx, sa, REQ_DELETE_CHILD, n->id,
-			    now);
+			peer_rekey_stands(ctx, c, peer, now);
+			vpnr__child_install_wait(ctx, n, now);
 			return VPNR_OK;
 		}
 		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
 		    "CHILD_SA rekey collision won");
 		/* The peer deletes its redundant one. */
-		vpnr__child_mark_rekeyed(ctx, peer, now);
 		peer->replaced_by = n->id;
+		if (peer->state == CHILD_INSTALLED)
+			child_settle(ctx, peer, now);
 	}
-	vpnr__child_mark_rekeyed(ctx, c, now);
-	c->replaced_by = n->id;
-	t->child_rekeys++;
-	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_CHILD_REKEYED, 0, 0, n->id);
-	vpnr__ike_sa_task(ctx, sa, REQ_DELETE_CHILD, c->id, now);
+	/* Make-before-break: c is replaced (CHILD_REKEYED) and deleted
+	 * once every install op of n completed (child_ready). */
+	vpnr__child_install_wait(ctx, n, now);
 	return VPNR_OK;
 }
 
@@ -1079,8 +1420,8 @@ ike_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 			n->state = IKE_REKEYED;
 			vpnr__timer_disarm(ctx, &n->rekey_timer);
 			vpnr__timer_disarm(ctx, &n->keepalive_timer);
-			vpnr__ike_sa_task(ctx, n, REQ_DELETE_IKE, 0, now);
-			return VPNR_OK;
+			return vpnr__ike_task_rv(
+			    vpnr__ike_sa_task(ctx, n, REQ_DELETE_IKE, 0, now));
 		}
 		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
 		    "IKE_SA rekey collision won");
@@ -1091,8 +1432,8 @@ ike_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 		    now + 4 * VPNR__IKE_DELETE_TMO);
 	}
 	vpnr__ike_switch(ctx, sa, n, now);
-	vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
-	return VPNR_OK;
+	return vpnr__ike_task_rv(
+	    vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now));
 }
 
 int
@@ -1171,6 +1512,14 @@ child_rekey_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 	struct child_sa *c = tm->arg;
 	struct tunnel *t = c->tun;
 
+	if (c->state == CHILD_INSTALLING) {
+		vpnr__log(ctx, VPNR_LOG_ERR, "ike",
+		    "CHILD_SA %08x_i %08x_o: %d data-plane op(s) not completed "
+		    "in time",
+		    c->spi_in, c->spi_out, c->pending);
+		child_install_failed(ctx, c, VPNR_ERR_TIMEOUT, now);
+		return VPNR_OK;
+	}
 	if (c->state == CHILD_REKEYED) {
 		if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED) {
 			vpnr__child_destroy(ctx, c, 1, now);
@@ -1192,33 +1541,24 @@ child_rekey_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 int
 vpnr__child_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard, vpnr_tstamp now)
 {
-	struct vpnr__ike *ike = vpnr__ike(ctx);
 	struct tunnel *t;
 	struct child_sa *c;
 
-	if (ike == NULL)
+	if ((c = vpnr__child_by_sa_id(ctx, sa_id)) == NULL)
 		return VPNR_ERR_NOT_FOUND;
-	RB_FOREACH(t, tunnel_tree, &ike->tunnels) {
-		TAILQ_FOREACH(c, &t->children, entry) {
-			if (c->sa_id_in != sa_id && c->sa_id_out != sa_id)
-				continue;
-			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-			    "CHILD_SA %08x_i %08x_o hit its %s lifetime",
-			    c->spi_in, c->spi_out, hard ? "hard" : "soft");
-			if (t->ike == NULL ||
-			    t->ike->state != IKE_ESTABLISHED) {
-				if (hard)
-					vpnr__child_destroy(ctx, c, 0, now);
-				return VPNR_OK;
-			}
-			if (hard)
-				return vpnr__ike_sa_task(ctx, t->ike,
-				    REQ_DELETE_CHILD, c->id, now);
-			if (c->state != CHILD_INSTALLED)
-				return VPNR_OK;
-			return vpnr__ike_sa_task(ctx, t->ike, REQ_REKEY_CHILD,
-			    c->id, now);
-		}
+	t = c->tun;
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "CHILD_SA %08x_i %08x_o hit its %s lifetime", c->spi_in, c->spi_out,
+	    hard ? "hard" : "soft");
+	if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED) {
+		if (hard)
+			vpnr__child_destroy(ctx, c, 0, now);
+		return VPNR_OK;
 	}
-	return VPNR_ERR_NOT_FOUND;
+	if (hard)
+		return vpnr__ike_sa_task(ctx, t->ike, REQ_DELETE_CHILD, c->id,
+		    now);
+	if (c->state != CHILD_INSTALLED)
+		return VPNR_OK;
+	return vpnr__ike_sa_task(ctx, t->ike, REQ_REKEY_CHILD, c->id, now);
 }

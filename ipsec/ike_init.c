@@ -18,12 +18,6 @@
 #include "log.h"
 #include "mem.h"
 
-static uint16_t
-natt_port(const vpnr_ctx *ctx)
-{
-	return ctx->cfg.natt_port != 0 ? ctx->cfg.natt_port : 4500;
-}
-
 static int
 send_plain_notify(vpnr_ctx *ctx, const struct vpnr__ike_hdr *req,
     const vpnr_addr *local, const vpnr_addr *remote, uint16_t type,
@@ -336,16 +330,17 @@ vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		vpnr__ike_sa_dead(ctx, sa, rv, 0, now);
 		return rv;
 	}
+	/* The float (2.23): from our NAT-T port to the peer's. */
 	if (check_natd(sa, msg, local, remote) &&
 	    (sa->nat_flags != 0 || c->force_encap)) {
 		sa->natt = 1;
-		sa->local.port = natt_port(ctx);
-		sa->remote.port = natt_port(ctx);
+		sa->local.port = vpnr__natt_port(ctx);
+		sa->remote.port = vpnr__peer_natt_port(ctx, sa->tun);
 	} else if (c->force_encap) {
 		sa->nat_flags |= 4;
 		sa->natt = 1;
-		sa->local.port = natt_port(ctx);
-		sa->remote.port = natt_port(ctx);
+		sa->local.port = vpnr__natt_port(ctx);
+		sa->remote.port = vpnr__peer_natt_port(ctx, sa->tun);
 	}
 	vpnr__timer_disarm(ctx, &sa->rtx_timer);
 	sa->req_type = REQ_NONE;
@@ -508,10 +503,16 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, rv, err,
 		    0);
 		sa->tun->last_error = rv;
-		vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
-		return VPNR_OK;
+		return vpnr__ike_task_rv(
+		    vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now));
 	}
 	rv = vpnr__child_complete(ctx, sa, msg, 1, NULL, now, &child);
+	if (rv == VPNR_ERR_DATAPLANE) {
+		/* The peer installed its half: the IKE SA goes with it
+		 * and the reconnect policy retries. */
+		vpnr__child_failed(ctx, sa->tun, rv, 0, 0, now);
+		return VPNR_OK;
+	}
 	if (rv != VPNR_OK) {
 		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, rv, 0,
 		    0);
@@ -520,6 +521,8 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 			return rv;
 		return vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
 	}
+	/* CHILD_UP once both SAs are installed (maybe later). */
+	vpnr__child_install_wait(ctx, child, now);
 	return vpnr__ike_sa_next_task(ctx, sa, now);
 }
 
@@ -727,9 +730,9 @@ pick_tunnel_by_id(vpnr_ctx *ctx, struct ike_sa *sa,
 	if (vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
 		msg->idi_data_len) == VPNR_OK)
 		return;
-	RB_FOREACH(t, tunnel_tree, &vpnr__ike(ctx)->tunnels) {
-		if (t == cur ||
-		    !vpnr__addr_eq(&t->cfg.remote, &cur->cfg.remote))
+	for (t = vpnr__tunnel_first_by_peer(ctx, &cur->cfg.remote); t != NULL;
+	     t = vpnr__tunnel_next_by_peer(ctx, t)) {
+		if (t == cur)
 			continue;
 		if (!t->cfg.remote_id_set || t->cfg.remote_id_type == 0 ||
 		    t->cfg.remote_id_type != msg->idi_type ||
@@ -751,11 +754,12 @@ int
 vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now)
 {
-	struct vpnr__ike_builder b;
-	struct vpnr__wbuf inner;
+	struct vpnr__ike_builder b, fb;
+	struct vpnr__wbuf inner, finner;
 	struct child_sa *child = NULL;
 	uint8_t id[VPNR__IKE_MAX_ID + 4], auth[VPNR__MAX_PRF_LEN];
 	size_t idlen, alen = 0;
+	uint16_t notify = 0;
 	char idb[128];
 	int rv, crv;
 
@@ -763,6 +767,9 @@ vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
 		return VPNR_ERR_MALFORMED;
 	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
 	vpnr__ike_build_begin_inner(&b, &inner);
+	/* The answer sent instead if the CHILD_SA's install fails. */
+	vpnr__wbuf_init(&finner, ctx->mem, VPNR__IKE_MAX_MSG);
+	vpnr__ike_build_begin_inner(&fb, &finner);
 	if (msg->has_idi)
 		pick_tunnel_by_id(ctx, sa, msg);
 	if (!msg->has_idi ||
@@ -777,14 +784,17 @@ vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
 			"(no IDi)");
 		vpnr__ike_add_notify(&b, 0, NULL, 0,
 		    VPNR__N_AUTHENTICATION_FAILED, NULL, 0);
-		if (vpnr__ike_build_end(&b) == 0)
-			vpnr__ike_send_response(ctx, sa, VPNR__IKE_AUTH,
-			    msg->hdr.msg_id, &inner, vpnr__ike_build_first(&b));
+		/* Best effort: the SA ends whether or not it went out. */
+		rv = vpnr__ike_build_end(&b) != 0 ?
+		    VPNR_OK :
+		    vpnr__ike_send_response(ctx, sa, VPNR__IKE_AUTH,
+			msg->hdr.msg_id, &inner, vpnr__ike_build_first(&b));
 		vpnr__wbuf_free(&inner);
+		vpnr__wbuf_free(&finner);
 		sa->next_peer_id++;
 		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_AUTH_FAILED,
 		    VPNR__N_AUTHENTICATION_FAILED, now);
-		return VPNR_OK;
+		return vpnr__ike_task_rv(rv);
 	}
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
 	    "authentication of '%s' with pre-shared key successful",
@@ -796,35 +806,40 @@ vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
 	if (rv != VPNR_OK)
 		goto done;
 	vpnr__ike_add_auth(&b, VPNR__AUTH_PSK, auth, alen);
+	vpnr__ike_add_id(&fb, VPNR__PL_IDR, id, idlen);
+	vpnr__ike_add_auth(&fb, VPNR__AUTH_PSK, auth, alen);
+	vpnr__ike_add_notify(&fb, 0, NULL, 0, VPNR__N_TEMPORARY_FAILURE, NULL,
+	    0);
 	explicit_bzero(auth, sizeof(auth));
 	vpnr__ike_sa_established(ctx, sa, now);
 	vpnr__ike_sa_log_up(ctx, sa);
 	vpnr__tunnel_ike_up(ctx, sa->tun, sa, now);
 	crv = VPNR_ERR_NO_PROPOSAL;
+	notify = VPNR__N_NO_PROPOSAL_CHOSEN;
 	if (msg->has_sa)
-		crv =
-		    vpnr__child_respond(ctx, sa, msg, &b, 1, NULL, now, &child);
+		crv = vpnr__child_respond(ctx, sa, msg, &b, 1, NULL, now,
+		    &child, &notify);
 	else
 		vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_NO_PROPOSAL_CHOSEN,
 		    NULL, 0);
-	if ((rv = vpnr__ike_build_end(&b)) != 0)
+	if ((rv = vpnr__ike_build_end(&b)) != 0 ||
+	    (rv = vpnr__ike_build_end(&fb)) != 0)
 		goto done;
-	rv = vpnr__ike_send_response(ctx, sa, VPNR__IKE_AUTH, msg->hdr.msg_id,
-	    &inner, vpnr__ike_build_first(&b));
+	/* Held until both SAs are installed; CHILD_UP follows them. */
+	rv = vpnr__child_respond_finish(ctx, sa, child, VPNR__IKE_AUTH,
+	    msg->hdr.msg_id, &inner, vpnr__ike_build_first(&b), &finner,
+	    vpnr__ike_build_first(&fb), now);
 	sa->next_peer_id++;
-	if (crv == VPNR_OK && child != NULL) {
-		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_CHILD_UP, 0, 0,
-		    child->id);
-		vpnr__tunnel_child_changed(ctx, sa->tun, now);
+	if (crv == VPNR_ERR_DATAPLANE) {
+		vpnr__child_failed(ctx, sa->tun, crv, notify, 0, now);
 	} else if (crv != VPNR_OK && crv > VPNR_ERR_FATAL) {
 		sa->tun->last_error = crv;
+		/* The notify we actually sent. */
 		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, crv,
-		    crv == VPNR_ERR_TS_UNACCEPTABLE ?
-			VPNR__N_TS_UNACCEPTABLE :
-			VPNR__N_NO_PROPOSAL_CHOSEN,
-		    0);
+		    notify, 0);
 	}
 done:
 	vpnr__wbuf_free(&inner);
+	vpnr__wbuf_free(&finner);
 	return rv;
 }

@@ -14,10 +14,35 @@
 #include "log.h"
 #include "mem.h"
 
-static uint16_t
-natt_port(const vpnr_ctx *ctx)
+uint16_t
+vpnr__natt_port(const vpnr_ctx *ctx)
 {
 	return ctx->cfg.natt_port != 0 ? ctx->cfg.natt_port : 4500;
+}
+
+/*
+ * The peer's ports (set_peer_ports(), else the port given with its
+ * address, else our IKE port: 500 by default).  A peer on IKE port 500
+ * is a standard one: its NAT-T port is 4500 whatever ours is (the
+ * float goes to the peer's port); a peer on another port is taken to
+ * be set up like us (tests, two hosts on one address).
+ */
+uint16_t
+vpnr__peer_ike_port(const vpnr_ctx *ctx, const struct tunnel *t)
+{
+	if (t->cfg.peer_ike_port != 0)
+		return t->cfg.peer_ike_port;
+	if (t->cfg.remote.port != 0)
+		return t->cfg.remote.port;
+	return ctx->cfg.ike_port != 0 ? ctx->cfg.ike_port : 500;
+}
+
+uint16_t
+vpnr__peer_natt_port(const vpnr_ctx *ctx, const struct tunnel *t)
+{
+	if (t->cfg.peer_natt_port != 0)
+		return t->cfg.peer_natt_port;
+	return vpnr__peer_ike_port(ctx, t) == 500 ? 4500 : vpnr__natt_port(ctx);
 }
 
 int
@@ -56,7 +81,7 @@ vpnr__ike_send(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 
 	if (len <= VPNR__IKE_MARKER_LEN)
 		return VPNR_ERR_INTERNAL;
-	if (local->port != natt_port(ctx)) {
+	if (local->port != vpnr__natt_port(ctx)) {
 		p += VPNR__IKE_MARKER_LEN;
 		len -= VPNR__IKE_MARKER_LEN;
 	}
@@ -105,8 +130,18 @@ recv_ike(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 			    "bad IKE_SA_INIT header");
 			return VPNR_ERR_MALFORMED;
 		}
-		return vpnr__ike_sa_init_request(ctx, &msg, data, len, local,
+		rv = vpnr__ike_sa_init_request(ctx, &msg, data, len, local,
 		    remote, now);
+		/* No state is kept for a request we could not answer (no
+		 * memory): it is dropped and the peer retransmits. */
+		if (vpnr_err_is_fatal(rv)) {
+			vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+			    "IKE_SA_INIT from %s not answered: %s",
+			    vpnr_addr_format(remote, (char[64]){ 0 }, 64),
+			    vpnr_strerror(rv));
+			return VPNR_OK;
+		}
+		return rv;
 	}
 	spi = (msg.hdr.flags & VPNR__IKE_F_INITIATOR) ? msg.hdr.spi_r :
 							msg.hdr.spi_i;
@@ -127,7 +162,8 @@ recv_ike(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 		vpnr__ike_count_malformed(ctx, sa->tun, now, "SPI mismatch");
 		return VPNR_ERR_MALFORMED;
 	}
-	return vpnr__ike_sa_recv(ctx, sa, &msg, data, len, local, remote, now);
+	rv = vpnr__ike_sa_recv(ctx, sa, &msg, data, len, local, remote, now);
+	return vpnr__ike_sa_contain(ctx, sa, rv, now);
 }
 
 int
@@ -140,7 +176,7 @@ vpnr_ctx_recv_datagram(vpnr_ctx *ctx, const vpnr_addr *local,
 		return VPNR_ERR_INVALID_ARGUMENT;
 	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
 		return rv;
-	if (local->port == natt_port(ctx)) {
+	if (local->port == vpnr__natt_port(ctx)) {
 		kind = vpnr_udp_classify(data, len);
 		switch (kind) {
 		case VPNR_UDP_KEEPALIVE:

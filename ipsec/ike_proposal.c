@@ -128,7 +128,7 @@ vpnr__prop_parse(struct vpnr__prop *p, uint8_t protocol, const char *str,
 	const struct tok *t;
 	uint16_t implied_prf[VPNR__PROP_MAX_ALGS];
 	uint8_t n_implied = 0, i, aead = 0, classic = 0;
-	size_t k;
+	size_t k, len = 0;
 	int full = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -139,12 +139,14 @@ vpnr__prop_parse(struct vpnr__prop *p, uint8_t protocol, const char *str,
 		    str ? str : "", "");
 		return VPNR_ERR_INVALID_ARGUMENT;
 	}
+	/* A bounded copy without strlcpy (no libbsd at link time). */
 	if (str == NULL || str[0] == '\0' ||
-	    strlcpy(buf, str, sizeof(buf)) >= sizeof(buf)) {
+	    (len = strnlen(str, sizeof(buf))) >= sizeof(buf)) {
 		seterr(err, errlen, "empty or too long proposal '%s'%s",
 		    str ? str : "", "");
 		return VPNR_ERR_INVALID_ARGUMENT;
 	}
+	memcpy(buf, str, len + 1);
 	p->protocol = protocol;
 	s = buf;
 	while ((tok = strsep(&s, "-")) != NULL) {

@@ -24,7 +24,7 @@ sa_cmp(const struct ike_sa *a, const struct ike_sa *b)
 {
 	return a->local_spi < b->local_spi ? -1 : a->local_spi > b->local_spi;
 }
-RB_GENERATE(ike_sa_tree, ike_sa, entry, sa_cmp)
+RB_GENERATE(vpnr__ike_sa_tree, ike_sa, entry, sa_cmp)
 
 static int rtx_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
 static int life_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
@@ -43,7 +43,7 @@ vpnr__ike_sa_find(vpnr_ctx *ctx, uint64_t local_spi)
 	struct ike_sa key;
 
 	key.local_spi = local_spi;
-	return RB_FIND(ike_sa_tree, &vpnr__ike(ctx)->sas, &key);
+	return RB_FIND(vpnr__ike_sa_tree, &vpnr__ike(ctx)->sas, &key);
 }
 
 uint64_t
@@ -86,22 +86,21 @@ vpnr__ike_sa_new(vpnr_ctx *ctx, struct tunnel *t, int initiator, uint64_t spi)
 	sa->remote = t->cfg.remote;
 	if (sa->local.port == 0)
 		sa->local.port = ike_port(ctx);
-	if (sa->remote.port == 0)
-		sa->remote.port = ike_port(ctx);
+	sa->remote.port = vpnr__peer_ike_port(ctx, t);
 	/* A peer configured on the NAT-T port is talked to from ours,
 	 * with the non-ESP marker, from the first message on (ESP is
 	 * still encapsulated only when NAT is detected, 2.23). */
-	if (sa->remote.port ==
-	    (ctx->cfg.natt_port != 0 ? ctx->cfg.natt_port : 4500))
-		sa->local.port = sa->remote.port;
+	if (sa->remote.port == vpnr__peer_natt_port(ctx, t))
+		sa->local.port = vpnr__natt_port(ctx);
 	vpnr__wbuf_init(&sa->req, ctx->mem, VPNR__IKE_MAX_MSG + 4);
 	vpnr__wbuf_init(&sa->resp, ctx->mem, VPNR__IKE_MAX_MSG + 4);
+	vpnr__wbuf_init(&sa->resp_fail, ctx->mem, VPNR__IKE_MAX_MSG + 4);
 	STAILQ_INIT(&sa->tasks);
 	vpnr__timer_init(&sa->rtx_timer, rtx_fire, sa);
 	vpnr__timer_init(&sa->life_timer, life_fire, sa);
 	vpnr__timer_init(&sa->rekey_timer, rekey_fire, sa);
 	vpnr__timer_init(&sa->keepalive_timer, keepalive_fire, sa);
-	RB_INSERT(ike_sa_tree, &vpnr__ike(ctx)->sas, sa);
+	RB_INSERT(vpnr__ike_sa_tree, &vpnr__ike(ctx)->sas, sa);
 	TAILQ_INSERT_TAIL(&t->sas, sa, tentry);
 	return sa;
 }
@@ -111,8 +110,12 @@ sa_unlink(vpnr_ctx *ctx, struct ike_sa *sa)
 {
 	struct vpnr__ike *ike = vpnr__ike(ctx);
 
+	if (sa->req_spi_indexed) {
+		RB_REMOVE(vpnr__req_spi_tree, &ike->req_spis, sa);
+		sa->req_spi_indexed = 0;
+	}
 	if (sa->local_spi != 0) {
-		RB_REMOVE(ike_sa_tree, &ike->sas, sa);
+		RB_REMOVE(vpnr__ike_sa_tree, &ike->sas, sa);
 		sa->local_spi = 0;
 	}
 	if (sa->half_open_counted) {
@@ -148,6 +151,7 @@ vpnr__ike_sa_free(vpnr_ctx *ctx, struct ike_sa *sa)
 	vpnr__free(ctx->mem, sa->cookie);
 	vpnr__wbuf_free(&sa->req);
 	vpnr__wbuf_free(&sa->resp);
+	vpnr__wbuf_free(&sa->resp_fail);
 	vpnr__freezero(ctx->mem, sa, sizeof(*sa));
 }
 
@@ -164,7 +168,9 @@ hand_over(vpnr_ctx *ctx, struct ike_sa *sa, struct ike_sa *cur, vpnr_tstamp now)
 	switch (sa->req_type) {
 	case REQ_DELETE_CHILD:
 	case REQ_DELETE_SPI:
-		vpnr__ike_sa_task(ctx, cur, sa->req_type, sa->req_child, now);
+		if (vpnr__ike_sa_task(ctx, cur, sa->req_type, sa->req_child,
+			now) != VPNR_OK)
+			break; /* cur ended (reported), or an abort */
 		break;
 	case REQ_REKEY_CHILD:
 		/*
@@ -177,7 +183,9 @@ hand_over(vpnr_ctx *ctx, struct ike_sa *sa, struct ike_sa *cur, vpnr_tstamp now)
 			break;
 		c->state = CHILD_INSTALLED;
 		vpnr__timer_arm(ctx, &c->rekey_timer, now + 30 * VPNR_SECONDS);
-		vpnr__ike_sa_task(ctx, cur, REQ_DELETE_SPI, sa->req_spi, now);
+		if (vpnr__ike_sa_task(ctx, cur, REQ_DELETE_SPI, sa->req_spi,
+			now) != VPNR_OK)
+			break; /* cur ended (reported), or an abort */
 		break;
 	default:
 		break;
@@ -185,10 +193,15 @@ hand_over(vpnr_ctx *ctx, struct ike_sa *sa, struct ike_sa *cur, vpnr_tstamp now)
 	sa->req_type = REQ_NONE;
 	while ((tk = STAILQ_FIRST(&sa->tasks)) != NULL) {
 		STAILQ_REMOVE_HEAD(&sa->tasks, entry);
-		if (tk->type == REQ_DELETE_CHILD ||
-		    tk->type == REQ_DELETE_SPI || tk->type == REQ_REKEY_CHILD)
-			vpnr__ike_sa_task(ctx, cur, tk->type, tk->child_id,
-			    now);
+		/* Once cur ended (reported), the rest is dropped. */
+		if ((tk->type == REQ_DELETE_CHILD ||
+			tk->type == REQ_DELETE_SPI ||
+			tk->type == REQ_REKEY_CHILD) &&
+		    cur->state != IKE_DEAD &&
+		    vpnr__ike_sa_task(ctx, cur, tk->type, tk->child_id, now) !=
+			VPNR_OK)
+			vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
+			    "task %d not handed over", tk->type);
 		vpnr__free(ctx->mem, tk);
 	}
 }
@@ -272,6 +285,60 @@ vpnr__ike_send_request(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
 		return rv;
 	sa->req_type = type;
 	return vpnr__ike_send_req_buf(ctx, sa, now);
+}
+
+int
+vpnr__ike_hold_response(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
+    uint32_t msg_id, struct vpnr__wbuf *inner, uint8_t first,
+    struct vpnr__wbuf *fail_inner, uint8_t fail_first, struct child_sa *c)
+{
+	int rv;
+
+	rv = seal_message(ctx, sa, exch, msg_id, VPNR__IKE_F_RESPONSE, inner,
+	    first, &sa->resp);
+	if (rv == VPNR_OK)
+		rv = seal_message(ctx, sa, exch, msg_id, VPNR__IKE_F_RESPONSE,
+		    fail_inner, fail_first, &sa->resp_fail);
+	sa->have_resp = rv == VPNR_OK;
+	if (rv != VPNR_OK)
+		return rv;
+	sa->held_child = c->id;
+	c->held_spi = sa->local_spi;
+	vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
+	    "response %u waits for the data plane", msg_id);
+	return VPNR_OK;
+}
+
+int
+vpnr__ike_release_response(vpnr_ctx *ctx, uint64_t child_id, int ok)
+{
+	struct child_sa *c = NULL;
+	struct ike_sa *sa;
+	struct vpnr__wbuf w;
+
+	if ((c = vpnr__child_by_id(ctx, child_id)) == NULL || c->held_spi == 0)
+		return 0;
+	sa = vpnr__ike_sa_find(ctx, c->held_spi);
+	c->held_spi = 0;
+	if (sa == NULL || sa->held_child != child_id)
+		return 0;
+	sa->held_child = 0;
+	if (!ok) {
+		w = sa->resp;
+		sa->resp = sa->resp_fail;
+		sa->resp_fail = w;
+	}
+	vpnr__wbuf_reset(&sa->resp_fail);
+	/* A lost answer is a lost datagram: the peer retransmits. */
+	if (vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->resp) != VPNR_OK)
+		vpnr__log(ctx, VPNR_LOG_DEBUG, "ike", "held response not sent");
+	/* Our own requests waited for the answer; a failure among them
+	 * ends this IKE SA (reported), a callback's abort reaches the
+	 * driving call through ctx->cb_error. */
+	if (vpnr__ike_sa_next_task(ctx, sa, ctx->now) != VPNR_OK)
+		vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
+		    "queued work aborted by a callback");
+	return 1;
 }
 
 int
@@ -407,7 +474,7 @@ informational_response(vpnr_ctx *ctx, struct ike_sa *sa,
 			    now);
 		break;
 	case REQ_DELETE_IKE:
-		vpnr__ike_sa_dead(ctx, sa, 0, 0, now);
+		vpnr__ike_sa_dead(ctx, sa, sa->close_reason, 0, now);
 		return VPNR_OK;
 	default:
 		break;
@@ -470,6 +537,9 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 	if (sa->state == IKE_INIT_SENT || sa->state == IKE_AUTH_SENT)
 		return VPNR_OK;
 	if (sa->have_resp && msg->hdr.msg_id + 1 == sa->next_peer_id) {
+		/* Our answer still waits for the data plane. */
+		if (sa->held_child != 0)
+			return VPNR_OK;
 		if (vpnr__ike_sk_open(ctx, sa, msg, data, len) != VPNR_OK) {
 			vpnr__ike_count_malformed(ctx, sa->tun, now,
 			    "bad retransmission");
@@ -497,12 +567,13 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 		vpnr__ike_build_begin_inner(&b, &inner);
 		vpnr__ike_add_notify(&b, 0, NULL, 0,
 		    VPNR__N_UNSUPPORTED_CRITICAL_PAYLOAD, &pl, 1);
-		if (vpnr__ike_build_end(&b) == 0)
-			vpnr__ike_send_response(ctx, sa, exch, msg->hdr.msg_id,
-			    &inner, vpnr__ike_build_first(&b));
+		rv = vpnr__ike_build_end(&b) != 0 ?
+		    VPNR_OK :
+		    vpnr__ike_send_response(ctx, sa, exch, msg->hdr.msg_id,
+			&inner, vpnr__ike_build_first(&b));
 		vpnr__wbuf_free(&inner);
 		sa->next_peer_id++;
-		return VPNR_OK;
+		return vpnr__ike_task_rv(rv); /* lost: the peer retransmits */
 	}
 	sa->last_rx = now;
 	/* The peer may have moved (NAT mapping, float to NAT-T port). */
@@ -600,6 +671,35 @@ start_task(vpnr_ctx *ctx, struct ike_sa *sa, int type, uint64_t child_id,
 	}
 }
 
+/*
+ * One IKE SA's work could not be queued or started (no memory, an
+ * internal error): that IKE SA ends, its tunnel reports the reason and
+ * reconnects by its policy; the context and the other tunnels go on.
+ */
+int
+vpnr__ike_sa_contain(vpnr_ctx *ctx, struct ike_sa *sa, int rv, vpnr_tstamp now)
+{
+	if (!vpnr_err_is_fatal(rv))
+		return rv;
+	vpnr__log(ctx, VPNR_LOG_ERR, "ike",
+	    "IKE_SA %016llx_i %016llx_r: %s, ending it",
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+	    vpnr_strerror(rv));
+	if (sa->tun != NULL && sa->tun->ike == sa)
+		sa->tun->last_error = rv;
+	vpnr__ike_sa_dead(ctx, sa, rv, 0, now);
+	return VPNR_OK;
+}
+
+static int
+task_failed(vpnr_ctx *ctx, struct ike_sa *sa, int rv, vpnr_tstamp now)
+{
+	if (!vpnr_err_is_fatal(rv))
+		return rv;
+	(void)vpnr__ike_sa_contain(ctx, sa, rv, now);
+	return VPNR_ERR_INVALID_STATE;
+}
+
 int
 vpnr__ike_sa_task(vpnr_ctx *ctx, struct ike_sa *sa, int type, uint64_t child_id,
     vpnr_tstamp now)
@@ -615,16 +715,43 @@ vpnr__ike_sa_task(vpnr_ctx *ctx, struct ike_sa *sa, int type, uint64_t child_id,
 		return VPNR_OK;
 	tk = vpnr__calloc(ctx->mem, 1, sizeof(*tk));
 	if (tk == NULL)
-		return VPNR_ERR_NOMEM;
+		return task_failed(ctx, sa, VPNR_ERR_NOMEM, now);
 	tk->type = type;
 	tk->child_id = child_id;
 	if (type == REQ_DELETE_IKE)
 		STAILQ_INSERT_HEAD(&sa->tasks, tk, entry);
 	else
 		STAILQ_INSERT_TAIL(&sa->tasks, tk, entry);
-	if (sa->req_type == REQ_NONE)
-		return vpnr__ike_sa_next_task(ctx, sa, now);
-	return VPNR_OK;
+	if (sa->req_type == REQ_NONE &&
+	    vpnr__ike_sa_next_task(ctx, sa, now) == VPNR_ERR_CALLBACK_FAILURE)
+		return VPNR_ERR_CALLBACK_FAILURE;
+	return sa->state == IKE_DEAD ? VPNR_ERR_INVALID_STATE : VPNR_OK;
+}
+
+/*
+ * The first queued task that may start.  While our answer to the peer
+ * waits for a CHILD_SA's install, requests about that CHILD_SA and an
+ * IKE rekey (which would move the exchange to another IKE SA) wait
+ * too; others (DPD, DELETEs, other CHILD_SAs) go: the request and
+ * response windows are separate (RFC 7296 2.3).
+ */
+static struct ike_task *
+next_runnable(struct ike_sa *sa)
+{
+	struct ike_task *tk;
+
+	STAILQ_FOREACH(tk, &sa->tasks, entry) {
+		if (sa->held_child == 0)
+			return tk;
+		if (tk->type == REQ_REKEY_IKE)
+			continue;
+		if ((tk->type == REQ_REKEY_CHILD ||
+			tk->type == REQ_DELETE_CHILD) &&
+		    tk->child_id == sa->held_child)
+			continue;
+		return tk;
+	}
+	return NULL;
 }
 
 int
@@ -635,17 +762,18 @@ vpnr__ike_sa_next_task(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
 
 	while (sa->req_type == REQ_NONE && sa->state != IKE_DEAD &&
 	    sa->state != IKE_INIT_SENT && sa->state != IKE_AUTH_SENT &&
-	    sa->state != IKE_HALF_OPEN &&
-	    (tk = STAILQ_FIRST(&sa->tasks)) != NULL) {
-		STAILQ_REMOVE_HEAD(&sa->tasks, entry);
+	    sa->state != IKE_HALF_OPEN && (tk = next_runnable(sa)) != NULL) {
+		STAILQ_REMOVE(&sa->tasks, tk, ike_task, entry);
 		sa->req_child = tk->child_id;
 		rv = start_task(ctx, sa, tk->type, tk->child_id, now);
 		if (rv != VPNR_OK && rv != VPNR_ERR_NOT_FOUND)
 			vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
 			    "task %d failed: %s", tk->type, vpnr_err_name(rv));
-		if (vpnr_err_is_fatal(rv) && first == VPNR_OK)
+		if (rv == VPNR_ERR_CALLBACK_FAILURE && first == VPNR_OK)
 			first = rv;
 		vpnr__free(ctx->mem, tk);
+		if (vpnr_err_is_fatal(rv))
+			(void)task_failed(ctx, sa, rv, now); /* ends the loop */
 	}
 	return first;
 }
@@ -668,7 +796,7 @@ rtx_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 		    (unsigned long long)sa->spi_i,
 		    (unsigned long long)sa->spi_r);
 		if (sa->req_type == REQ_DELETE_IKE)
-			vpnr__ike_sa_dead(ctx, sa, 0, 0, now);
+			vpnr__ike_sa_dead(ctx, sa, sa->close_reason, 0, now);
 		else
 			vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_TIMEOUT, 0, now);
 		return VPNR_OK;
@@ -678,8 +806,9 @@ rtx_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike", "retransmit %u of request %u",
 	    sa->req_tries, sa->next_req_id);
 	vpnr__timer_arm(ctx, tm, now + rtx_timeout(sa));
-	vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->req);
-	return VPNR_OK;
+	/* A failed send is one more loss; the next timeout retries. */
+	return vpnr__ike_task_rv(
+	    vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->req));
 }
 
 static int
@@ -698,7 +827,7 @@ life_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 		    (unsigned long long)sa->spi_r);
 		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_TIMEOUT, 0, now);
 	} else if (sa->state == IKE_DELETING || sa->state == IKE_REKEYED) {
-		vpnr__ike_sa_dead(ctx, sa, 0, 0, now);
+		vpnr__ike_sa_dead(ctx, sa, sa->close_reason, 0, now);
 	}
 	return VPNR_OK;
 }
@@ -709,7 +838,8 @@ rekey_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 	struct ike_sa *sa = tm->arg;
 
 	if (sa->state == IKE_ESTABLISHED && sa->tun->ike == sa)
-		vpnr__ike_sa_task(ctx, sa, REQ_REKEY_IKE, 0, now);
+		return vpnr__ike_task_rv(
+		    vpnr__ike_sa_task(ctx, sa, REQ_REKEY_IKE, 0, now));
 	return VPNR_OK;
 }
 

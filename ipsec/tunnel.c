@@ -14,13 +14,38 @@
 #include "ike.h"
 #include "log.h"
 #include "mem.h"
+#include "vstruct.h"
 
 static int
 tunnel_cmp(const struct tunnel *a, const struct tunnel *b)
 {
 	return a->id < b->id ? -1 : a->id > b->id;
 }
-RB_GENERATE(tunnel_tree, tunnel, entry, tunnel_cmp)
+RB_GENERATE(vpnr__tunnel_tree, tunnel, entry, tunnel_cmp)
+
+/* Address bytes only, family first; ports never match a tunnel. */
+static int
+addr_order(const vpnr_addr *a, const vpnr_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, vpnr__addr_len(a));
+}
+
+/* Peer address, then local address, then id: one peer's tunnels are
+ * one range, and an exact (remote, local) pair is one lookup. */
+static int
+tunnel_peer_cmp(const struct tunnel *a, const struct tunnel *b)
+{
+	int c;
+
+	if ((c = addr_order(&a->cfg.remote, &b->cfg.remote)) != 0)
+		return c;
+	if ((c = addr_order(&a->cfg.local, &b->cfg.local)) != 0)
+		return c;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+RB_GENERATE(vpnr__tunnel_peer_tree, tunnel, peer_entry, tunnel_peer_cmp)
 
 static int dpd_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
 static int reconnect_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
@@ -39,10 +64,10 @@ tunnel_free(vpnr_ctx *ctx, struct tunnel *t, int dp_ops)
 	while ((c = TAILQ_FIRST(&t->children)) != NULL) {
 		vpnr__timer_disarm(ctx, &c->rekey_timer);
 		TAILQ_REMOVE(&t->children, c, entry);
-		if (dp_ops) {
-			vpnr__dp_sa_del(ctx, c->sa_id_in, NULL, 0);
-			vpnr__dp_sa_del(ctx, c->sa_id_out, NULL, 0);
-		}
+		RB_REMOVE(vpnr__child_id_tree, &vpnr__ike(ctx)->children, c);
+		RB_REMOVE(vpnr__child_spi_tree, &vpnr__ike(ctx)->child_spis, c);
+		if (dp_ops)
+			vpnr__child_dp_remove(ctx, c);
 		vpnr__freezero(ctx->mem, c, sizeof(*c));
 	}
 	while ((sa = TAILQ_FIRST(&t->sas)) != NULL)
@@ -59,8 +84,9 @@ ike_free(vpnr_ctx *ctx)
 
 	if (ike == NULL)
 		return;
-	while ((t = RB_MIN(tunnel_tree, &ike->tunnels)) != NULL) {
-		RB_REMOVE(tunnel_tree, &ike->tunnels, t);
+	while ((t = RB_MIN(vpnr__tunnel_tree, &ike->tunnels)) != NULL) {
+		RB_REMOVE(vpnr__tunnel_tree, &ike->tunnels, t);
+		RB_REMOVE(vpnr__tunnel_peer_tree, &ike->by_peer, t);
 		tunnel_free(ctx, t, 0);
 	}
 	vpnr__freezero(ctx->mem, ike->scratch, ike->scratch_cap);
@@ -78,7 +104,7 @@ ike_shutdown(vpnr_ctx *ctx, vpnr_tstamp now)
 
 	if (ike == NULL)
 		return VPNR_OK;
-	RB_FOREACH(t, tunnel_tree, &ike->tunnels)
+	RB_FOREACH(t, vpnr__tunnel_tree, &ike->tunnels)
 		close_now(ctx, t->id, 0, now);
 	return VPNR_OK;
 }
@@ -98,7 +124,8 @@ ike_tunnel_lookup(const vpnr_ctx *ctx, uint64_t id, uint32_t *if_id,
 	if (child_up != NULL) {
 		*child_up = 0;
 		TAILQ_FOREACH(c, &t->children, entry)
-			*child_up = 1;
+			if (vpnr__child_live(c))
+				*child_up = 1;
 	}
 	return VPNR_OK;
 }
@@ -114,7 +141,11 @@ vpnr__ike_init(vpnr_ctx *ctx)
 	if (ike == NULL)
 		return VPNR_ERR_NOMEM;
 	RB_INIT(&ike->tunnels);
+	RB_INIT(&ike->by_peer);
 	RB_INIT(&ike->sas);
+	RB_INIT(&ike->req_spis);
+	RB_INIT(&ike->children);
+	RB_INIT(&ike->child_spis);
 	ike->scratch_cap = VPNR__IKE_MAX_MSG;
 	ike->scratch = vpnr__malloc(ctx->mem, ike->scratch_cap);
 	if (ike->scratch == NULL ||
@@ -140,24 +171,53 @@ vpnr__tunnel_find(vpnr_ctx *ctx, uint64_t id)
 	if (ctx->ike == NULL)
 		return NULL;
 	key.id = id;
-	return RB_FIND(tunnel_tree, &vpnr__ike(ctx)->tunnels, &key);
+	return RB_FIND(vpnr__tunnel_tree, &vpnr__ike(ctx)->tunnels, &key);
 }
 
+struct tunnel *
+vpnr__tunnel_first_by_peer(vpnr_ctx *ctx, const vpnr_addr *remote)
+{
+	struct tunnel key, *t;
+
+	memset(&key.cfg.local, 0, sizeof(key.cfg.local)); /* sorts first */
+	key.cfg.remote = *remote;
+	key.id = 0;
+	t = RB_NFIND(vpnr__tunnel_peer_tree, &vpnr__ike(ctx)->by_peer, &key);
+	if (t == NULL || !vpnr__addr_eq(&t->cfg.remote, remote))
+		return NULL;
+	return t;
+}
+
+struct tunnel *
+vpnr__tunnel_next_by_peer(vpnr_ctx *ctx, struct tunnel *t)
+{
+	struct tunnel *n =
+	    RB_NEXT(vpnr__tunnel_peer_tree, &vpnr__ike(ctx)->by_peer, t);
+
+	if (n == NULL || !vpnr__addr_eq(&n->cfg.remote, &t->cfg.remote))
+		return NULL;
+	return n;
+}
+
+/*
+ * The tunnel for an IKE_SA_INIT from remote to local: the first one
+ * configured for exactly that pair, else the first one for the peer
+ * address (IKE_AUTH's identity may move the SA to a sibling).
+ */
 struct tunnel *
 vpnr__tunnel_match(vpnr_ctx *ctx, const vpnr_addr *local,
     const vpnr_addr *remote)
 {
-	struct tunnel *t, *any = NULL;
+	struct tunnel key, *t;
 
-	RB_FOREACH(t, tunnel_tree, &vpnr__ike(ctx)->tunnels) {
-		if (!vpnr__addr_eq(&t->cfg.remote, remote))
-			continue;
-		if (vpnr__addr_eq(&t->cfg.local, local))
-			return t;
-		if (any == NULL)
-			any = t;
-	}
-	return any;
+	key.cfg.local = *local;
+	key.cfg.remote = *remote;
+	key.id = 0;
+	t = RB_NFIND(vpnr__tunnel_peer_tree, &vpnr__ike(ctx)->by_peer, &key);
+	if (t != NULL && vpnr__addr_eq(&t->cfg.remote, remote) &&
+	    vpnr__addr_eq(&t->cfg.local, local))
+		return t;
+	return vpnr__tunnel_first_by_peer(ctx, remote);
 }
 
 vpnr_tstamp
@@ -201,8 +261,13 @@ vpnr__tunnel_event(vpnr_ctx *ctx, struct tunnel *t, uint32_t type, int reason,
 void
 vpnr__tunnel_child_changed(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 {
-	int up = !TAILQ_EMPTY(&t->children);
+	struct child_sa *c;
+	int up = 0;
 
+	/* Only installed pairs count: BGP starts over them. */
+	TAILQ_FOREACH(c, &t->children, entry)
+		if (vpnr__child_live(c))
+			up = 1;
 	if (up == t->child_up_reported)
 		return;
 	t->child_up_reported = up;
@@ -251,6 +316,22 @@ vpnr__tunnel_ike_up(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
 	vpnr__timer_disarm(ctx, &t->reconnect_timer);
 	vpnr__tunnel_dpd_arm(ctx, t, now);
 	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_UP, 0, 0, 0);
+}
+
+void
+vpnr__tunnel_fail(vpnr_ctx *ctx, struct tunnel *t, int reason, vpnr_tstamp now)
+{
+	struct ike_sa *sa = t->ike;
+
+	if (sa == NULL || sa->state != IKE_ESTABLISHED)
+		return;
+	sa->close_reason = reason;
+	/* Could the DELETE not be queued, the IKE SA ended already and
+	 * its tunnel reported why. */
+	if (vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now) != VPNR_OK)
+		vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
+		    "tunnel %llu: IKE_SA ended without its DELETE",
+		    (unsigned long long)t->id);
 }
 
 static void
@@ -373,7 +454,8 @@ vpnr_tunnel_add(vpnr_ctx *ctx, const vpnr_tunnel_config *tc,
 	TAILQ_INIT(&t->children);
 	vpnr__timer_init(&t->dpd_timer, dpd_fire, t);
 	vpnr__timer_init(&t->reconnect_timer, reconnect_fire, t);
-	RB_INSERT(tunnel_tree, &vpnr__ike(ctx)->tunnels, t);
+	RB_INSERT(vpnr__tunnel_tree, &vpnr__ike(ctx)->tunnels, t);
+	RB_INSERT(vpnr__tunnel_peer_tree, &vpnr__ike(ctx)->by_peer, t);
 	if (tunnel_id != NULL)
 		*tunnel_id = t->id;
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike", "tunnel %llu added: %s...%s",
@@ -389,9 +471,16 @@ tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 	struct ike_sa *sa;
 	int rv;
 
+	/* No memory for this tunnel's attempt: it fails (reported) and
+	 * retries by its reconnect policy; the context goes on. */
 	sa = vpnr__ike_sa_new(ctx, t, 1, 0);
-	if (sa == NULL)
-		return VPNR_ERR_NOMEM;
+	if (sa == NULL) {
+		t->last_error = VPNR_ERR_NOMEM;
+		vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_FAILED,
+		    VPNR_ERR_NOMEM, 0, 0);
+		schedule_reconnect(ctx, t, now);
+		return VPNR_OK;
+	}
 	t->ike = sa;
 	t->state = VPNR_TUNNEL_CONNECTING;
 	rv = vpnr__ike_sa_start(ctx, sa, now);
@@ -399,9 +488,9 @@ tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 		vpnr__log(ctx, VPNR_LOG_ERR, "ike",
 		    "tunnel %llu: cannot start IKE_SA_INIT: %s",
 		    (unsigned long long)t->id, vpnr_err_name(rv));
-		vpnr__ike_sa_dead(ctx, sa, rv, 0, now);
+		vpnr__ike_sa_dead(ctx, sa, rv, 0, now); /* reported */
 	}
-	return rv;
+	return vpnr_err_is_fatal(rv) ? VPNR_OK : rv;
 }
 
 static int
@@ -467,22 +556,18 @@ rekey_now(vpnr_ctx *ctx, uint64_t id, uint32_t what, vpnr_tstamp now)
 	return rv;
 }
 
+/* Tunnel calls are queued when made inside a callback. */
 static int
-drive(vpnr_ctx *ctx, int (*fn)(vpnr_ctx *, uint64_t, uint32_t, vpnr_tstamp),
-    uint64_t id, uint32_t arg, vpnr_tstamp now)
+drive(vpnr_ctx *ctx, vpnr__call_fn fn, uint64_t id, uint32_t arg,
+    vpnr_tstamp now)
 {
-	int rv;
+	struct tunnel *t;
 
 	if (ctx == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
-	if (vpnr__tunnel_find(ctx, id) == NULL)
+	if ((t = vpnr__tunnel_find(ctx, id)) == NULL || t->deleting)
 		return VPNR_ERR_NOT_FOUND;
-	if (vpnr__ctx_in_callback(ctx))
-		return vpnr__ctx_defer(ctx, fn, id, arg);
-	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
-		return rv;
-	rv = fn(ctx, id, arg, now);
-	return vpnr__drive_end(ctx, rv);
+	return vpnr__ctx_call(ctx, VPNR__CALL_QUEUE, fn, id, arg, now);
 }
 
 int
@@ -506,43 +591,47 @@ vpnr_tunnel_rekey(vpnr_ctx *ctx, uint64_t tunnel_id, uint32_t what,
 	return drive(ctx, rekey_now, tunnel_id, what, now);
 }
 
-int
-vpnr_tunnel_del(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now)
+static int
+del_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 {
-	struct tunnel *t;
-	int rv;
+	struct tunnel *t = vpnr__tunnel_find(ctx, id);
 
-	if (ctx == NULL)
-		return VPNR_ERR_INVALID_ARGUMENT;
-	if ((t = vpnr__tunnel_find(ctx, tunnel_id)) == NULL)
+	(void)arg;
+	if (t == NULL)
 		return VPNR_ERR_NOT_FOUND;
-	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
-		return rv;
 	/* Best effort DELETE, then forget everything at once. */
-	close_now(ctx, tunnel_id, 0, now);
+	close_now(ctx, id, 0, now);
 	if (t->child_up_reported) {
 		t->child_up_reported = 0;
 		if (ctx->bgp_tunnel_changed != NULL)
 			ctx->bgp_tunnel_changed(ctx, t->id, 0, now);
 	}
-	RB_REMOVE(tunnel_tree, &vpnr__ike(ctx)->tunnels, t);
+	RB_REMOVE(vpnr__tunnel_tree, &vpnr__ike(ctx)->tunnels, t);
+	RB_REMOVE(vpnr__tunnel_peer_tree, &vpnr__ike(ctx)->by_peer, t);
 	tunnel_free(ctx, t, 1);
-	return vpnr__drive_end(ctx, VPNR_OK);
+	return VPNR_OK;
 }
 
 int
-vpnr_tunnel_get_info_versioned(const vpnr_ctx *ctx, uint64_t tunnel_id,
-    int info_version, vpnr_tunnel_info *info)
+vpnr_tunnel_del(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now)
 {
 	struct tunnel *t;
+
+	if (ctx == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if ((t = vpnr__tunnel_find(ctx, tunnel_id)) == NULL || t->deleting)
+		return VPNR_ERR_NOT_FOUND;
+	return vpnr__ctx_delete(ctx, del_now, tunnel_id, now, &t->deleting);
+}
+
+/* Fill the latest vpnr_tunnel_info; the caller gets its version's
+ * bytes of it (vpnr__vcopy_out). */
+static void
+tunnel_fill_info(const struct tunnel *t, vpnr_tunnel_info *info)
+{
 	struct child_sa *c, *cur = NULL;
 	struct ike_sa *sa;
 
-	if (ctx == NULL || info == NULL || info_version < VPNR_TUNNEL_INFO_V1)
-		return VPNR_ERR_INVALID_ARGUMENT;
-	t = vpnr__tunnel_find((vpnr_ctx *)ctx, tunnel_id);
-	if (t == NULL)
-		return VPNR_ERR_NOT_FOUND;
 	memset(info, 0, sizeof(*info));
 	info->state = (uint32_t)t->state;
 	TAILQ_FOREACH(c, &t->children, entry) {
@@ -580,5 +669,30 @@ vpnr_tunnel_get_info_versioned(const vpnr_ctx *ctx, uint64_t tunnel_id,
 	info->last_error = t->last_error;
 	info->retransmits = t->retransmits;
 	info->malformed = t->malformed;
-	return VPNR_OK;
+}
+
+int
+vpnr_tunnel_get_info_versioned(const vpnr_ctx *ctx, uint64_t tunnel_id,
+    int info_version, vpnr_tunnel_info *info)
+{
+	vpnr_tunnel_info latest;
+	struct tunnel *t;
+
+	if (ctx == NULL || info == NULL ||
+	    !VPNR__VKNOWN(info_version, VPNR__VS_TUNNEL_INFO))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	t = vpnr__tunnel_find((vpnr_ctx *)ctx, tunnel_id);
+	if (t == NULL || t->deleting) /* a delete queued in a callback */
+		return VPNR_ERR_NOT_FOUND;
+	tunnel_fill_info(t, &latest);
+	return VPNR__VCOPY_OUT(info, &latest, info_version,
+	    VPNR__VS_TUNNEL_INFO);
+}
+
+/* The exported twin of the vpnr_tunnel_get_info macro: version 1. */
+int(vpnr_tunnel_get_info)(const vpnr_ctx *ctx, uint64_t tunnel_id,
+    vpnr_tunnel_info *info)
+{
+	return vpnr_tunnel_get_info_versioned(ctx, tunnel_id,
+	    VPNR_TUNNEL_INFO_V1, info);
 }

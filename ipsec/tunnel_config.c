@@ -292,6 +292,17 @@ vpnr_tunnel_config_set_child_lifetime(vpnr_tunnel_config *tc,
 }
 
 int
+vpnr_tunnel_config_set_peer_ports(vpnr_tunnel_config *tc, uint16_t ike,
+    uint16_t natt)
+{
+	if (tc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	tc->peer_ike_port = ike;
+	tc->peer_natt_port = natt;
+	return VPNR_OK;
+}
+
+int
 vpnr_tunnel_config_set_force_encap(vpnr_tunnel_config *tc, int on)
 {
 	if (tc == NULL)

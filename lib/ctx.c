@@ -13,36 +13,7 @@
 #include "dp.h"
 #include "log.h"
 #include "mem.h"
-
-/* Copy a versioned table the host filled: zero-fill, then copy the
- * members that existed in its version (ngtcp2's convert_to_latest). */
-static int
-callbacks_copy(vpnr_callbacks *dst, int version, const vpnr_callbacks *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	switch (version) {
-	case VPNR_CALLBACKS_V1:
-		if (src != NULL)
-			memcpy(dst, src, sizeof(*dst));
-		return VPNR_OK;
-	default:
-		return VPNR_ERR_INVALID_ARGUMENT;
-	}
-}
-
-static int
-dataplane_copy(vpnr_dataplane *dst, int version, const vpnr_dataplane *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	switch (version) {
-	case VPNR_DATAPLANE_V1:
-		if (src != NULL)
-			memcpy(dst, src, sizeof(*dst));
-		return VPNR_OK;
-	default:
-		return VPNR_ERR_INVALID_ARGUMENT;
-	}
-}
+#include "vstruct.h"
 
 VPNR_API int
 vpnr_ctx_new_versioned(vpnr_ctx **pctx, const vpnr_config *cfg,
@@ -66,8 +37,11 @@ vpnr_ctx_new_versioned(vpnr_ctx **pctx, const vpnr_config *cfg,
 		ctx->cfg = *cfg;
 	else
 		vpnr__config_defaults(&ctx->cfg);
-	if ((rv = callbacks_copy(&ctx->cb, callbacks_version, cb)) != 0 ||
-	    (rv = dataplane_copy(&ctx->dp, dataplane_version, dp)) != 0) {
+	/* The host's tables, of its versions, zero-extended to ours. */
+	if ((rv = VPNR__VCOPY_IN(&ctx->cb, cb, callbacks_version,
+		 VPNR__VS_CALLBACKS)) != VPNR_OK ||
+	    (rv = VPNR__VCOPY_IN(&ctx->dp, dp, dataplane_version,
+		 VPNR__VS_DATAPLANE)) != VPNR_OK) {
 		vpnr__free(mem, ctx);
 		return rv;
 	}
@@ -79,6 +53,15 @@ vpnr_ctx_new_versioned(vpnr_ctx **pctx, const vpnr_config *cfg,
 	ctx->last_expiry_reported = VPNR_TSTAMP_NEVER;
 	*pctx = ctx;
 	return VPNR_OK;
+}
+
+/* The exported twin of the vpnr_ctx_new macro: version 1 for ever. */
+VPNR_API int(vpnr_ctx_new)(vpnr_ctx **pctx, const vpnr_config *cfg,
+    const vpnr_callbacks *cb, void *user_data, const vpnr_dataplane *dp,
+    void *dp_data, const vpnr_mem *mem)
+{
+	return vpnr_ctx_new_versioned(pctx, cfg, VPNR_CALLBACKS_V1, cb,
+	    user_data, VPNR_DATAPLANE_V1, dp, dp_data, mem);
 }
 
 VPNR_API void
@@ -107,13 +90,13 @@ vpnr_ctx_del(vpnr_ctx *ctx)
 	vpnr__free(ctx->mem, ctx);
 }
 
-VPNR_API int
-vpnr_ctx_shutdown(vpnr_ctx *ctx, vpnr_tstamp now)
+static int
+shutdown_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 {
 	int rv, rv2 = VPNR_OK;
 
-	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
-		return rv;
+	(void)id;
+	(void)arg;
 	if (ctx->bgp_shutdown != NULL)
 		rv2 = ctx->bgp_shutdown(ctx, now);
 	if (ctx->ike_shutdown != NULL) {
@@ -121,7 +104,13 @@ vpnr_ctx_shutdown(vpnr_ctx *ctx, vpnr_tstamp now)
 		if (rv2 == VPNR_OK)
 			rv2 = rv;
 	}
-	return vpnr__drive_end(ctx, rv2);
+	return rv2;
+}
+
+VPNR_API int
+vpnr_ctx_shutdown(vpnr_ctx *ctx, vpnr_tstamp now)
+{
+	return vpnr__ctx_call(ctx, VPNR__CALL_DRIVE, shutdown_run, 0, 0, now);
 }
 
 VPNR_API void *
@@ -153,6 +142,15 @@ vpnr__ctx_new_id(vpnr_ctx *ctx)
 	return ctx->next_id++;
 }
 
+uint64_t
+vpnr__ctx_new_ids(vpnr_ctx *ctx, uint64_t n)
+{
+	uint64_t first = ctx->next_id;
+
+	ctx->next_id += n;
+	return first;
+}
+
 VPNR_API vpnr_tstamp
 vpnr_ctx_get_expiry(const vpnr_ctx *ctx)
 {
@@ -161,15 +159,18 @@ vpnr_ctx_get_expiry(const vpnr_ctx *ctx)
 	return vpnr__timer_next(ctx);
 }
 
+static int
+expiry_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
+{
+	(void)id;
+	(void)arg;
+	return vpnr__timer_run(ctx, now);
+}
+
 VPNR_API int
 vpnr_ctx_handle_expiry(vpnr_ctx *ctx, vpnr_tstamp now)
 {
-	int rv;
-
-	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
-		return rv;
-	rv = vpnr__timer_run(ctx, now);
-	return vpnr__drive_end(ctx, rv);
+	return vpnr__ctx_call(ctx, VPNR__CALL_DRIVE, expiry_run, 0, 0, now);
 }
 
 int
@@ -213,23 +214,33 @@ vpnr__drive_end(vpnr_ctx *ctx, int rv)
 	vpnr_tstamp exp;
 	int drv;
 
-	if (ctx->drive_depth == 1) {
+	if (ctx->drive_depth > 1) {
+		ctx->drive_depth--;
+		return rv;
+	}
+	/*
+	 * Still inside the call: work that expiry_changed queues (a
+	 * vpnr_dp_complete, a delete) runs before the call returns, and
+	 * may move the expiry again.
+	 */
+	for (;;) {
 		drv = run_deferred(ctx);
 		if (rv == VPNR_OK && vpnr_err_is_fatal(drv))
 			rv = drv;
+		if (vpnr_err_is_fatal(rv) && rv != VPNR_ERR_CALLBACK_FAILURE)
+			ctx->dead = 1;
+		exp = vpnr__timer_next(ctx);
+		if (ctx->cb.expiry_changed != NULL &&
+		    exp != ctx->last_expiry_reported) {
+			ctx->last_expiry_reported = exp;
+			ctx->cb_depth++;
+			ctx->cb.expiry_changed(ctx, exp, ctx->user_data);
+			ctx->cb_depth--;
+		}
+		if (ctx->dead || STAILQ_EMPTY(&ctx->deferred))
+			break;
 	}
-	if (--ctx->drive_depth > 0)
-		return rv;
-	if (vpnr_err_is_fatal(rv) && rv != VPNR_ERR_CALLBACK_FAILURE)
-		ctx->dead = 1;
-	exp = vpnr__timer_next(ctx);
-	if (ctx->cb.expiry_changed != NULL &&
-	    exp != ctx->last_expiry_reported) {
-		ctx->last_expiry_reported = exp;
-		ctx->cb_depth++;
-		ctx->cb.expiry_changed(ctx, exp, ctx->user_data);
-		ctx->cb_depth--;
-	}
+	ctx->drive_depth = 0;
 	if (ctx->cb_error != VPNR_OK) {
 		rv = ctx->cb_error;
 		ctx->cb_error = VPNR_OK;
@@ -251,6 +262,39 @@ vpnr__ctx_defer(vpnr_ctx *ctx,
 	d->arg = arg;
 	STAILQ_INSERT_TAIL(&ctx->deferred, d, entry);
 	return VPNR_OK;
+}
+
+int
+vpnr__ctx_call(vpnr_ctx *ctx, int how, vpnr__call_fn fn, uint64_t id,
+    uint32_t arg, vpnr_tstamp now)
+{
+	int rv;
+
+	if (ctx == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (ctx->cb_depth > 0) {
+		if (how != VPNR__CALL_QUEUE)
+			return VPNR_ERR_IN_CALLBACK;
+		if (ctx->dead)
+			return VPNR_ERR_INVALID_STATE;
+		return vpnr__ctx_defer(ctx, fn, id, arg);
+	}
+	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
+		return rv;
+	rv = fn(ctx, id, arg, ctx->now);
+	return vpnr__drive_end(ctx, rv);
+}
+
+int
+vpnr__ctx_delete(vpnr_ctx *ctx, vpnr__call_fn fn, uint64_t id, vpnr_tstamp now,
+    int *deleting)
+{
+	int queued = ctx->cb_depth > 0, rv;
+
+	rv = vpnr__ctx_call(ctx, VPNR__CALL_QUEUE, fn, id, 0, now);
+	if (rv == VPNR_OK && queued)
+		*deleting = 1;
+	return rv;
 }
 
 /* ---- wrapped host callbacks ---------------------------------------- */

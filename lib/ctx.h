@@ -15,6 +15,10 @@
 
 #include "timer.h"
 
+/* Internal functions whose result decides what happens next (a failed
+ * step must end its tunnel or peer, never be lost): callers check. */
+#define VPNR__MUST_CHECK __attribute__((warn_unused_result))
+
 struct vpnr_config {
 	vpnr_mem mem;
 	int has_mem;
@@ -85,6 +89,8 @@ struct vpnr_ctx {
 void vpnr__config_defaults(struct vpnr_config *cfg);
 
 uint64_t vpnr__ctx_new_id(vpnr_ctx *ctx);
+/* n consecutive ids; returns the first. */
+uint64_t vpnr__ctx_new_ids(vpnr_ctx *ctx, uint64_t n);
 
 /*
  * Every public driving call is bracketed by drive_begin/drive_end.
@@ -98,6 +104,27 @@ int vpnr__drive_end(vpnr_ctx *ctx, int rv);
 int vpnr__ctx_defer(vpnr_ctx *ctx,
     int (*fn)(vpnr_ctx *, uint64_t, uint32_t, vpnr_tstamp), uint64_t id,
     uint32_t arg);
+
+/*
+ * The one entry guard for calls that act on one object (a tunnel, a
+ * BGP peer, a data-plane op): from inside a callback the call is
+ * refused (VPNR__CALL_DRIVE: VPNR_ERR_IN_CALLBACK) or queued until the
+ * outermost driving call unwinds (VPNR__CALL_QUEUE: returns VPNR_OK);
+ * elsewhere fn runs between drive_begin and drive_end.
+ */
+typedef int (
+    *vpnr__call_fn)(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now);
+#define VPNR__CALL_DRIVE 0
+#define VPNR__CALL_QUEUE 1
+int vpnr__ctx_call(vpnr_ctx *ctx, int how, vpnr__call_fn fn, uint64_t id,
+    uint32_t arg, vpnr_tstamp now);
+/*
+ * A delete through the guard: queued inside a callback, where the
+ * object is marked (*deleting) so that calls naming it fail with
+ * VPNR_ERR_NOT_FOUND from then on; run at once elsewhere.
+ */
+int vpnr__ctx_delete(vpnr_ctx *ctx, vpnr__call_fn fn, uint64_t id,
+    vpnr_tstamp now, int *deleting);
 static inline int
 vpnr__ctx_in_callback(const vpnr_ctx *ctx)
 {

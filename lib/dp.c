@@ -1,8 +1,13 @@
 /*
- * Data-plane dispatch.  Each op gets an id; an op answered with
- * VPNR_ASYNC waits in a tree until vpnr_dp_complete().  Installed SAs
- * (with their keys) and policies are copied so that vpnr_dp_replay()
- * can re-issue them; the copies are wiped when deleted.
+ * Data-plane dispatch.  One completion rule for every op: the op is
+ * entered in the pending table before its callback runs, so that
+ * vpnr_dp_complete() is legal anywhere, even inside that callback; an
+ * op answered with VPNR_ASYNC stays there until it is completed, and
+ * its continuation (the engine's done_fn) always runs after the
+ * current callback returns, queued through the context's guard.
+ * Installed SAs (with their keys) and policies are copied so that
+ * vpnr_dp_replay() can re-issue them through the same table; the
+ * copies are wiped when deleted.
  */
 #include <sys/tree.h>
 
@@ -17,8 +22,16 @@
 struct dp_pending {
 	RB_ENTRY(dp_pending) entry;
 	uint64_t op_id;
+	const char *name;
 	vpnr__dp_done_fn done_fn;
 	uint64_t cookie;
+	int kind;        /* OP_* */
+	int add;         /* an add: a failure forgets the copy */
+	int replay;      /* re-issued by vpnr_dp_replay() */
+	uint64_t obj_id; /* the SA or policy id of an add */
+	int in_call;     /* its callback is running */
+	int completed;   /* vpnr_dp_complete() was called */
+	int status;
 };
 
 struct dp_sa {
@@ -28,11 +41,15 @@ struct dp_sa {
 	size_t keys_len;
 	vpnr_ts *ts;
 	size_t n_ts;
+	vpnr__dp_done_fn done_fn; /* for replayed adds */
+	uint64_t cookie;
 };
 
 struct dp_policy {
 	RB_ENTRY(dp_policy) entry;
 	vpnr_policy pol;
+	vpnr__dp_done_fn done_fn;
+	uint64_t cookie;
 };
 
 RB_HEAD(dp_pending_tree, dp_pending);
@@ -128,51 +145,208 @@ vpnr__dp_set_expired_handler(vpnr_ctx *ctx, vpnr__dp_expired_fn fn)
 		d->expired_fn = fn;
 }
 
-/*
- * Interpret an op's result.  An async op is remembered with its
- * completion; anything other than OK/ASYNC is a data-plane failure,
- * except a callback failure, which aborts the driving call.
- */
-static int
-dp_result(vpnr_ctx *ctx, const char *op, uint64_t op_id, int rv,
-    vpnr__dp_done_fn done_fn, uint64_t cookie)
-{
-	struct vpnr__dp_state *d;
-	struct dp_pending *p;
+/* The kinds of op; one dispatcher issues them all. */
+#define OP_SA     1
+#define OP_POLICY 2
+#define OP_ROUTE  3
 
-	if (rv == VPNR_OK)
-		return VPNR_OK;
-	if (rv == VPNR_ASYNC) {
-		if ((d = dp_state(ctx)) == NULL ||
-		    (p = vpnr__calloc(ctx->mem, 1, sizeof(*p))) == NULL)
-			return VPNR_ERR_NOMEM;
-		p->op_id = op_id;
-		p->done_fn = done_fn;
-		p->cookie = cookie;
-		RB_INSERT(dp_pending_tree, &d->pending, p);
-		return VPNR_ASYNC;
-	}
+struct dp_op {
+	int kind; /* OP_SA, OP_POLICY, OP_ROUTE */
+	int add;  /* an add: a failure forgets the copy */
+	const char *name;
+	union {
+		int (*sa)(vpnr_ctx *, uint64_t, const vpnr_child_sa *, void *);
+		int (*pol)(vpnr_ctx *, uint64_t, const vpnr_policy *, void *);
+		int (*rt)(vpnr_ctx *, uint64_t, const vpnr_route *, void *);
+	} fn;
+	const void *arg;
+};
+
+static int dp_finish(vpnr_ctx *, uint64_t, uint32_t, vpnr_tstamp);
+
+static struct dp_pending *
+pending_find(struct vpnr__dp_state *d, uint64_t op_id)
+{
+	struct dp_pending key;
+
+	key.op_id = op_id;
+	return RB_FIND(dp_pending_tree, &d->pending, &key);
+}
+
+static int
+dp_fail_code(vpnr_ctx *ctx, const char *name, uint64_t op_id, int rv)
+{
 	if (rv == VPNR_ERR_CALLBACK_FAILURE) {
 		if (ctx->cb_error == VPNR_OK)
 			ctx->cb_error = rv;
 		return rv;
 	}
-	vpnr__log(ctx, VPNR_LOG_ERR, "dp", "%s (op %llu) failed: %s", op,
-	    (unsigned long long)op_id, vpnr_strerror(rv));
+	vpnr__log(ctx, VPNR_LOG_ERR, "dp", "%s (op %llu) failed: %s", name,
+	    (unsigned long long)op_id, vpnr_err_name(rv));
 	return VPNR_ERR_DATAPLANE;
 }
 
+/*
+ * Issue one op.  Returns VPNR_OK (done), VPNR_ASYNC (done_fn runs
+ * later, after the current callback), VPNR_ERR_DATAPLANE or
+ * VPNR_ERR_CALLBACK_FAILURE; with replay set, a synchronous failure is
+ * reported through done_fn as well, since nobody waits for the result.
+ */
 static int
-dp_call_sa(vpnr_ctx *ctx,
-    int (*fn)(vpnr_ctx *, uint64_t, const vpnr_child_sa *, void *),
-    uint64_t op_id, const vpnr_child_sa *sa)
+dp_issue(vpnr_ctx *ctx, const struct dp_op *op, vpnr__dp_done_fn done_fn,
+    uint64_t cookie, int replay)
 {
+	struct vpnr__dp_state *d;
+	struct dp_pending *p;
+	uint64_t op_id;
 	int rv;
 
+	if ((d = dp_state(ctx)) == NULL ||
+	    (p = vpnr__calloc(ctx->mem, 1, sizeof(*p))) == NULL)
+		return VPNR_ERR_NOMEM;
+	op_id = vpnr__ctx_new_id(ctx);
+	p->op_id = op_id;
+	p->name = op->name;
+	p->done_fn = done_fn;
+	p->cookie = cookie;
+	p->in_call = 1;
+	p->kind = op->kind;
+	p->add = op->add;
+	p->replay = replay;
+	if (op->kind == OP_SA)
+		p->obj_id = ((const vpnr_child_sa *)op->arg)->sa_id;
+	else if (op->kind == OP_POLICY)
+		p->obj_id = ((const vpnr_policy *)op->arg)->policy_id;
+	RB_INSERT(dp_pending_tree, &d->pending, p);
 	ctx->cb_depth++;
-	rv = fn(ctx, op_id, sa, ctx->dp_data);
+	switch (op->kind) {
+	case OP_SA:
+		rv = op->fn.sa(ctx, op_id, op->arg, ctx->dp_data);
+		break;
+	case OP_POLICY:
+		rv = op->fn.pol(ctx, op_id, op->arg, ctx->dp_data);
+		break;
+	default:
+		rv = op->fn.rt(ctx, op_id, op->arg, ctx->dp_data);
+		break;
+	}
 	ctx->cb_depth--;
-	return rv;
+	p->in_call = 0;
+	/* An answer other than VPNR_ASYNC wins over a completion made
+	 * inside the callback. */
+	if (p->completed && rv != VPNR_ASYNC)
+		vpnr__log(ctx, VPNR_LOG_DEBUG, "dp",
+		    "%s (op %llu) completed and answered %s; the answer wins",
+		    op->name, (unsigned long long)op_id, vpnr_err_name(rv));
+	if (rv == VPNR_ASYNC && p->completed) {
+		/* Completed inside its own callback: finish it later;
+		 * if that cannot be queued, as if answered at once. */
+		if (vpnr__ctx_defer(ctx, dp_finish, op_id, 0) == VPNR_OK)
+			return VPNR_ASYNC;
+		rv = p->status;
+		p->completed = 0;
+	}
+	if (rv == VPNR_ASYNC)
+		return VPNR_ASYNC;
+	if (rv > 0) /* not a result the contract knows */
+		rv = VPNR_ERR_DATAPLANE;
+	if (rv != VPNR_OK && rv != VPNR_ERR_CALLBACK_FAILURE && replay &&
+	    done_fn != NULL) {
+		p->completed = 1;
+		p->status = rv;
+		if (vpnr__ctx_defer(ctx, dp_finish, op_id, 0) == VPNR_OK)
+			return VPNR_ERR_DATAPLANE; /* dp_finish logs it */
+	}
+	RB_REMOVE(dp_pending_tree, &d->pending, p);
+	vpnr__free(ctx->mem, p);
+	if (rv == VPNR_OK)
+		return VPNR_OK;
+	return dp_fail_code(ctx, op->name, op_id, rv);
+}
+
+/* An add that failed later: nothing to replay or delete any more. */
+static void
+forget_failed(vpnr_ctx *ctx, const struct dp_pending *p)
+{
+	struct vpnr__dp_state *d = ctx->dps;
+	struct dp_sa skey, *s;
+	struct dp_policy qkey, *q;
+
+	if (!p->add)
+		return;
+	if (p->kind == OP_SA) {
+		skey.sa.sa_id = p->obj_id;
+		if ((s = RB_FIND(dp_sa_tree, &d->sas, &skey)) != NULL) {
+			RB_REMOVE(dp_sa_tree, &d->sas, s);
+			dp_sa_free(ctx, s);
+		}
+	} else if (p->kind == OP_POLICY) {
+		qkey.pol.policy_id = p->obj_id;
+		if ((q = RB_FIND(dp_policy_tree, &d->policies, &qkey)) !=
+		    NULL) {
+			RB_REMOVE(dp_policy_tree, &d->policies, q);
+			vpnr__free(ctx->mem, q);
+		}
+	}
+}
+
+/* Run a completed op's continuation (always from the deferred queue or
+ * a top-level vpnr_dp_complete, never inside a callback). */
+static int
+dp_finish(vpnr_ctx *ctx, uint64_t op_id, uint32_t arg, vpnr_tstamp now)
+{
+	struct vpnr__dp_state *d = ctx->dps;
+	struct dp_pending *p;
+	vpnr__dp_done_fn fn;
+	uint64_t cookie;
+	int status, replay;
+
+	(void)arg;
+	if (d == NULL || (p = pending_find(d, op_id)) == NULL || !p->completed)
+		return VPNR_OK;
+	RB_REMOVE(dp_pending_tree, &d->pending, p);
+	fn = p->done_fn;
+	cookie = p->cookie;
+	status = p->status;
+	replay = p->replay;
+	if (status < 0) {
+		vpnr__log(ctx, VPNR_LOG_ERR, "dp", "%s (op %llu) failed: %s",
+		    p->name, (unsigned long long)op_id, vpnr_err_name(status));
+		forget_failed(ctx, p);
+	}
+	vpnr__free(ctx->mem, p);
+	/* A replayed op's success changes nothing the engine counts. */
+	if (fn != NULL && (status < 0 || !replay))
+		fn(ctx, cookie, status, now);
+	return VPNR_OK;
+}
+
+static int
+dp_sa_issue(vpnr_ctx *ctx, int add, const char *name,
+    int (*fn)(vpnr_ctx *, uint64_t, const vpnr_child_sa *, void *),
+    const vpnr_child_sa *sa, vpnr__dp_done_fn done_fn, uint64_t cookie,
+    int replay)
+{
+	struct dp_op op = { .kind = OP_SA, .name = name, .arg = sa };
+
+	op.add = add;
+
+	op.fn.sa = fn;
+	return dp_issue(ctx, &op, done_fn, cookie, replay);
+}
+
+static int
+dp_policy_issue(vpnr_ctx *ctx, int add, const char *name,
+    int (*fn)(vpnr_ctx *, uint64_t, const vpnr_policy *, void *),
+    const vpnr_policy *pol, vpnr__dp_done_fn done_fn, uint64_t cookie,
+    int replay)
+{
+	struct dp_op op = { .kind = OP_POLICY, .name = name, .arg = pol };
+
+	op.add = add;
+
+	op.fn.pol = fn;
+	return dp_issue(ctx, &op, done_fn, cookie, replay);
 }
 
 static struct dp_sa *
@@ -216,7 +390,6 @@ vpnr__dp_sa_add(vpnr_ctx *ctx, const vpnr_child_sa *sa,
 {
 	struct vpnr__dp_state *d;
 	struct dp_sa *s;
-	uint64_t op_id;
 	int rv;
 
 	if ((d = dp_state(ctx)) == NULL || (s = sa_copy(ctx, sa)) == NULL)
@@ -225,11 +398,12 @@ vpnr__dp_sa_add(vpnr_ctx *ctx, const vpnr_child_sa *sa,
 		dp_sa_free(ctx, s);
 		return VPNR_ERR_EXISTS;
 	}
+	s->done_fn = done_fn;
+	s->cookie = cookie;
 	if (ctx->dp.sa_add == NULL)
 		return VPNR_OK;
-	op_id = vpnr__ctx_new_id(ctx);
-	rv = dp_call_sa(ctx, ctx->dp.sa_add, op_id, &s->sa);
-	rv = dp_result(ctx, "sa_add", op_id, rv, done_fn, cookie);
+	rv = dp_sa_issue(ctx, 1, "sa_add", ctx->dp.sa_add, &s->sa, done_fn,
+	    cookie, 0);
 	if (rv != VPNR_OK && rv != VPNR_ASYNC) {
 		RB_REMOVE(dp_sa_tree, &d->sas, s);
 		dp_sa_free(ctx, s);
@@ -243,7 +417,6 @@ vpnr__dp_sa_del(vpnr_ctx *ctx, uint64_t sa_id, vpnr__dp_done_fn done_fn,
 {
 	struct vpnr__dp_state *d;
 	struct dp_sa key, *s;
-	uint64_t op_id;
 	int rv = VPNR_OK;
 
 	if ((d = dp_state(ctx)) == NULL)
@@ -253,29 +426,15 @@ vpnr__dp_sa_del(vpnr_ctx *ctx, uint64_t sa_id, vpnr__dp_done_fn done_fn,
 		return VPNR_ERR_NOT_FOUND;
 	RB_REMOVE(dp_sa_tree, &d->sas, s);
 	if (ctx->dp.sa_del != NULL) {
-		op_id = vpnr__ctx_new_id(ctx);
 		/* The delete carries the SA's description, never keys. */
 		s->sa.encr_key = NULL;
 		s->sa.encr_key_len = 0;
 		s->sa.integ_key = NULL;
 		s->sa.integ_key_len = 0;
-		rv = dp_call_sa(ctx, ctx->dp.sa_del, op_id, &s->sa);
-		rv = dp_result(ctx, "sa_del", op_id, rv, done_fn, cookie);
+		rv = dp_sa_issue(ctx, 0, "sa_del", ctx->dp.sa_del, &s->sa,
+		    done_fn, cookie, 0);
 	}
 	dp_sa_free(ctx, s);
-	return rv;
-}
-
-static int
-dp_call_policy(vpnr_ctx *ctx,
-    int (*fn)(vpnr_ctx *, uint64_t, const vpnr_policy *, void *),
-    uint64_t op_id, const vpnr_policy *pol)
-{
-	int rv;
-
-	ctx->cb_depth++;
-	rv = fn(ctx, op_id, pol, ctx->dp_data);
-	ctx->cb_depth--;
 	return rv;
 }
 
@@ -285,22 +444,22 @@ vpnr__dp_policy_add(vpnr_ctx *ctx, const vpnr_policy *pol,
 {
 	struct vpnr__dp_state *d;
 	struct dp_policy *q;
-	uint64_t op_id;
 	int rv;
 
 	if ((d = dp_state(ctx)) == NULL ||
 	    (q = vpnr__calloc(ctx->mem, 1, sizeof(*q))) == NULL)
 		return VPNR_ERR_NOMEM;
 	q->pol = *pol;
+	q->done_fn = done_fn;
+	q->cookie = cookie;
 	if (RB_INSERT(dp_policy_tree, &d->policies, q) != NULL) {
 		vpnr__free(ctx->mem, q);
 		return VPNR_ERR_EXISTS;
 	}
 	if (ctx->dp.policy_add == NULL)
 		return VPNR_OK;
-	op_id = vpnr__ctx_new_id(ctx);
-	rv = dp_call_policy(ctx, ctx->dp.policy_add, op_id, &q->pol);
-	rv = dp_result(ctx, "policy_add", op_id, rv, done_fn, cookie);
+	rv = dp_policy_issue(ctx, 1, "policy_add", ctx->dp.policy_add, &q->pol,
+	    done_fn, cookie, 0);
 	if (rv != VPNR_OK && rv != VPNR_ASYNC) {
 		RB_REMOVE(dp_policy_tree, &d->policies, q);
 		vpnr__free(ctx->mem, q);
@@ -314,7 +473,6 @@ vpnr__dp_policy_del(vpnr_ctx *ctx, uint64_t policy_id, vpnr__dp_done_fn done_fn,
 {
 	struct vpnr__dp_state *d;
 	struct dp_policy key, *q;
-	uint64_t op_id;
 	int rv = VPNR_OK;
 
 	if ((d = dp_state(ctx)) == NULL)
@@ -323,11 +481,9 @@ vpnr__dp_policy_del(vpnr_ctx *ctx, uint64_t policy_id, vpnr__dp_done_fn done_fn,
 	if ((q = RB_FIND(dp_policy_tree, &d->policies, &key)) == NULL)
 		return VPNR_ERR_NOT_FOUND;
 	RB_REMOVE(dp_policy_tree, &d->policies, q);
-	if (ctx->dp.policy_del != NULL) {
-		op_id = vpnr__ctx_new_id(ctx);
-		rv = dp_call_policy(ctx, ctx->dp.policy_del, op_id, &q->pol);
-		rv = dp_result(ctx, "policy_del", op_id, rv, done_fn, cookie);
-	}
+	if (ctx->dp.policy_del != NULL)
+		rv = dp_policy_issue(ctx, 0, "policy_del", ctx->dp.policy_del,
+		    &q->pol, done_fn, cookie, 0);
 	vpnr__free(ctx->mem, q);
 	return rv;
 }
@@ -338,16 +494,12 @@ dp_route_op(vpnr_ctx *ctx,
     const char *name, const vpnr_route *rt, vpnr__dp_done_fn done_fn,
     uint64_t cookie)
 {
-	uint64_t op_id;
-	int rv;
+	struct dp_op op = { .kind = OP_ROUTE, .name = name, .arg = rt };
 
 	if (fn == NULL)
 		return VPNR_OK;
-	op_id = vpnr__ctx_new_id(ctx);
-	ctx->cb_depth++;
-	rv = fn(ctx, op_id, rt, ctx->dp_data);
-	ctx->cb_depth--;
-	return dp_result(ctx, name, op_id, rv, done_fn, cookie);
+	op.fn.rt = fn;
+	return dp_issue(ctx, &op, done_fn, cookie, 0);
 }
 
 int
@@ -379,7 +531,7 @@ vpnr__dp_get_spi(vpnr_ctx *ctx, const vpnr_addr *src, const vpnr_addr *dst,
 	rv = ctx->dp.get_spi(ctx, src, dst, 50, spi, ctx->dp_data);
 	ctx->cb_depth--;
 	if (rv == VPNR_ERR_CALLBACK_FAILURE)
-		return dp_result(ctx, "get_spi", 0, rv, NULL, 0);
+		return dp_fail_code(ctx, "get_spi", 0, rv);
 	if (rv != VPNR_OK) {
 		*spi = 0;
 		return VPNR_ERR_DATAPLANE;
@@ -405,85 +557,77 @@ vpnr__dp_sa_query(vpnr_ctx *ctx, uint64_t sa_id, uint64_t *bytes,
 VPNR_API int
 vpnr_dp_complete(vpnr_ctx *ctx, uint64_t op_id, int status, vpnr_tstamp now)
 {
-	struct vpnr__dp_state *d;
-	struct dp_pending key, *p;
-	vpnr__dp_done_fn fn;
-	uint64_t cookie;
+	struct dp_pending *p;
+	int rv;
 
-	if (ctx == NULL || (d = ctx->dps) == NULL)
+	/* VPNR_ASYNC or another positive code is no result: refused,
+	 * the op stays pending. */
+	if (ctx == NULL || status > 0)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (ctx->dps == NULL || (p = pending_find(ctx->dps, op_id)) == NULL ||
+	    p->completed)
 		return VPNR_ERR_NOT_FOUND;
-	key.op_id = op_id;
-	if ((p = RB_FIND(dp_pending_tree, &d->pending, &key)) == NULL)
-		return VPNR_ERR_NOT_FOUND;
-	RB_REMOVE(dp_pending_tree, &d->pending, p);
-	fn = p->done_fn;
-	cookie = p->cookie;
-	vpnr__free(ctx->mem, p);
-	if (status > 0)
-		status = VPNR_OK;
-	if (fn == NULL)
+	p->completed = 1;
+	p->status = status;
+	/* Inside the op's own callback: dp_issue() picks it up. */
+	if (p->in_call)
 		return VPNR_OK;
-	/* Completion from inside a callback only runs the engine's
-	 * continuation later, when the outer call unwinds. */
-	if (ctx->cb_depth > 0 || ctx->drive_depth > 0) {
-		fn(ctx, cookie, status, ctx->now);
-		return VPNR_OK;
-	}
-	{
-		int rv = vpnr__drive_begin(ctx, now);
+	/* The continuation runs when the current call unwinds (queued),
+	 * or now when the host's loop calls from outside the library. */
+	rv = vpnr__ctx_call(ctx, VPNR__CALL_QUEUE, dp_finish, op_id, 0, now);
+	/* Refused by the guard (or not queued): the op stays pending, so
+	 * that a later call can complete it. */
+	if (rv != VPNR_OK && (p = pending_find(ctx->dps, op_id)) != NULL)
+		p->completed = 0;
+	return rv;
+}
 
-		if (rv != VPNR_OK)
-			return rv;
-		fn(ctx, cookie, status, now);
-		return vpnr__drive_end(ctx, VPNR_OK);
-	}
+static int
+sa_expired_run(vpnr_ctx *ctx, uint64_t sa_id, uint32_t hard, vpnr_tstamp now)
+{
+	struct vpnr__dp_state *d = ctx->dps;
+
+	if (d == NULL || d->expired_fn == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	return d->expired_fn(ctx, sa_id, (int)hard, now);
 }
 
 VPNR_API int
 vpnr_dp_sa_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard, vpnr_tstamp now)
 {
-	struct vpnr__dp_state *d;
-	int rv;
-
-	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
-		return rv;
-	if ((d = ctx->dps) == NULL || d->expired_fn == NULL)
-		rv = VPNR_ERR_NOT_FOUND;
-	else
-		rv = d->expired_fn(ctx, sa_id, hard, now);
-	return vpnr__drive_end(ctx, rv);
+	return vpnr__ctx_call(ctx, VPNR__CALL_DRIVE, sa_expired_run, sa_id,
+	    hard != 0, now);
 }
 
-VPNR_API int
-vpnr_dp_replay(vpnr_ctx *ctx, vpnr_tstamp now)
+static int
+dp_replay_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 {
 	struct vpnr__dp_state *d;
 	struct dp_sa *s;
 	struct dp_policy *q;
 	int rv, first = VPNR_OK;
 
-	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
-		return rv;
+	(void)id;
+	(void)arg;
 	if ((d = ctx->dps) != NULL) {
+		/* Through the pending table like any op: a replayed op may
+		 * complete later, and its failure reaches the engine. */
 		RB_FOREACH(s, dp_sa_tree, &d->sas) {
 			if (ctx->dp.sa_add == NULL)
 				break;
-			rv = dp_call_sa(ctx, ctx->dp.sa_add,
-			    vpnr__ctx_new_id(ctx), &s->sa);
+			rv = dp_sa_issue(ctx, 1, "sa_add (replay)",
+			    ctx->dp.sa_add, &s->sa, s->done_fn, s->cookie, 1);
 			if (rv < 0 && first == VPNR_OK)
-				first = rv == VPNR_ERR_CALLBACK_FAILURE ?
-				    rv :
-				    VPNR_ERR_DATAPLANE;
+				first = rv;
 		}
 		RB_FOREACH(q, dp_policy_tree, &d->policies) {
 			if (ctx->dp.policy_add == NULL)
 				break;
-			rv = dp_call_policy(ctx, ctx->dp.policy_add,
-			    vpnr__ctx_new_id(ctx), &q->pol);
+			rv = dp_policy_issue(ctx, 1, "policy_add (replay)",
+			    ctx->dp.policy_add, &q->pol, q->done_fn, q->cookie,
+			    1);
 			if (rv < 0 && first == VPNR_OK)
-				first = rv == VPNR_ERR_CALLBACK_FAILURE ?
-				    rv :
-				    VPNR_ERR_DATAPLANE;
+				first = rv;
 		}
 	}
 	if (ctx->bgp_replay_routes != NULL) {
@@ -491,5 +635,11 @@ vpnr_dp_replay(vpnr_ctx *ctx, vpnr_tstamp now)
 		if (rv < 0 && first == VPNR_OK)
 			first = rv;
 	}
-	return vpnr__drive_end(ctx, first);
+	return first;
+}
+
+VPNR_API int
+vpnr_dp_replay(vpnr_ctx *ctx, vpnr_tstamp now)
+{
+	return vpnr__ctx_call(ctx, VPNR__CALL_DRIVE, dp_replay_run, 0, 0, now);
 }

@@ -26,6 +26,14 @@
 #include <vpnroute/vpnroute.h>
 #include <vpnroute/vpnroute_uv.h>
 
+#include "vstruct.h" /* header-only: the versioned-struct copies */
+
+/* Sizes of each vpnr_uv_options version (see vstruct.h). */
+#define VS_UV_OPTIONS VPNR__VEND(vpnr_uv_options, log_level)
+_Static_assert(VPNR__VEND(vpnr_uv_options, log_level) ==
+	sizeof(vpnr_uv_options),
+    "vpnr_uv_options grew: add VPNR_UV_OPTIONS_V<n> and VS_UV_OPTIONS");
+
 #define UV_DGRAM_MAX     65536 /* libuv's recvmmsg chunk size */
 #define UV_MMSG_CHUNKS   8     /* datagrams per recvmmsg batch on 4500 */
 #define UV_TCP_READ_SIZE 65536
@@ -1083,17 +1091,25 @@ vpnr_uv_new_versioned(vpnr_uv **puv, uv_loop_t *loop, const vpnr_config *cfg,
     int options_version, const vpnr_uv_options *opts)
 {
 	vpnr_config *own_cfg = NULL;
-	vpnr_callbacks wcb;
+	vpnr_callbacks wcb, host_cb;
+	vpnr_uv_options opts_copy;
 	vpnr_uv *uv;
 	int rc;
 
 	if (puv != NULL)
 		*puv = NULL;
-	if (puv == NULL || loop == NULL || opts == NULL ||
-	    callbacks_version != VPNR_CALLBACKS_V1 ||
-	    options_version != VPNR_UV_OPTIONS_V1 ||
-	    (opts->bind_addr.family != VPNR_AF_INET &&
-		opts->bind_addr.family != VPNR_AF_INET6))
+	if (puv == NULL || loop == NULL || opts == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	/* The host's structs of its versions, zero-extended to ours. */
+	if (VPNR__VCOPY_IN(&host_cb, cb, callbacks_version,
+		VPNR__VS_CALLBACKS) != VPNR_OK ||
+	    VPNR__VCOPY_IN(&opts_copy, opts, options_version, VS_UV_OPTIONS) !=
+		VPNR_OK)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	opts = &opts_copy;
+	if ((opts->bind_addr.family != VPNR_AF_INET &&
+		opts->bind_addr.family != VPNR_AF_INET6) ||
+	    opts->reserved != 0)
 		return VPNR_ERR_INVALID_ARGUMENT;
 	if ((uv = uv_zalloc(NULL, opts->mem, sizeof(*uv))) == NULL)
 		return VPNR_ERR_NOMEM;
@@ -1104,8 +1120,7 @@ vpnr_uv_new_versioned(vpnr_uv **puv, uv_loop_t *loop, const vpnr_config *cfg,
 	uv->loop = loop;
 	uv->opts = *opts;
 	uv->opts.mem = uv->mem;
-	if (cb != NULL)
-		uv->host_cb = *cb;
+	uv->host_cb = host_cb;
 	uv->host_ud = user_data;
 	uv->ike_port = opts->ike_port != 0 ? opts->ike_port : 500;
 	uv->natt_port = opts->natt_port != 0 ? opts->natt_port : 4500;
@@ -1140,8 +1155,8 @@ vpnr_uv_new_versioned(vpnr_uv **puv, uv_loop_t *loop, const vpnr_config *cfg,
 			goto fail_free;
 		cfg = own_cfg;
 	}
-	rc = vpnr_ctx_new_versioned(&uv->ctx, cfg, VPNR_CALLBACKS_V1, &wcb, uv,
-	    dataplane_version, dp, dp_data, uv->mem);
+	rc = vpnr_ctx_new_versioned(&uv->ctx, cfg, VPNR_CALLBACKS_VERSION, &wcb,
+	    uv, dataplane_version, dp, dp_data, uv->mem);
 	vpnr_config_del(own_cfg);
 	own_cfg = NULL;
 	if (rc < 0)
@@ -1183,6 +1198,16 @@ fail_free:
 	vpnr_config_del(own_cfg);
 	uv_free(uv->mem, uv);
 	return rc;
+}
+
+/* The exported twin of the vpnr_uv_new macro: version 1 of each. */
+int(vpnr_uv_new)(vpnr_uv **puv, uv_loop_t *loop, const vpnr_config *cfg,
+    const vpnr_callbacks *cb, void *user_data, const vpnr_dataplane *dp,
+    void *dp_data, const vpnr_uv_options *opts)
+{
+	return vpnr_uv_new_versioned(puv, loop, cfg, VPNR_CALLBACKS_V1, cb,
+	    user_data, VPNR_DATAPLANE_V1, dp, dp_data, VPNR_UV_OPTIONS_V1,
+	    opts);
 }
 
 vpnr_ctx *

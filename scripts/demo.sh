@@ -27,19 +27,27 @@ trap esp_cleanup EXIT
 
 say() { printf '\n== %s\n' "$*"; }
 
+# gw SIDE: minigw -c examples/minigw/demo-SIDE.yaml in SIDE's namespace.
+gw() {
+	local side=$1 ns pid
+	[ "$side" = left ] && ns=$NS_L || ns=$NS_R
+	ip netns exec "$ns" "$MINIGW" -c "$SRC/examples/minigw/demo-$side.yaml" \
+		--control "$ESP_RUN/$side/minigw.sock" \
+		> "$ESP_RUN/$side/minigw.out" 2> "$ESP_RUN/$side/minigw.err" < /dev/null &
+	pid=$!
+	esp_record_pid "minigw-$side" $pid
+	esp_wait_for 10 grep -q READY "$ESP_RUN/$side/minigw.out" || {
+		echo "minigw $side did not start:" >&2; cat "$ESP_RUN/$side/minigw.err" >&2; return 1; }
+}
+ctl() { local side=$1; shift; "$MINIGW" ctl -s "$ESP_RUN/$side/minigw.sock" "$@"; }
+
 say "namespaces: lhost - left gateway === right gateway - rhost"
 esp_netns_up
 
-say "right gateway (AS 65050, responder, advertises $RIGHT_LAN)"
-esp_minigw right --local $RIGHT_WAN --remote $LEFT_WAN \
-	--ike aes256gcm16-prfsha256-ecp256 --esp aes256gcm16 \
-	--tun vpnr0 --tun-addr $RIGHT_APIPA/30 \
-	--bgp-as 65050 --bgp-peer $LEFT_APIPA:65010 --bgp-advertise $RIGHT_LAN || exit 1
-say "left gateway (AS 65010, initiator, advertises $LEFT_LAN)"
-esp_minigw left --local $LEFT_WAN --remote $RIGHT_WAN \
-	--ike aes256gcm16-prfsha256-ecp256 --esp aes256gcm16 \
-	--tun vpnr0 --tun-addr $LEFT_APIPA/30 --initiate \
-	--bgp-as 65010 --bgp-peer $RIGHT_APIPA:65050 --bgp-advertise $LEFT_LAN || exit 1
+say "right gateway (AS 65050, responder, advertises $RIGHT_LAN): examples/minigw/demo-right.yaml"
+gw right || exit 1
+say "left gateway (AS 65010, initiator, advertises $LEFT_LAN): examples/minigw/demo-left.yaml"
+gw left || exit 1
 
 say "waiting for the tunnel"
 esp_wait_for 15 grep -q "EVENT CHILD_UP" "$ESP_RUN/left/minigw.out" || {
@@ -59,6 +67,10 @@ fi
 say "ping lhost 192.168.2.10 -> rhost 172.16.0.10 through the tunnel"
 ip netns exec "$NS_LH" ping -c 3 -i 0.3 $RHOST || exit 1
 
-say "left gateway status"
-esp_minigw_show left
+say "left gateway: minigw ctl show ike-sa"
+ctl left show ike-sa
+say "left gateway: minigw ctl show bgp summary"
+ctl left show bgp summary
+say "left gateway: minigw ctl show bgp neighbors $RIGHT_APIPA routes"
+ctl left show bgp neighbors $RIGHT_APIPA routes
 say "done; cleaning up"

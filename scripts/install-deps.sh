@@ -18,8 +18,19 @@ PKGS="$PKGS libssl-dev libuv1-dev libbsd-dev libcmocka-dev libmnl-dev"
 # kernel here has none)
 PKGS="$PKGS strongswan-charon strongswan-swanctl libstrongswan-standard-plugins"
 PKGS="$PKGS libstrongswan-extra-plugins libcharon-extra-plugins"
+# minigw: configuration file (libyaml), JSON answers (json-c), systemd
+# notify (libsystemd), privilege drop keeping CAP_NET_ADMIN (libcap-ng),
+# and systemd-analyze for the unit-file check
+PKGS="$PKGS libyaml-dev libjson-c-dev libsystemd-dev libcap-ng-dev systemd"
 # BGP peers, traffic, namespaces and loss injection in the interop tests
 PKGS="$PKGS bird2 gobgpd iperf3 iputils-ping iproute2 nftables procps python3"
+# ABI check against tests/packaging/abi/ (abidiff, abidw); the public
+# headers are also compiled as C++17 by g++ (build-essential)
+PKGS="$PKGS abigail-tools"
+# Python binding (examples/python: cffi API mode, pytest, pip install
+# --no-build-isolation) and Go binding (examples/go: cgo, go test -race)
+PKGS="$PKGS python3-cffi python3-dev python3-pytest python3-setuptools"
+PKGS="$PKGS python3-pip golang-go"
 
 missing=""
 for p in $PKGS; do

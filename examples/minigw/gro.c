@@ -69,7 +69,7 @@ write_pkt(struct mgw_tunnel *t, uint8_t *buf, size_t len)
 void
 mgw_gro_flush(struct mgw *gw)
 {
-	struct mgw_tunnel *t = &gw->tun;
+	struct mgw_tunnel *t = gw->gro_tun;
 	struct virtio_net_hdr *h = (void *)gw->gro;
 	uint8_t *ip = gw->gro + MGW_VNET_HDR;
 	size_t iphl, thl, len;
@@ -127,9 +127,8 @@ gro_fits(struct mgw *gw, const uint8_t *p, size_t len, size_t iphl, size_t thl)
 }
 
 void
-mgw_gro_add(struct mgw *gw, uint8_t *buf, size_t len)
+mgw_gro_add(struct mgw *gw, struct mgw_tunnel *t, uint8_t *buf, size_t len)
 {
-	struct mgw_tunnel *t = &gw->tun;
 	uint8_t *p = buf + MGW_VNET_HDR;
 	size_t iphl, thl, payload;
 	uint8_t flags;
@@ -149,7 +148,7 @@ mgw_gro_add(struct mgw *gw, uint8_t *buf, size_t len)
 	flags = p[iphl + 13];
 	if (payload == 0 || (flags & ~0x08) != 0x10)
 		goto plain;
-	if (gro_fits(gw, p, len, iphl, thl)) {
+	if (gw->gro_tun == t && gro_fits(gw, p, len, iphl, thl)) {
 		memcpy(gw->gro + MGW_VNET_HDR + gw->gro_len, p + iphl + thl,
 		    payload);
 		gw->gro_len += payload;
@@ -165,6 +164,7 @@ mgw_gro_add(struct mgw *gw, uint8_t *buf, size_t len)
 	if (len + MGW_VNET_HDR > MGW_GRO_BUF)
 		goto plain;
 	memcpy(gw->gro + MGW_VNET_HDR, p, len);
+	gw->gro_tun = t;
 	gw->gro_len = len;
 	gw->gro_segs = 1;
 	gw->gro_mss = payload;

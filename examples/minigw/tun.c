@@ -209,7 +209,7 @@ queue_packet(uint8_t *pkt, size_t n, void *arg)
 	size_t olen;
 	int rc;
 
-	if (gw->mss != 0 && mgw_mss_clamp(pkt, n, gw->mss))
+	if (t->cfg.mss != 0 && mgw_mss_clamp(pkt, n, (uint16_t)t->cfg.mss))
 		t->mss_clamped++;
 	if (n + VPNR_ESP_MAX_OVERHEAD > MGW_SLOT) {
 		/* Jumbo inner packet: encapsulate and send alone. */
@@ -278,32 +278,34 @@ mgw_on_esp(vpnr_uv *uv, const vpnr_addr *local, const vpnr_addr *remote,
     const uint8_t *data, size_t len, void *arg)
 {
 	struct mgw *gw = arg;
-	struct mgw_tunnel *t = &gw->tun;
+	struct mgw_tunnel *t;
 	vpnr_tstamp now = vpnr_uv_now(uv);
-	size_t hdr = t->vnet ? MGW_VNET_HDR : 0;
-	uint8_t *out = gw->txbuf + hdr;
-	size_t olen;
+	/* Room for a virtio-net header in front, whichever TUN it is. */
+	uint8_t *out = gw->txbuf + MGW_VNET_HDR;
+	size_t olen, hdr;
 	uint32_t if_id;
 	int rc;
 
 	rc = vpnr_esp_decap(gw->esp, remote, data, len, out, MGW_PKT_MAX, &olen,
 	    &if_id, now);
 	if (rc != VPNR_OK) {
-		t->decap_err++;
+		/* Counted per SA/tunnel by the data plane itself. */
 		after_batch(gw, now);
 		return;
 	}
-	if (olen == 0 || if_id != t->if_id || t->tun_fd < 0)
+	if (olen == 0 || (t = mgw_tunnel_by_if_id(gw, if_id)) == NULL ||
+	    t->tun_fd < 0 || t->removing)
 		return;
-	if (gw->mss != 0 && mgw_mss_clamp(out, olen, gw->mss))
+	if (t->cfg.mss != 0 && mgw_mss_clamp(out, olen, (uint16_t)t->cfg.mss))
 		t->mss_clamped++;
-	if (hdr != 0) {
+	if (t->vnet) {
 		/* Offloads: coalesce, written at the end of the burst. */
-		mgw_gro_add(gw, gw->txbuf, olen);
+		mgw_gro_add(gw, t, gw->txbuf, olen);
 		after_batch(gw, now);
 		return;
 	}
-	if (write(t->tun_fd, gw->txbuf, olen + hdr) < 0)
+	hdr = MGW_VNET_HDR;
+	if (write(t->tun_fd, gw->txbuf + hdr, olen) < 0)
 		t->tun_tx_err++;
 	else
 		t->tun_tx++;
@@ -317,26 +319,50 @@ on_check(uv_check_t *c)
 }
 
 int
+mgw_gro_start(struct mgw *gw)
+{
+	gw->gro_check.data = gw;
+	uv_check_init(gw->loop, &gw->gro_check);
+	gw->gro_on = 1;
+	return uv_check_start(&gw->gro_check, on_check);
+}
+
+void
+mgw_gro_stop(struct mgw *gw)
+{
+	if (!gw->gro_on)
+		return;
+	gw->gro_on = 0;
+	mgw_gro_flush(gw);
+	gw->gro_tun = NULL;
+	uv_check_stop(&gw->gro_check);
+	uv_close((uv_handle_t *)&gw->gro_check, NULL);
+}
+
+int
 mgw_tun_start(struct mgw_tunnel *t)
 {
 	int rc;
 
-	t->gw->gro_check.data = t->gw;
-	uv_check_init(t->gw->loop, &t->gw->gro_check);
-	uv_check_start(&t->gw->gro_check, on_check);
 	t->tun_poll.data = t;
 	if ((rc = uv_poll_init(t->gw->loop, &t->tun_poll, t->tun_fd)) < 0)
 		return rc;
+	t->poll_on = 1;
 	return uv_poll_start(&t->tun_poll, UV_READABLE, on_tun_readable);
 }
 
+/* Stop reading the TUN, close it; done (may be NULL) runs after. */
 void
-mgw_tun_stop(struct mgw_tunnel *t)
+mgw_tun_stop(struct mgw_tunnel *t, uv_close_cb done)
 {
 	if (t->tun_fd < 0)
 		return;
-	uv_poll_stop(&t->tun_poll);
-	uv_close((uv_handle_t *)&t->tun_poll, NULL);
-	uv_check_stop(&t->gw->gro_check);
-	uv_close((uv_handle_t *)&t->gw->gro_check, NULL);
+	if (t->poll_on) {
+		uv_poll_stop(&t->tun_poll);
+		t->tun_poll.data = t;
+		uv_close((uv_handle_t *)&t->tun_poll, done);
+		t->poll_on = 0;
+	}
+	close(t->tun_fd);
+	t->tun_fd = -1;
 }

@@ -198,6 +198,9 @@ typedef struct vpnr_esp_counters {
 	uint64_t policy_dropped;   /* inner addresses outside the TS */
 	uint64_t reserved[2];
 } vpnr_esp_counters;
+/* Versions of vpnr_esp_counters for the *_versioned calls.  0.1.0. */
+#define VPNR_ESP_COUNTERS_V1      1
+#define VPNR_ESP_COUNTERS_VERSION VPNR_ESP_COUNTERS_V1
 
 /** Per-SA snapshot for "show child sa".  Fields only appended. */
 typedef struct vpnr_esp_sa_info {
@@ -224,6 +227,23 @@ typedef struct vpnr_esp_sa_info {
 	uint8_t reserved2[6];
 	vpnr_esp_counters counters;
 } vpnr_esp_sa_info;
+/* Versions of vpnr_esp_sa_info for the *_versioned calls.  0.1.0. */
+#define VPNR_ESP_SA_INFO_V1      1
+#define VPNR_ESP_SA_INFO_VERSION VPNR_ESP_SA_INFO_V1
+
+/*
+ * The calls that fill a caller's vpnr_esp_sa_info or vpnr_esp_counters
+ * take its version and write exactly the bytes of that version; a
+ * version newer than the library's is VPNR_ERR_INVALID_ARGUMENT.  Each
+ * has a macro and an exported function without the version (the macro
+ * passes the header's *_VERSION, the function *_V1).  Since 0.1.0.
+ */
+VPNR_API int vpnr_esp_get_sa_info_versioned(const vpnr_esp *esp, uint64_t sa_id,
+    int info_version, vpnr_esp_sa_info *info);
+VPNR_API int vpnr_esp_get_sa_info_by_spi_versioned(const vpnr_esp *esp,
+    uint32_t spi, int info_version, vpnr_esp_sa_info *info);
+VPNR_API int vpnr_esp_get_tunnel_counters_versioned(const vpnr_esp *esp,
+    uint32_t if_id, int counters_version, vpnr_esp_counters *c);
 
 /**
  * Snapshot of one SA by sa_id (as in vpnr_child_sa.sa_id).  Returns
@@ -231,6 +251,9 @@ typedef struct vpnr_esp_sa_info {
  */
 VPNR_API int vpnr_esp_get_sa_info(const vpnr_esp *esp, uint64_t sa_id,
     vpnr_esp_sa_info *info);
+#define vpnr_esp_get_sa_info(esp, sa_id, info) \
+	vpnr_esp_get_sa_info_versioned((esp), (sa_id), \
+	    VPNR_ESP_SA_INFO_VERSION, (info))
 
 /**
  * Snapshot of one inbound SA by SPI (host byte order).  Returns
@@ -238,6 +261,9 @@ VPNR_API int vpnr_esp_get_sa_info(const vpnr_esp *esp, uint64_t sa_id,
  */
 VPNR_API int vpnr_esp_get_sa_info_by_spi(const vpnr_esp *esp, uint32_t spi,
     vpnr_esp_sa_info *info);
+#define vpnr_esp_get_sa_info_by_spi(esp, spi, info) \
+	vpnr_esp_get_sa_info_by_spi_versioned((esp), (spi), \
+	    VPNR_ESP_SA_INFO_VERSION, (info))
 
 /**
  * Counters of tunnel interface if_id: the sum over every SA it ever
@@ -246,9 +272,22 @@ VPNR_API int vpnr_esp_get_sa_info_by_spi(const vpnr_esp *esp, uint32_t spi,
  */
 VPNR_API int vpnr_esp_get_tunnel_counters(const vpnr_esp *esp, uint32_t if_id,
     vpnr_esp_counters *c);
+#define vpnr_esp_get_tunnel_counters(esp, if_id, c) \
+	vpnr_esp_get_tunnel_counters_versioned((esp), (if_id), \
+	    VPNR_ESP_COUNTERS_VERSION, (c))
 
-/** Counters over everything, unknown SPIs included.  Since 0.1.0. */
-VPNR_API void vpnr_esp_get_counters(const vpnr_esp *esp, vpnr_esp_counters *c);
+/**
+ * Counters over everything, unknown SPIs included (all zero for a NULL
+ * esp).  Returns VPNR_OK or VPNR_ERR_INVALID_ARGUMENT (c NULL, unknown
+ * version).  Since 0.1.0.
+ */
+VPNR_API int vpnr_esp_get_counters_versioned(const vpnr_esp *esp,
+    int counters_version, vpnr_esp_counters *c);
+/** The macro passes VPNR_ESP_COUNTERS_VERSION, the exported function
+ * VPNR_ESP_COUNTERS_V1.  Since 0.1.0 (returns int since 0.1.0). */
+VPNR_API int vpnr_esp_get_counters(const vpnr_esp *esp, vpnr_esp_counters *c);
+#define vpnr_esp_get_counters(esp, c) \
+	vpnr_esp_get_counters_versioned((esp), VPNR_ESP_COUNTERS_VERSION, (c))
 
 /**
  * Walk every installed SA (in sa_id order); cb returns non-zero to
@@ -272,15 +311,69 @@ VPNR_API int vpnr_esp_tunnel_walk(const vpnr_esp *esp,
  * (vpnr_esp_next_expired).  Key material is copied.  Returns VPNR_OK,
  * VPNR_ERR_EXISTS (sa_id or inbound SPI taken), VPNR_ERR_UNSUPPORTED
  * (suite), VPNR_ERR_INVALID_ARGUMENT (key lengths, window) or
- * VPNR_ERR_NOMEM.  Since 0.1.0.
+ * VPNR_ERR_NOMEM; VPNR_ERR_INVALID_ARGUMENT also for a sa_version newer
+ * than the library's (only that version's bytes of sa are read).
+ * Since 0.1.0.
  */
+VPNR_API int vpnr_esp_sa_install_versioned(vpnr_esp *esp, int sa_version,
+    const vpnr_child_sa *sa);
+/** The macro passes VPNR_CHILD_SA_VERSION, the exported function
+ * VPNR_CHILD_SA_V1.  Since 0.1.0. */
 VPNR_API int vpnr_esp_sa_install(vpnr_esp *esp, const vpnr_child_sa *sa);
+#define vpnr_esp_sa_install(esp, sa) \
+	vpnr_esp_sa_install_versioned((esp), VPNR_CHILD_SA_VERSION, (sa))
 
 /** Remove an SA by sa_id.  VPNR_OK or VPNR_ERR_NOT_FOUND.  0.1.0. */
 VPNR_API int vpnr_esp_sa_remove(vpnr_esp *esp, uint64_t sa_id);
 
 #ifdef __cplusplus
 }
+#endif
+
+/*
+ * Layout pinned for 64-bit targets (LP64/LLP64): every member at its
+ * offset, right after the previous one (no implicit padding), and the
+ * size ends with the last member.  A change here is an ABI break.
+ */
+#if defined(UINTPTR_MAX) && UINTPTR_MAX > 0xffffffffu && SIZE_MAX > 0xffffffffu
+VPNR_LAYOUT_FIRST(vpnr_esp_counters, packets_in);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, packets_in, octets_in, 8);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, octets_in, packets_out, 16);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, packets_out, octets_out, 24);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, octets_out, integrity_failed, 32);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, integrity_failed, replay_dropped, 40);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, replay_dropped, invalid_padding, 48);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, invalid_padding, unknown_spi, 56);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, unknown_spi, cipher_failed, 64);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, cipher_failed, malformed, 72);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, malformed, dummy_dropped, 80);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, dummy_dropped, lifetime_dropped, 88);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, lifetime_dropped, no_sa_dropped, 96);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, no_sa_dropped, policy_dropped, 104);
+VPNR_LAYOUT_NEXT(vpnr_esp_counters, policy_dropped, reserved, 112);
+VPNR_LAYOUT_SIZE(vpnr_esp_counters, reserved, 128);
+VPNR_LAYOUT_FIRST(vpnr_esp_sa_info, sa_id);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, sa_id, tunnel_id, 8);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, tunnel_id, spi, 16);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, spi, if_id, 20);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, if_id, direction, 24);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, direction, active, 25);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, active, flags, 26);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, flags, encr_id, 28);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, encr_id, encr_key_bits, 30);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, encr_key_bits, integ_id, 32);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, integ_id, reserved, 34);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, reserved, replay_window, 36);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, replay_window, src, 40);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, src, dst, 64);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, dst, seq, 88);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, seq, installed_at, 96);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, installed_at, last_used, 104);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, last_used, soft_expired, 112);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, soft_expired, hard_expired, 113);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, hard_expired, reserved2, 114);
+VPNR_LAYOUT_NEXT(vpnr_esp_sa_info, reserved2, counters, 120);
+VPNR_LAYOUT_SIZE(vpnr_esp_sa_info, counters, 248);
 #endif
 
 #endif /* VPNROUTE_ESP_H */

@@ -36,6 +36,46 @@ extern "C" {
 #define VPNR_API
 #endif
 
+/*
+ * ABI rules (fixed while 0.x, see README.md):
+ *  - every public struct has fixed-width members and no implicit
+ *    padding; its size and member offsets are pinned by the
+ *    VPNR_LAYOUT_ASSERT lines at the end of its header (LP64);
+ *  - a struct that crosses the API through a caller's buffer or table
+ *    is versioned by an int argument (VPNR_<STRUCT>_V<n>) and only
+ *    grows by appending; the library copies exactly the bytes of the
+ *    caller's version and refuses versions newer than it knows
+ *    (VPNR_ERR_INVALID_ARGUMENT);
+ *  - structs handed to callbacks by pointer are only appended to;
+ *  - vpnr_addr, vpnr_prefix, vpnr_ts, vpnr_lifetime and vpnr_mem are
+ *    embedded in other structs or arrays: they never change;
+ *  - reserved members are zero on output; callers set them to zero
+ *    on input (refused otherwise where the declaration says so);
+ *  - every convenience macro has an exported function of the same name
+ *    (for ctypes, cffi ABI mode and cgo): the macro passes the
+ *    versions of the header it was compiled with, the function passes
+ *    version 1 for ever.  Since 0.1.0.
+ */
+#if defined(__cplusplus)
+#define VPNR_LAYOUT_ASSERT(e) static_assert(e, #e)
+#elif defined(__GNUC__)
+#define VPNR_LAYOUT_ASSERT(e) __extension__ _Static_assert(e, #e)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define VPNR_LAYOUT_ASSERT(e) _Static_assert(e, #e)
+#else
+#define VPNR_LAYOUT_ASSERT(e) extern int vpnr_layout_unchecked
+#endif
+/* Member m of struct t: first, right after prev at offset off, or the
+ * last one, ending at size (used at the end of each header). */
+#define VPNR_LAYOUT_END(t, m)   (offsetof(t, m) + sizeof(((t *)0)->m))
+#define VPNR_LAYOUT_FIRST(t, m) VPNR_LAYOUT_ASSERT(offsetof(t, m) == 0)
+#define VPNR_LAYOUT_NEXT(t, prev, m, off) \
+	VPNR_LAYOUT_ASSERT(offsetof(t, m) == (off) && \
+	    offsetof(t, m) == VPNR_LAYOUT_END(t, prev))
+#define VPNR_LAYOUT_SIZE(t, last, size) \
+	VPNR_LAYOUT_ASSERT( \
+	    sizeof(t) == (size) && sizeof(t) == VPNR_LAYOUT_END(t, last))
+
 /* ------------------------------------------------------------------ */
 /* Versions                                                            */
 
@@ -67,6 +107,9 @@ VPNR_API const vpnr_info *vpnr_version(uint32_t least_version);
 #define VPNR_ERR_IN_CALLBACK      -107 /* forbidden re-entrant call */
 #define VPNR_ERR_BUFFER_TOO_SMALL -108
 #define VPNR_ERR_LIMIT            -109 /* a configured limit was hit */
+/* A callback asked to abort: the driving call returns it at once; the
+ * context stays usable (was -902, inside the fatal range, before 0.2). */
+#define VPNR_ERR_CALLBACK_FAILURE -110
 #define VPNR_ERR_MALFORMED        -201 /* peer sent garbage; dropped */
 #define VPNR_ERR_AUTH_FAILED      -202
 #define VPNR_ERR_NO_PROPOSAL      -203
@@ -80,16 +123,16 @@ VPNR_API const vpnr_info *vpnr_version(uint32_t least_version);
 #define VPNR_ERR_DATAPLANE        -301 /* a data-plane op failed */
 #define VPNR_ERR_CRYPTO           -302
 /* Everything <= VPNR_ERR_FATAL leaves the vpnr_ctx unusable. */
-#define VPNR_ERR_FATAL            -900
-#define VPNR_ERR_NOMEM            -901
-#define VPNR_ERR_CALLBACK_FAILURE -902 /* a callback asked to abort */
-#define VPNR_ERR_INTERNAL         -903
+#define VPNR_ERR_FATAL    -900
+#define VPNR_ERR_NOMEM    -901
+#define VPNR_ERR_INTERNAL -903
 
 /** "out of memory" etc.; never NULL.  Legal inside callbacks. */
 VPNR_API const char *vpnr_strerror(int err);
 /** "VPNR_ERR_NOMEM" etc.; never NULL.  Legal inside callbacks. */
 VPNR_API const char *vpnr_err_name(int err);
-/** Non-zero if err <= VPNR_ERR_FATAL.  Legal inside callbacks. */
+/** Non-zero if err <= VPNR_ERR_FATAL (the context is unusable; not
+ * VPNR_ERR_CALLBACK_FAILURE).  Legal inside callbacks. */
 VPNR_API int vpnr_err_is_fatal(int err);
 
 /* ------------------------------------------------------------------ */
@@ -138,6 +181,7 @@ typedef struct vpnr_ts {
 	uint8_t reserved;
 	uint16_t port_start;
 	uint16_t port_end;
+	uint16_t reserved2; /* zero */
 	vpnr_addr addr_start;
 	vpnr_addr addr_end;
 } vpnr_ts;
@@ -167,8 +211,23 @@ typedef struct vpnr_bgp_peer_config vpnr_bgp_peer_config;
 /* Data plane: what the vendor implements (cf. strongSwan
  * kernel_ipsec_t and kernel_net_t).  Each op returns VPNR_OK,
  * VPNR_ASYNC (the host calls vpnr_dp_complete() later with the same
- * op_id) or a negative error.  Ops are called from inside driving
- * calls; they must not call driving functions.                        */
+ * op_id; it may do so inside the op itself) or a negative error.  Ops
+ * are called from inside driving calls; they must not call driving
+ * functions.  Ops on one SA or policy are issued in order; an sa_del
+ * may follow an sa_add that has not completed yet.
+ *
+ * What the library waits for (since 0.1.0): a CHILD_SA counts as
+ * installed once both sa_add ops and its policy_add ops completed;
+ * only then come VPNR_TUNNEL_EV_CHILD_UP / _CHILD_REKEYED, the IKE
+ * response that creates it (the responder holds its answer), and on a
+ * rekey the switch from the old pair, whose sa_del ops follow
+ * (make-before-break).  A failed install op, synchronous or not, takes
+ * one path: the CHILD_SA is removed and the peer told (TEMPORARY_FAILURE
+ * in a held answer, else an INFORMATIONAL DELETE), VPNR_TUNNEL_EV_FAILED
+ * carries VPNR_ERR_DATAPLANE (VPNR_ERR_TIMEOUT when the ops were not all
+ * completed within 10 s), a pair being rekeyed stays in use, and an
+ * IKE SA left without a CHILD_SA is deleted so that the tunnel's
+ * reconnect policy retries.                                          */
 
 #define VPNR_DIR_IN  1
 #define VPNR_DIR_OUT 2
@@ -236,7 +295,22 @@ typedef struct vpnr_child_sa {
 	size_t n_ts_remote;
 	/* Fields are only ever appended here. */
 } vpnr_child_sa;
+/* Versions of vpnr_child_sa where a caller hands one in
+ * (vpnr_esp_sa_install_versioned).  Since 0.1.0. */
+#define VPNR_CHILD_SA_V1      1
+#define VPNR_CHILD_SA_VERSION VPNR_CHILD_SA_V1
 
+/*
+ * Security policies (RFC 4301 SPD entries), one per pair of the
+ * CHILD_SA's negotiated selectors and direction (VPNR_DIR_IN, and
+ * VPNR_DIR_OUT with out_sa_id = the outbound SA), added with its SAs
+ * and deleted (before them) with it.  A route-based data plane (the
+ * built-in one, minigw) may ignore them and steer by if_id; a
+ * policy-based one (e.g. for IKEv1 peers with one CIDR pair per
+ * connection) installs them.  During a rekey the new pair's policies
+ * (same selectors, new out_sa_id) are added before the old pair's are
+ * deleted: key them by policy_id.
+ */
 typedef struct vpnr_policy {
 	uint64_t policy_id;
 	uint64_t tunnel_id;
@@ -247,6 +321,7 @@ typedef struct vpnr_policy {
 	vpnr_ts ts_local;
 	vpnr_ts ts_remote;
 	uint32_t if_id;
+	uint32_t reserved2;
 } vpnr_policy;
 
 #define VPNR_ROUTE_F_BGP    0x01 /* learned from an eBGP peer */
@@ -259,6 +334,7 @@ typedef struct vpnr_route {
 	uint32_t flags; /* VPNR_ROUTE_F_* */
 	uint32_t metric;
 	uint32_t reserved;
+	uint32_t reserved2;
 	uint64_t peer_id;   /* BGP peer the path came from */
 	uint64_t tunnel_id; /* tunnel the route points into, or 0 */
 } vpnr_route;
@@ -290,8 +366,22 @@ typedef struct vpnr_dataplane {
 
 /**
  * Complete an op for which the data plane returned VPNR_ASYNC.
- * status is VPNR_OK or a negative error.  Returns VPNR_ERR_NOT_FOUND
- * for an unknown op_id.  Legal inside callbacks for a different op.
+ * status is VPNR_OK or a negative error.  Legal anywhere, including
+ * inside the op's own callback (the op is registered before it is
+ * called) and inside other callbacks; the library's continuation
+ * always runs after the current callback returns (at the end of the
+ * outermost driving call), or at once when called from the host's
+ * loop.  Returns VPNR_OK; VPNR_ERR_INVALID_ARGUMENT (ctx NULL, or a
+ * positive status such as VPNR_ASYNC: refused, the op stays pending);
+ * VPNR_ERR_NOT_FOUND (unknown or already completed op_id, an op that
+ * did not return VPNR_ASYNC, or one whose CHILD_SA is gone); from the
+ * host's loop, the results of a driving call: VPNR_ERR_INVALID_STATE
+ * (the context is dead), VPNR_ERR_CALLBACK_FAILURE (a callback the
+ * continuation ran asked to abort); VPNR_ERR_NOMEM.  When it fails
+ * other than with VPNR_ERR_CALLBACK_FAILURE, the op stays pending and
+ * can be completed again.  An install whose ops are not all completed
+ * within 10 s fails (the tunnel reports VPNR_ERR_TIMEOUT); later
+ * completions of its ops are accepted and ignored.
  */
 VPNR_API int
 vpnr_dp_complete(vpnr_ctx *ctx, uint64_t op_id, int status, vpnr_tstamp now);
@@ -302,7 +392,11 @@ vpnr_dp_complete(vpnr_ctx *ctx, uint64_t op_id, int status, vpnr_tstamp now);
  */
 VPNR_API int
 vpnr_dp_sa_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard, vpnr_tstamp now);
-/** Re-send every installed SA, policy and route (data plane restart). */
+/** Re-send every installed SA, policy and route (data plane restart).
+ * Replayed ops get new op ids and follow the same completion rule: a
+ * replayed op may return VPNR_ASYNC, and a failure (synchronous or
+ * not) takes the CHILD_SA down as a failed install does.  Not inside
+ * callbacks. */
 VPNR_API int vpnr_dp_replay(vpnr_ctx *ctx, vpnr_tstamp now);
 
 /* ------------------------------------------------------------------ */
@@ -320,7 +414,10 @@ VPNR_API int vpnr_dp_replay(vpnr_ctx *ctx, vpnr_tstamp now);
 #define VPNR_TUNNEL_EV_CHILD_UP      4 /* CHILD_SA pair installed */
 #define VPNR_TUNNEL_EV_CHILD_DOWN    5 /* CHILD_SA pair removed */
 #define VPNR_TUNNEL_EV_CHILD_REKEYED 6 /* new pair replaced old one */
-#define VPNR_TUNNEL_EV_FAILED        7 /* attempt failed; reason says why */
+/* An attempt failed; reason says why (VPNR_ERR_DATAPLANE: an install
+ * op failed, sa_id names the CHILD_SA when known) and notify is the
+ * notify actually sent to or received from the peer. */
+#define VPNR_TUNNEL_EV_FAILED 7
 
 typedef struct vpnr_tunnel_event {
 	uint32_t type;  /* VPNR_TUNNEL_EV_* */
@@ -338,6 +435,11 @@ typedef struct vpnr_tunnel_event {
 #define VPNR_BGP_EV_DOWN         2
 #define VPNR_BGP_EV_PREFIX_LIMIT 3
 #define VPNR_BGP_EV_EOR          4 /* End-of-RIB received */
+/* An UPDATE's next hop was refused (a martian such as a loopback
+ * address): its prefixes are treated as withdrawn (RFC 7606) and
+ * counted in treat_as_withdraw; raised once per session, afi_safi as
+ * for EOR, reason VPNR_ERR_MALFORMED.  Since 0.1.0. */
+#define VPNR_BGP_EV_NEXTHOP_REFUSED 5
 
 typedef struct vpnr_bgp_event {
 	uint32_t type; /* VPNR_BGP_EV_* */
@@ -366,10 +468,17 @@ typedef struct vpnr_callbacks {
 	int (*transport_open)(vpnr_ctx *ctx, uint64_t transport_id,
 	    const vpnr_addr *local, const vpnr_addr *remote, uint8_t ttl,
 	    const uint8_t *md5_key, size_t md5_len, void *user_data);
-	/* Returns bytes accepted (may be short) or VPNR_ERR_WOULDBLOCK;
-	 * then the host calls vpnr_transport_writable() later. */
+	/* Returns bytes accepted (may be short) or VPNR_ERR_WOULDBLOCK.
+	 * After any partial write (short or WOULDBLOCK) the library sends
+	 * nothing more on this transport until the host calls
+	 * vpnr_transport_writable(): that call is the one way to resume. */
 	int64_t (*transport_send)(vpnr_ctx *ctx, uint64_t transport_id,
 	    const uint8_t *data, size_t len, void *user_data);
+	/* The library is done with the transport: close the socket.  The
+	 * id is dead; the host does not call vpnr_transport_closed() for
+	 * it.  Bytes still queued (a final NOTIFICATION) were sent before
+	 * this call, or their loss was logged after 10 s without
+	 * vpnr_transport_writable(). */
 	void (*transport_close)(vpnr_ctx *ctx, uint64_t transport_id,
 	    void *user_data);
 	/* Optional: called when vpnr_ctx_get_expiry() may have changed. */
@@ -432,6 +541,15 @@ VPNR_API int vpnr_ctx_new_versioned(vpnr_ctx **pctx, const vpnr_config *cfg,
     int callbacks_version, const vpnr_callbacks *cb, void *user_data,
     int dataplane_version, const vpnr_dataplane *dp, void *dp_data,
     const vpnr_mem *mem);
+/**
+ * vpnr_ctx_new_versioned() without the version arguments.  The macro
+ * passes VPNR_CALLBACKS_VERSION and VPNR_DATAPLANE_VERSION; the
+ * exported function passes VPNR_CALLBACKS_V1 and VPNR_DATAPLANE_V1 for
+ * ever (for bindings that call it by name).  Since 0.1.0.
+ */
+VPNR_API int vpnr_ctx_new(vpnr_ctx **pctx, const vpnr_config *cfg,
+    const vpnr_callbacks *cb, void *user_data, const vpnr_dataplane *dp,
+    void *dp_data, const vpnr_mem *mem);
 #define vpnr_ctx_new(pctx, cfg, cb, ud, dp, dpd, mem) \
 	vpnr_ctx_new_versioned((pctx), (cfg), VPNR_CALLBACKS_VERSION, (cb), \
 	    (ud), VPNR_DATAPLANE_VERSION, (dp), (dpd), (mem))
@@ -468,7 +586,10 @@ VPNR_API int vpnr_ctx_recv_datagram(vpnr_ctx *ctx, const vpnr_addr *local,
  */
 VPNR_API int vpnr_udp_classify(const uint8_t *data, size_t len);
 
-/** A BGP TCP connection the host accepted; a transport id is returned. */
+/** A BGP TCP connection the host accepted; a transport id is returned.
+ * *transport_id is written before any callback runs (our OPEN is sent
+ * from inside this call), so pass the address of the field your
+ * transport_send looks the socket up by; it is 0 again on failure. */
 VPNR_API int vpnr_transport_accepted(vpnr_ctx *ctx, const vpnr_addr *local,
     const vpnr_addr *remote, uint64_t *transport_id, vpnr_tstamp now);
 /** Outcome of transport_open: VPNR_OK or a negative error. */
@@ -486,9 +607,13 @@ VPNR_API int vpnr_transport_set_local(vpnr_ctx *ctx, uint64_t transport_id,
     const vpnr_addr *local);
 VPNR_API int vpnr_transport_recv(vpnr_ctx *ctx, uint64_t transport_id,
     const uint8_t *data, size_t len, vpnr_tstamp now);
+/** The socket can take more bytes: call it after any partial write
+ * (short or VPNR_ERR_WOULDBLOCK) of transport_send, also once the
+ * library has closed the session, until transport_close comes. */
 VPNR_API int
 vpnr_transport_writable(vpnr_ctx *ctx, uint64_t transport_id, vpnr_tstamp now);
-/** The peer closed or the connection failed; status is informative. */
+/** The peer closed or the connection failed; status is informative.
+ * The library never calls transport_close for this id afterwards. */
 VPNR_API int vpnr_transport_closed(vpnr_ctx *ctx, uint64_t transport_id,
     int status, vpnr_tstamp now);
 
@@ -561,6 +686,17 @@ VPNR_API int vpnr_tunnel_config_set_rekey(vpnr_tunnel_config *tc,
 /** CHILD_SA byte/packet lifetimes handed to the data plane (0 = none). */
 VPNR_API int vpnr_tunnel_config_set_child_lifetime(vpnr_tunnel_config *tc,
     const vpnr_lifetime *soft, const vpnr_lifetime *hard);
+/**
+ * The peer's UDP ports, kept apart from its address (a later
+ * _set_addrs() does not change them): IKE (0 = the port given to
+ * _set_addrs(), else the context's IKE port, 500 by default) and NAT-T
+ * (0 = 4500 when the peer's IKE port is 500, whatever our own NAT-T
+ * port is; else the context's NAT-T port, for a peer set up like us).
+ * The float to NAT-T (RFC 7296 2.23) goes from our NAT-T port to the
+ * peer's.  Returns VPNR_OK or VPNR_ERR_INVALID_ARGUMENT.  Since 0.1.0.
+ */
+VPNR_API int vpnr_tunnel_config_set_peer_ports(vpnr_tunnel_config *tc,
+    uint16_t ike, uint16_t natt);
 /** Always use UDP encapsulation, as if behind NAT (default off). */
 VPNR_API int vpnr_tunnel_config_set_force_encap(vpnr_tunnel_config *tc, int on);
 /** Anti-replay window in packets for inbound SAs (default 1024). */
@@ -579,7 +715,8 @@ vpnr_tunnel_initiate(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
 /** Send DELETE and tear down.  Allowed inside callbacks (queues). */
 VPNR_API int
 vpnr_tunnel_close(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
-/** Close and forget the tunnel.  Not inside callbacks. */
+/** Close (best-effort DELETE) and forget the tunnel.  Allowed inside
+ * callbacks (queued; the id is refused from then on). */
 VPNR_API int
 vpnr_tunnel_del(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
 
@@ -616,9 +753,18 @@ typedef struct vpnr_tunnel_info {
 #define VPNR_TUNNEL_INFO_V1      1
 #define VPNR_TUNNEL_INFO_VERSION VPNR_TUNNEL_INFO_V1
 
-/** Snapshot of a tunnel.  Legal inside callbacks. */
+/**
+ * Snapshot of a tunnel into info, a struct of version info_version:
+ * exactly the bytes of that version are written.  Returns VPNR_OK,
+ * VPNR_ERR_NOT_FOUND or VPNR_ERR_INVALID_ARGUMENT (NULL, or a version
+ * newer than the library's).  Legal inside callbacks.
+ */
 VPNR_API int vpnr_tunnel_get_info_versioned(const vpnr_ctx *ctx,
     uint64_t tunnel_id, int info_version, vpnr_tunnel_info *info);
+/** The macro passes VPNR_TUNNEL_INFO_VERSION, the exported function
+ * VPNR_TUNNEL_INFO_V1.  Since 0.1.0. */
+VPNR_API int vpnr_tunnel_get_info(const vpnr_ctx *ctx, uint64_t tunnel_id,
+    vpnr_tunnel_info *info);
 #define vpnr_tunnel_get_info(ctx, id, info) \
 	vpnr_tunnel_get_info_versioned((ctx), (id), VPNR_TUNNEL_INFO_VERSION, \
 	    (info))
@@ -686,14 +832,44 @@ VPNR_API int vpnr_bgp_peer_enable(vpnr_ctx *ctx, uint64_t peer_id, int enable,
 VPNR_API int
 vpnr_bgp_peer_del(vpnr_ctx *ctx, uint64_t peer_id, vpnr_tstamp now);
 
+/*
+ * Path attributes: handed in (vpnr_bgp_path_add_versioned, versioned
+ * by VPNR_PATH_ATTRS_V*) and out (vpnr_bgp_rib_walk, by pointer).
+ * reserved must be zero on input (else VPNR_ERR_INVALID_ARGUMENT) and
+ * is zero on output, so later versions can give it a meaning.
+ *
+ * as_path, n_as_path and origin (since 0.1.0, carved from reserved
+ * space, so still VPNR_PATH_ATTRS_V1) are output only: filled by
+ * vpnr_bgp_rib_walk, they must be zero/NULL on input to
+ * vpnr_bgp_path_add (else VPNR_ERR_INVALID_ARGUMENT; our own paths
+ * start with an empty AS path and ORIGIN IGP).  as_path lists the
+ * ASNs (4-octet) of the AS_PATH in wire order, nearest AS first:
+ * every segment's members in turn; the members of an AS_SET are
+ * appended in received order where the set stands, not marked as a
+ * set, so n_as_path may exceed the path length the decision process
+ * counts (a set counts 1).  In VPNR_RIB_ADJ_OUT it is the path as
+ * sent, our AS (and its prepends) first.  as_path is NULL when
+ * n_as_path is 0 and valid only during the callback.
+ */
 typedef struct vpnr_path_attrs {
 	vpnr_addr nexthop;
 	uint32_t med;
 	uint32_t flags;              /* VPNR_PATH_F_* below */
 	const uint32_t *communities; /* RFC 1997 values */
 	size_t n_communities;
+	const uint32_t *as_path; /* output only, see above */
+	size_t n_as_path;
+	uint32_t origin; /* output only: VPNR_ORIGIN_* */
+	uint32_t reserved32;
+	uint64_t reserved[1];
 } vpnr_path_attrs;
-#define VPNR_PATH_F_HAS_MED 0x01
+#define VPNR_PATH_F_HAS_MED     0x01
+#define VPNR_PATH_ATTRS_V1      1 /* since 0.1.0 */
+#define VPNR_PATH_ATTRS_VERSION VPNR_PATH_ATTRS_V1
+/* ORIGIN codes in vpnr_path_attrs.origin, as on the wire (RFC 4271). */
+#define VPNR_ORIGIN_IGP        0
+#define VPNR_ORIGIN_EGP        1
+#define VPNR_ORIGIN_INCOMPLETE 2
 
 /**
  * Originate prefix (host bits are cleared) with ORIGIN IGP, an empty
@@ -705,8 +881,16 @@ typedef struct vpnr_path_attrs {
  * VPNR_ERR_INVALID_ARGUMENT, VPNR_ERR_LIMIT (too many communities),
  * VPNR_ERR_NOMEM or VPNR_ERR_IN_CALLBACK.
  */
+VPNR_API int vpnr_bgp_path_add_versioned(vpnr_ctx *ctx,
+    const vpnr_prefix *prefix, int attrs_version, const vpnr_path_attrs *attrs,
+    uint64_t *path_id, vpnr_tstamp now);
+/** The macro passes VPNR_PATH_ATTRS_VERSION, the exported function
+ * VPNR_PATH_ATTRS_V1.  Since 0.1.0. */
 VPNR_API int vpnr_bgp_path_add(vpnr_ctx *ctx, const vpnr_prefix *prefix,
     const vpnr_path_attrs *attrs, uint64_t *path_id, vpnr_tstamp now);
+#define vpnr_bgp_path_add(ctx, prefix, attrs, path_id, now) \
+	vpnr_bgp_path_add_versioned((ctx), (prefix), VPNR_PATH_ATTRS_VERSION, \
+	    (attrs), (path_id), (now))
 /** Withdraw a path added with vpnr_bgp_path_add().  VPNR_ERR_NOT_FOUND,
  * VPNR_ERR_IN_CALLBACK. */
 VPNR_API int
@@ -723,7 +907,8 @@ vpnr_bgp_path_del(vpnr_ctx *ctx, uint64_t path_id, vpnr_tstamp now);
  * every prefix (peer_id 0 = all, else only that peer's); cb's peer_id
  * is 0 for our own paths.  VPNR_RIB_ADJ_OUT: what was advertised to
  * peer_id.  cb must not drive the context.  Returns VPNR_OK,
- * VPNR_ERR_INVALID_ARGUMENT or VPNR_ERR_NOT_FOUND (peer).
+ * VPNR_ERR_INVALID_ARGUMENT, VPNR_ERR_NOT_FOUND (peer) or
+ * VPNR_ERR_NOMEM (its AS path scratch buffer, 8 KiB per walk).
  */
 VPNR_API int vpnr_bgp_rib_walk(vpnr_ctx *ctx, int rib, uint64_t peer_id,
     int (*cb)(const vpnr_prefix *prefix, const vpnr_path_attrs *attrs,
@@ -787,7 +972,9 @@ vpnr_bgp_peer_config_set_passive(vpnr_bgp_peer_config *pc, int passive);
  * Export transforms: prepend our AS prepend extra times (0..16),
  * remove private ASNs (RFC 6996) from learned paths, set MED (else
  * MED is not passed on, except on our own paths).  The next hop is
- * always our session address (eBGP next-hop-self).
+ * ours (eBGP next-hop-self): the address set with
+ * vpnr_bgp_peer_config_set_nexthop() for that family, else the
+ * session's local address.
  */
 VPNR_API int vpnr_bgp_peer_config_set_export(vpnr_bgp_peer_config *pc,
     uint8_t prepend, int remove_private_as, int set_med, uint32_t med);
@@ -838,6 +1025,7 @@ typedef struct vpnr_bgp_peer_info {
 	uint16_t hold_s; /* negotiated */
 	uint16_t keepalive_s;
 	uint32_t families; /* negotiated VPNR_BGP_FAM_* */
+	uint32_t reserved0;
 	vpnr_tstamp established_at;
 	uint32_t pfx_received_v4, pfx_received_v6;
 	uint32_t pfx_accepted_v4, pfx_accepted_v6;
@@ -853,15 +1041,213 @@ typedef struct vpnr_bgp_peer_info {
 #define VPNR_BGP_PEER_INFO_V1      1
 #define VPNR_BGP_PEER_INFO_VERSION VPNR_BGP_PEER_INFO_V1
 
-/** Snapshot of a peer.  VPNR_ERR_NOT_FOUND.  Legal inside callbacks. */
+/**
+ * Snapshot of a peer into info, a struct of version info_version (any
+ * version up to VPNR_BGP_PEER_INFO_VERSION; exactly its bytes are
+ * written).  VPNR_ERR_NOT_FOUND, VPNR_ERR_INVALID_ARGUMENT.  Legal
+ * inside callbacks.
+ */
 VPNR_API int vpnr_bgp_peer_get_info_versioned(const vpnr_ctx *ctx,
     uint64_t peer_id, int info_version, vpnr_bgp_peer_info *info);
+/** The macro passes VPNR_BGP_PEER_INFO_VERSION, the exported function
+ * VPNR_BGP_PEER_INFO_V1.  Since 0.1.0. */
+VPNR_API int vpnr_bgp_peer_get_info(const vpnr_ctx *ctx, uint64_t peer_id,
+    vpnr_bgp_peer_info *info);
 #define vpnr_bgp_peer_get_info(ctx, id, info) \
 	vpnr_bgp_peer_get_info_versioned((ctx), (id), \
 	    VPNR_BGP_PEER_INFO_VERSION, (info))
 
 #ifdef __cplusplus
 }
+#endif
+
+/*
+ * Layout pinned for 64-bit targets (LP64/LLP64): every member at its
+ * offset, right after the previous one (no implicit padding), and the
+ * size ends with the last member.  A change here is an ABI break.
+ */
+#if defined(UINTPTR_MAX) && UINTPTR_MAX > 0xffffffffu && SIZE_MAX > 0xffffffffu
+VPNR_LAYOUT_FIRST(vpnr_info, age);
+VPNR_LAYOUT_NEXT(vpnr_info, age, version_num, 4);
+VPNR_LAYOUT_NEXT(vpnr_info, version_num, version_str, 8);
+VPNR_LAYOUT_NEXT(vpnr_info, version_str, crypto_str, 16);
+VPNR_LAYOUT_SIZE(vpnr_info, crypto_str, 24);
+VPNR_LAYOUT_FIRST(vpnr_addr, family);
+VPNR_LAYOUT_NEXT(vpnr_addr, family, reserved, 1);
+VPNR_LAYOUT_NEXT(vpnr_addr, reserved, port, 2);
+VPNR_LAYOUT_NEXT(vpnr_addr, port, scope_id, 4);
+VPNR_LAYOUT_NEXT(vpnr_addr, scope_id, bytes, 8);
+VPNR_LAYOUT_SIZE(vpnr_addr, bytes, 24);
+VPNR_LAYOUT_FIRST(vpnr_prefix, addr);
+VPNR_LAYOUT_NEXT(vpnr_prefix, addr, len, 24);
+VPNR_LAYOUT_NEXT(vpnr_prefix, len, reserved, 25);
+VPNR_LAYOUT_SIZE(vpnr_prefix, reserved, 28);
+VPNR_LAYOUT_FIRST(vpnr_ts, ip_proto);
+VPNR_LAYOUT_NEXT(vpnr_ts, ip_proto, reserved, 1);
+VPNR_LAYOUT_NEXT(vpnr_ts, reserved, port_start, 2);
+VPNR_LAYOUT_NEXT(vpnr_ts, port_start, port_end, 4);
+VPNR_LAYOUT_NEXT(vpnr_ts, port_end, reserved2, 6);
+VPNR_LAYOUT_NEXT(vpnr_ts, reserved2, addr_start, 8);
+VPNR_LAYOUT_NEXT(vpnr_ts, addr_start, addr_end, 32);
+VPNR_LAYOUT_SIZE(vpnr_ts, addr_end, 56);
+VPNR_LAYOUT_FIRST(vpnr_mem, user_data);
+VPNR_LAYOUT_NEXT(vpnr_mem, user_data, alloc_fn, 8);
+VPNR_LAYOUT_NEXT(vpnr_mem, alloc_fn, zalloc_fn, 16);
+VPNR_LAYOUT_NEXT(vpnr_mem, zalloc_fn, realloc_fn, 24);
+VPNR_LAYOUT_NEXT(vpnr_mem, realloc_fn, free_fn, 32);
+VPNR_LAYOUT_SIZE(vpnr_mem, free_fn, 40);
+VPNR_LAYOUT_FIRST(vpnr_lifetime, bytes);
+VPNR_LAYOUT_NEXT(vpnr_lifetime, bytes, packets, 8);
+VPNR_LAYOUT_NEXT(vpnr_lifetime, packets, seconds, 16);
+VPNR_LAYOUT_SIZE(vpnr_lifetime, seconds, 24);
+VPNR_LAYOUT_FIRST(vpnr_child_sa, sa_id);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, sa_id, tunnel_id, 8);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, tunnel_id, tunnel_user_data, 16);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, tunnel_user_data, spi, 24);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, spi, protocol, 28);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, protocol, direction, 29);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, direction, flags, 30);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, flags, src, 32);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, src, dst, 56);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, dst, encr_id, 80);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, encr_id, encr_key_bits, 82);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, encr_key_bits, integ_id, 84);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, integ_id, reserved, 86);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, reserved, encr_key, 88);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, encr_key, encr_key_len, 96);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, encr_key_len, integ_key, 104);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, integ_key, integ_key_len, 112);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, integ_key_len, replay_window, 120);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, replay_window, if_id, 124);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, if_id, soft, 128);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, soft, hard, 152);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, hard, ts_local, 176);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, ts_local, n_ts_local, 184);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, n_ts_local, ts_remote, 192);
+VPNR_LAYOUT_NEXT(vpnr_child_sa, ts_remote, n_ts_remote, 200);
+VPNR_LAYOUT_SIZE(vpnr_child_sa, n_ts_remote, 208);
+VPNR_LAYOUT_FIRST(vpnr_policy, policy_id);
+VPNR_LAYOUT_NEXT(vpnr_policy, policy_id, tunnel_id, 8);
+VPNR_LAYOUT_NEXT(vpnr_policy, tunnel_id, direction, 16);
+VPNR_LAYOUT_NEXT(vpnr_policy, direction, reserved, 17);
+VPNR_LAYOUT_NEXT(vpnr_policy, reserved, priority, 20);
+VPNR_LAYOUT_NEXT(vpnr_policy, priority, out_sa_id, 24);
+VPNR_LAYOUT_NEXT(vpnr_policy, out_sa_id, ts_local, 32);
+VPNR_LAYOUT_NEXT(vpnr_policy, ts_local, ts_remote, 88);
+VPNR_LAYOUT_NEXT(vpnr_policy, ts_remote, if_id, 144);
+VPNR_LAYOUT_NEXT(vpnr_policy, if_id, reserved2, 148);
+VPNR_LAYOUT_SIZE(vpnr_policy, reserved2, 152);
+VPNR_LAYOUT_FIRST(vpnr_route, prefix);
+VPNR_LAYOUT_NEXT(vpnr_route, prefix, nexthop, 28);
+VPNR_LAYOUT_NEXT(vpnr_route, nexthop, if_id, 52);
+VPNR_LAYOUT_NEXT(vpnr_route, if_id, flags, 56);
+VPNR_LAYOUT_NEXT(vpnr_route, flags, metric, 60);
+VPNR_LAYOUT_NEXT(vpnr_route, metric, reserved, 64);
+VPNR_LAYOUT_NEXT(vpnr_route, reserved, reserved2, 68);
+VPNR_LAYOUT_NEXT(vpnr_route, reserved2, peer_id, 72);
+VPNR_LAYOUT_NEXT(vpnr_route, peer_id, tunnel_id, 80);
+VPNR_LAYOUT_SIZE(vpnr_route, tunnel_id, 88);
+VPNR_LAYOUT_FIRST(vpnr_dataplane, get_spi);
+VPNR_LAYOUT_NEXT(vpnr_dataplane, get_spi, sa_add, 8);
+VPNR_LAYOUT_NEXT(vpnr_dataplane, sa_add, sa_del, 16);
+VPNR_LAYOUT_NEXT(vpnr_dataplane, sa_del, policy_add, 24);
+VPNR_LAYOUT_NEXT(vpnr_dataplane, policy_add, policy_del, 32);
+VPNR_LAYOUT_NEXT(vpnr_dataplane, policy_del, route_add, 40);
+VPNR_LAYOUT_NEXT(vpnr_dataplane, route_add, route_del, 48);
+VPNR_LAYOUT_NEXT(vpnr_dataplane, route_del, sa_query, 56);
+VPNR_LAYOUT_SIZE(vpnr_dataplane, sa_query, 64);
+VPNR_LAYOUT_FIRST(vpnr_tunnel_event, type);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, type, reason, 4);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, reason, tunnel_id, 8);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, tunnel_id, tunnel_user_data, 16);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, tunnel_user_data, sa_id, 24);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, sa_id, local, 32);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, local, remote, 56);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, remote, notify, 80);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, notify, reserved, 82);
+VPNR_LAYOUT_SIZE(vpnr_tunnel_event, reserved, 88);
+VPNR_LAYOUT_FIRST(vpnr_bgp_event, type);
+VPNR_LAYOUT_NEXT(vpnr_bgp_event, type, reason, 4);
+VPNR_LAYOUT_NEXT(vpnr_bgp_event, reason, peer_id, 8);
+VPNR_LAYOUT_NEXT(vpnr_bgp_event, peer_id, peer_user_data, 16);
+VPNR_LAYOUT_NEXT(vpnr_bgp_event, peer_user_data, notif_code, 24);
+VPNR_LAYOUT_NEXT(vpnr_bgp_event, notif_code, notif_subcode, 25);
+VPNR_LAYOUT_NEXT(vpnr_bgp_event, notif_subcode, afi_safi, 26);
+VPNR_LAYOUT_NEXT(vpnr_bgp_event, afi_safi, reserved, 27);
+VPNR_LAYOUT_SIZE(vpnr_bgp_event, reserved, 32);
+VPNR_LAYOUT_FIRST(vpnr_callbacks, send_datagram);
+VPNR_LAYOUT_NEXT(vpnr_callbacks, send_datagram, transport_open, 8);
+VPNR_LAYOUT_NEXT(vpnr_callbacks, transport_open, transport_send, 16);
+VPNR_LAYOUT_NEXT(vpnr_callbacks, transport_send, transport_close, 24);
+VPNR_LAYOUT_NEXT(vpnr_callbacks, transport_close, expiry_changed, 32);
+VPNR_LAYOUT_NEXT(vpnr_callbacks, expiry_changed, rand_bytes, 40);
+VPNR_LAYOUT_NEXT(vpnr_callbacks, rand_bytes, tunnel_event, 48);
+VPNR_LAYOUT_NEXT(vpnr_callbacks, tunnel_event, bgp_event, 56);
+VPNR_LAYOUT_NEXT(vpnr_callbacks, bgp_event, log_msg, 64);
+VPNR_LAYOUT_SIZE(vpnr_callbacks, log_msg, 72);
+VPNR_LAYOUT_FIRST(vpnr_tunnel_info, state);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, state, n_child_sa, 4);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, n_child_sa, local, 8);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, local, remote, 32);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, remote, established_at, 56);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, established_at, ike_rekeys, 64);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, ike_rekeys, child_rekeys, 72);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, child_rekeys, spi_i, 80);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, spi_i, spi_r, 88);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, spi_r, child_spi_in, 96);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, child_spi_in, child_spi_out, 100);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, child_spi_out, ike_encr, 104);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, ike_encr, ike_encr_bits, 106);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, ike_encr_bits, ike_prf, 108);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, ike_prf, ike_integ, 110);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, ike_integ, ike_dh, 112);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, ike_dh, esp_encr, 114);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, esp_encr, esp_encr_bits, 116);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, esp_encr_bits, esp_integ, 118);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, esp_integ, esp_dh, 120);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, esp_dh, nat_flags, 122);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, nat_flags, last_error, 124);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, last_error, retransmits, 128);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_info, retransmits, malformed, 136);
+VPNR_LAYOUT_SIZE(vpnr_tunnel_info, malformed, 144);
+VPNR_LAYOUT_FIRST(vpnr_path_attrs, nexthop);
+VPNR_LAYOUT_NEXT(vpnr_path_attrs, nexthop, med, 24);
+VPNR_LAYOUT_NEXT(vpnr_path_attrs, med, flags, 28);
+VPNR_LAYOUT_NEXT(vpnr_path_attrs, flags, communities, 32);
+VPNR_LAYOUT_NEXT(vpnr_path_attrs, communities, n_communities, 40);
+VPNR_LAYOUT_NEXT(vpnr_path_attrs, n_communities, as_path, 48);
+VPNR_LAYOUT_NEXT(vpnr_path_attrs, as_path, n_as_path, 56);
+VPNR_LAYOUT_NEXT(vpnr_path_attrs, n_as_path, origin, 64);
+VPNR_LAYOUT_NEXT(vpnr_path_attrs, origin, reserved32, 68);
+VPNR_LAYOUT_NEXT(vpnr_path_attrs, reserved32, reserved, 72);
+VPNR_LAYOUT_SIZE(vpnr_path_attrs, reserved, 80);
+VPNR_LAYOUT_FIRST(vpnr_bgp_peer_info, state);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, state, remote_as, 4);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, remote_as, remote, 8);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, remote, peer_router_id, 32);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, peer_router_id, hold_s, 36);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, hold_s, keepalive_s, 38);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, keepalive_s, families, 40);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, families, reserved0, 44);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, reserved0, established_at, 48);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, established_at, pfx_received_v4, 56);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, pfx_received_v4, pfx_received_v6, 60);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, pfx_received_v6, pfx_accepted_v4, 64);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, pfx_accepted_v4, pfx_accepted_v6, 68);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, pfx_accepted_v6, pfx_sent_v4, 72);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, pfx_sent_v4, pfx_sent_v6, 76);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, pfx_sent_v6, msgs_in, 80);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, msgs_in, msgs_out, 88);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, msgs_out, updates_in, 96);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, updates_in, updates_out, 104);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, updates_out, malformed, 112);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, malformed, treat_as_withdraw, 120);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, treat_as_withdraw, flaps, 128);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, flaps, last_reason, 132);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, last_reason, last_notif_code, 136);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, last_notif_code, last_notif_subcode, 137);
+VPNR_LAYOUT_NEXT(vpnr_bgp_peer_info, last_notif_subcode, reserved, 138);
+VPNR_LAYOUT_SIZE(vpnr_bgp_peer_info, reserved, 144);
 #endif
 
 #endif /* VPNROUTE_VPNROUTE_H */

@@ -46,6 +46,7 @@ typedef struct vpnr_uv_options {
 	 * address may be one that does not exist yet (IP_FREEBIND), e.g.
 	 * an APIPA address on a tunnel interface created later. */
 	vpnr_addr bgp_listen_addr;
+	uint32_t reserved; /* must be zero (VPNR_ERR_INVALID_ARGUMENT) */
 	/*
 	 * ESP-in-UDP received on the NAT-T port (RFC 3948 demux): the
 	 * UDP payload, the local (bound) address and port, the peer's
@@ -80,7 +81,9 @@ typedef struct vpnr_uv_options {
  * expiry_changed) are provided by the driver, bind the sockets and
  * attach everything to loop (which must outlive the driver).
  *
- * cfg, cb, dp and opts are copied (cfg may be NULL for defaults).
+ * cfg, cb, dp and opts are copied (cfg may be NULL for defaults);
+ * of cb, dp and opts exactly the bytes of the given versions are read,
+ * and a version newer than the library's is refused.
  * cb supplies the host's other callbacks (events, log, rand_bytes);
  * its I/O members are ignored.  Every host callback receives
  * user_data as usual, but
@@ -100,6 +103,15 @@ VPNR_API int vpnr_uv_new_versioned(vpnr_uv **puv, uv_loop_t *loop,
     const vpnr_config *cfg, int callbacks_version, const vpnr_callbacks *cb,
     void *user_data, int dataplane_version, const vpnr_dataplane *dp,
     void *dp_data, int options_version, const vpnr_uv_options *opts);
+/**
+ * vpnr_uv_new_versioned() without the version arguments.  The macro
+ * passes the header's VPNR_CALLBACKS_VERSION, VPNR_DATAPLANE_VERSION
+ * and VPNR_UV_OPTIONS_VERSION; the exported function passes version 1
+ * of each for ever (for bindings that call it by name).  Since 0.1.0.
+ */
+VPNR_API int vpnr_uv_new(vpnr_uv **puv, uv_loop_t *loop, const vpnr_config *cfg,
+    const vpnr_callbacks *cb, void *user_data, const vpnr_dataplane *dp,
+    void *dp_data, const vpnr_uv_options *opts);
 #define vpnr_uv_new(puv, loop, cfg, cb, ud, dp, dpd, opts) \
 	vpnr_uv_new_versioned((puv), (loop), (cfg), VPNR_CALLBACKS_VERSION, \
 	    (cb), (ud), VPNR_DATAPLANE_VERSION, (dp), (dpd), \
@@ -171,6 +183,25 @@ vpnr_uv_close(vpnr_uv *uv, void (*on_closed)(void *arg), void *arg);
 
 #ifdef __cplusplus
 }
+#endif
+
+/*
+ * Layout pinned for 64-bit targets (LP64/LLP64): every member at its
+ * offset, right after the previous one (no implicit padding), and the
+ * size ends with the last member.  A change here is an ABI break.
+ */
+#if defined(UINTPTR_MAX) && UINTPTR_MAX > 0xffffffffu && SIZE_MAX > 0xffffffffu
+VPNR_LAYOUT_FIRST(vpnr_uv_options, bind_addr);
+VPNR_LAYOUT_NEXT(vpnr_uv_options, bind_addr, ike_port, 24);
+VPNR_LAYOUT_NEXT(vpnr_uv_options, ike_port, natt_port, 26);
+VPNR_LAYOUT_NEXT(vpnr_uv_options, natt_port, bgp_listen_addr, 28);
+VPNR_LAYOUT_NEXT(vpnr_uv_options, bgp_listen_addr, reserved, 52);
+VPNR_LAYOUT_NEXT(vpnr_uv_options, reserved, on_esp, 56);
+VPNR_LAYOUT_NEXT(vpnr_uv_options, on_esp, on_esp_arg, 64);
+VPNR_LAYOUT_NEXT(vpnr_uv_options, on_esp_arg, mem, 72);
+VPNR_LAYOUT_NEXT(vpnr_uv_options, mem, tcp_write_limit, 80);
+VPNR_LAYOUT_NEXT(vpnr_uv_options, tcp_write_limit, log_level, 84);
+VPNR_LAYOUT_SIZE(vpnr_uv_options, log_level, 88);
 #endif
 
 #endif /* VPNROUTE_VPNROUTE_UV_H */

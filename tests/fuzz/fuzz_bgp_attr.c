@@ -21,8 +21,11 @@ static struct vpnr__bgp_attr_table *tbl;
 static void
 check_queries(const struct vpnr__bgp_attrs *a)
 {
+	static uint32_t scratch[VPNR__BGP_MAX_ASPATH_WORDS];
 	char buf[256];
 	vpnr_path_attrs pub;
+	const uint32_t *flat, *p;
+	size_t n, i, j, k, cnt, segs;
 
 	(void)vpnr__bgp_attrs_first_as(a);
 	(void)vpnr__bgp_attrs_origin_as(a);
@@ -30,6 +33,20 @@ check_queries(const struct vpnr__bgp_attrs *a)
 	(void)vpnr__bgp_attrs_has_comm(a, VPNR__BGP_COMM_NO_EXPORT);
 	vpnr__bgp_attrs_aspath_str(a, buf, sizeof(buf));
 	vpnr__bgp_attrs_to_public(a, &pub);
+	if (pub.origin > VPNR_ORIGIN_INCOMPLETE)
+		abort();
+	/* the flat path: every word but the segment headers, in order */
+	flat = vpnr__bgp_attrs_aspath_flat(a, scratch, &n);
+	p = vpnr__bgp_attrs_aspath(a);
+	for (i = 0, k = 0, segs = 0; i < a->aspath_words; segs++) {
+		cnt = p[i] & 0xffff;
+		for (j = 1; j <= cnt && i + j < a->aspath_words; j++)
+			if (k >= n || flat[k++] != p[i + j])
+				abort();
+		i += 1 + cnt;
+	}
+	if (k != n || (n == 0) != (flat == NULL) || n + segs != a->aspath_words)
+		abort();
 }
 
 int

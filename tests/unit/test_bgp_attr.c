@@ -975,6 +975,71 @@ test_packer_edges(void **state)
 	vpnr__bgp_attrs_unref(T, a);
 }
 
+/* The public AS path: segment members in turn, AS_SET members where
+ * the set stands; one segment is handed out in place. */
+static void
+test_public_aspath(void **state)
+{
+	static const uint32_t seq[] = { 65050, 65050, 65010 };
+	static const uint32_t set[] = { 64512, 64513 };
+	static const uint32_t tail[] = { 65020 };
+	const struct vpnr__bgp_attrs *a;
+	const uint32_t *f;
+	uint32_t scratch[VPNR__BGP_MAX_ASPATH_WORDS];
+	vpnr_path_attrs pub;
+	size_t n;
+
+	(void)state;
+	vpnr__bgp_attrs_build_init(B);
+	B->flags |= VPNR__BGP_A_ORIGIN;
+	B->origin = VPNR__BGP_ORIGIN_INCOMPLETE;
+	assert_int_equal(vpnr__bgp_attrs_build_aspath_seg(B,
+			     VPNR__BGP_AS_SEQUENCE, seq, 3),
+	    0);
+	a = vpnr__bgp_attrs_intern(T, B, VPNR__BGP_AID_IPV4);
+	assert_non_null(a);
+	vpnr__bgp_attrs_to_public(a, &pub);
+	assert_int_equal(pub.origin, VPNR_ORIGIN_INCOMPLETE);
+	f = vpnr__bgp_attrs_aspath_flat(a, scratch, &n);
+	assert_int_equal(n, 3);
+	assert_ptr_equal(f, vpnr__bgp_attrs_aspath(a) + 1);
+	assert_memory_equal(f, seq, sizeof(seq));
+	vpnr__bgp_attrs_unref(T, a);
+
+	/* 65050 65050 65010 {64512,64513} 65020 */
+	assert_int_equal(vpnr__bgp_attrs_build_aspath_seg(B, VPNR__BGP_AS_SET,
+			     set, 2),
+	    0);
+	assert_int_equal(vpnr__bgp_attrs_build_aspath_seg(B,
+			     VPNR__BGP_AS_SEQUENCE, tail, 1),
+	    0);
+	B->origin = VPNR__BGP_ORIGIN_EGP;
+	a = vpnr__bgp_attrs_intern(T, B, VPNR__BGP_AID_IPV4);
+	assert_non_null(a);
+	assert_path(a, "65050 65050 65010 {64512,64513} 65020");
+	vpnr__bgp_attrs_to_public(a, &pub);
+	assert_int_equal(pub.origin, VPNR_ORIGIN_EGP);
+	assert_null(pub.as_path);
+	f = vpnr__bgp_attrs_aspath_flat(a, scratch, &n);
+	assert_ptr_equal(f, scratch);
+	assert_int_equal(n, 6);
+	assert_int_equal(f[0], 65050);
+	assert_int_equal(f[2], 65010);
+	assert_int_equal(f[3], 64512);
+	assert_int_equal(f[4], 64513);
+	assert_int_equal(f[5], 65020);
+	vpnr__bgp_attrs_unref(T, a);
+
+	/* empty path: NULL */
+	vpnr__bgp_attrs_build_init(B);
+	a = vpnr__bgp_attrs_intern(T, B, VPNR__BGP_AID_IPV4);
+	assert_non_null(a);
+	assert_null(vpnr__bgp_attrs_aspath_flat(a, scratch, &n));
+	assert_int_equal(n, 0);
+	vpnr__bgp_attrs_unref(T, a);
+	assert_int_equal(vpnr__bgp_attr_table_count(T), 0);
+}
+
 int
 main(void)
 {
@@ -990,6 +1055,7 @@ main(void)
 		cmocka_unit_test(test_encode_roundtrip),
 		cmocka_unit_test(test_update_packing),
 		cmocka_unit_test(test_packer_edges),
+		cmocka_unit_test(test_public_aspath),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

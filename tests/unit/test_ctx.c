@@ -333,6 +333,8 @@ test_errors_versions_addresses(void **state)
 	assert_string_equal(vpnr_strerror(-12345), "unknown error");
 	assert_true(vpnr_err_is_fatal(VPNR_ERR_NOMEM));
 	assert_false(vpnr_err_is_fatal(VPNR_ERR_MALFORMED));
+	/* The context survives a callback failure (test above). */
+	assert_false(vpnr_err_is_fatal(VPNR_ERR_CALLBACK_FAILURE));
 	assert_non_null(vpnr_version(0));
 	assert_null(vpnr_version(0xffffff));
 	assert_int_equal(vpnr_ctx_new_versioned(&ctx, NULL, 99, NULL, NULL,

@@ -144,8 +144,9 @@ static const vpnr_mem fm_mem = {
 
 /* ---- two contexts back to back ---- */
 
-#define W_MAX_SA  64
-#define W_MAX_PKT 128
+#define W_MAX_SA  256
+#define W_MAX_PKT 256
+#define W_MANY    50 /* tunnels up in the isolation sweep */
 
 struct w_sa {
 	int live;
@@ -170,6 +171,8 @@ struct w_side {
 	int idx;
 	vpnr_ctx *ctx;
 	uint64_t tid;
+	uint64_t tids[W_MANY]; /* isolation sweep: tids[0] == tid */
+	int affected[W_MANY];  /* FAILED / DOWN after the failure */
 	vpnr_addr addr;
 	uint64_t rng;
 	int dead; /* a fatal error was returned: only vpnr_ctx_del */
@@ -240,6 +243,19 @@ w_send(vpnr_ctx *ctx, const vpnr_addr *l, const vpnr_addr *r, const uint8_t *d,
 	return VPNR_OK;
 }
 
+/* Which of the isolation sweep's tunnels a failure touched. */
+static void
+w_affected(struct w_side *s, uint64_t tunnel_id)
+{
+	int k;
+
+	if (!fm.failed)
+		return;
+	for (k = 0; k < W_MANY; k++)
+		if (s->tids[k] == tunnel_id && tunnel_id != 0)
+			s->affected[k] = 1;
+}
+
 static int
 w_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *ud)
 {
@@ -259,12 +275,15 @@ w_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *ud)
 		s->n_child_up++;
 		break;
 	case VPNR_TUNNEL_EV_FAILED:
+		w_affected(s, ev->tunnel_id);
 		s->n_failed++;
 		s->last_reason = ev->reason;
 		if (fm.failed)
 			s->n_reported++;
 		break;
 	case VPNR_TUNNEL_EV_DOWN:
+		if (ev->reason != 0 && ev->reason != VPNR_ERR_PEER_CLOSED)
+			w_affected(s, ev->tunnel_id);
 		s->n_down++;
 		s->last_reason = ev->reason;
 		/* A plain close (0) or the peer's DELETE reports nothing. */
@@ -764,6 +783,198 @@ fm_sweep(int full)
 			 "handshake",
 	    total, n, recovered, surfaced, fatal, skipped, failures);
 	assert_int_equal(failures, 0);
+	/* One tunnel's failure never takes the context down (issue 12). */
+	assert_int_equal(fatal, 0);
+}
+
+/* ---- isolation: 50 tunnels up, failures in tunnel 0's work ---- */
+
+static int
+w_tunnel_up(const struct w *w, int k)
+{
+	vpnr_tunnel_info ti;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (w->s[i].dead ||
+		    vpnr_tunnel_get_info(w->s[i].ctx, w->s[i].tids[k], &ti) !=
+			VPNR_OK ||
+		    ti.state != VPNR_TUNNEL_ESTABLISHED || ti.child_spi_in == 0)
+			return 0;
+	return 1;
+}
+
+static int
+w_all_up(const struct w *w)
+{
+	int k;
+
+	for (k = 0; k < W_MANY; k++)
+		if (!w_tunnel_up(w, k))
+			return 0;
+	return 1;
+}
+
+/* Tunnels 1.. up, except any the failure touched (they reconnect). */
+static int
+w_others_up(const struct w *w)
+{
+	int k;
+
+	for (k = 1; k < W_MANY; k++)
+		if (!w->s[0].affected[k] && !w->s[1].affected[k] &&
+		    !w_tunnel_up(w, k))
+			return 0;
+	return 1;
+}
+
+/* Tunnels 1..W_MANY-1 between 10.0.k.1 and 10.0.k.2, DPD every 10 s:
+ * their exchanges run beside tunnel 0's and take failures too. */
+static int
+w_add_many(struct w *w)
+{
+	vpnr_tunnel_config *tc;
+	vpnr_addr a[2];
+	char b[32];
+	int i, k, rv = VPNR_OK;
+
+	for (k = 1; k < W_MANY && rv == VPNR_OK; k++) {
+		for (i = 0; i < 2; i++) {
+			snprintf(b, sizeof(b), "10.0.%d.%d", k, i + 1);
+			vpnr_addr_parse(&a[i], b);
+		}
+		for (i = 0; i < 2 && rv == VPNR_OK; i++) {
+			if ((rv = vpnr_tunnel_config_new(&tc, &fm_mem)) !=
+			    VPNR_OK)
+				break;
+			rv = vpnr_tunnel_config_set_addrs(tc, &a[i], &a[!i]);
+			if (rv == VPNR_OK)
+				rv = vpnr_tunnel_config_set_psk(tc,
+				    (const uint8_t *)"failmalloc-psk", 14);
+			if (rv == VPNR_OK)
+				rv = vpnr_tunnel_config_add_ike_proposal(tc,
+				    "aes256-sha256-x25519");
+			if (rv == VPNR_OK)
+				rv = vpnr_tunnel_config_add_esp_proposal(tc,
+				    "aes256gcm16");
+			if (rv == VPNR_OK)
+				rv = vpnr_tunnel_config_set_dpd(tc,
+				    10 * VPNR_SECONDS, VPNR_DPD_ACTION_RESTART);
+			if (rv == VPNR_OK)
+				rv = vpnr_tunnel_add(w->s[i].ctx, tc, NULL,
+				    &w->s[i].tids[k]);
+			vpnr_tunnel_config_del(tc);
+		}
+	}
+	for (k = 1; k < W_MANY && rv == VPNR_OK; k++)
+		rv = vpnr_tunnel_initiate(w->s[0].ctx, w->s[0].tids[k], w->now);
+	return rv;
+}
+
+/*
+ * 50 tunnels up; then tunnel 0 rekeys its CHILD_SA and its IKE SA and
+ * closes, failing the Nth allocation after the setup (fail_at, -1:
+ * none; *calls gets the count).  Every failure must leave both
+ * contexts usable, touch at most one tunnel besides tunnel 0 (a timer
+ * of its own that the failure hit), and leave every other tunnel up.
+ */
+static const char *
+fm_many_run(long fail_at, long *calls, int *fatal)
+{
+	const char *problem = NULL;
+	struct w w;
+	long start;
+	int i, k, touched = 0;
+
+	memset(&fm, 0, sizeof(fm));
+	fm.fail_at = -1;
+	*fatal = 0;
+	if (w_init(&w, 11) != VPNR_OK) {
+		problem = "setup failed without injected failure";
+		goto done;
+	}
+	for (i = 0; i < 2; i++)
+		w.s[i].tids[0] = w.s[i].tid;
+	w_rv(&w, &w.s[0], vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tid, w.now));
+	if (w_add_many(&w) != VPNR_OK) {
+		problem = "setup failed without injected failure";
+		goto done;
+	}
+	w_run(&w, w_all_up, 60 * VPNR_SECONDS);
+	if (!w_all_up(&w)) {
+		problem = "50 tunnels did not come up";
+		goto done;
+	}
+	start = fm.calls;
+	fm.fail_at = fail_at < 0 ? -1 : start + fail_at;
+	fm.phase = PH_CHILD_REKEY;
+	w_rv(&w, &w.s[0],
+	    vpnr_tunnel_rekey(w.s[0].ctx, w.s[0].tid, VPNR_REKEY_CHILD, w.now));
+	w_run(&w, NULL, 5 * VPNR_SECONDS);
+	fm.phase = PH_IKE_REKEY;
+	if (!w.s[1].dead)
+		w_rv(&w, &w.s[1],
+		    vpnr_tunnel_rekey(w.s[1].ctx, w.s[1].tid, VPNR_REKEY_IKE,
+			w.now));
+	w_run(&w, NULL, 5 * VPNR_SECONDS);
+	fm.phase = PH_CLOSE;
+	if (!w.s[0].dead)
+		w_rv(&w, &w.s[0],
+		    vpnr_tunnel_close(w.s[0].ctx, w.s[0].tid, w.now));
+	w_run(&w, NULL, 5 * VPNR_SECONDS);
+	*calls = fm.calls - start;
+	fm.fail_at = -1;
+	/* A touched tunnel reconnects; the others must simply be up. */
+	w_run(&w, w_others_up, 10 * VPNR_SECONDS);
+	*fatal = w.s[0].dead || w.s[1].dead;
+	for (k = 1; k < W_MANY; k++)
+		touched += w.s[0].affected[k] || w.s[1].affected[k];
+	if (*fatal)
+		problem = "a context became unusable";
+	else if (touched > 1)
+		problem = "the failure touched more than one other tunnel";
+	else if (!w_others_up(&w))
+		problem = "a tunnel the failure did not touch went down";
+	else if ((problem = w_consistent(&w)) != NULL)
+		;
+	else if (fail_at < 0 && (w.errors > 0 || touched > 0))
+		problem = "scenario failed without injected failure";
+	else if (fail_at >= 0 && !fm.failed)
+		problem = "no failure injected";
+done:
+	w_free(&w);
+	if (problem == NULL && fm.live != 0)
+		problem = "leak: live allocations after vpnr_ctx_del";
+	if (problem == NULL && fm.bad_free != 0)
+		problem = "free of a block not from the hooks (or twice)";
+	return problem;
+}
+
+static void
+test_failmalloc_isolation_50_tunnels(void **state)
+{
+	const char *problem;
+	long n, total = 0, calls = 0;
+	int fatal, n_fatal = 0, failures = 0;
+
+	(void)state;
+	problem = fm_many_run(-1, &total, &fatal);
+	if (problem != NULL)
+		fail_msg("baseline: %s", problem);
+	for (n = 0; n < total; n++) {
+		problem = fm_many_run(n, &calls, &fatal);
+		n_fatal += fatal;
+		if (problem != NULL) {
+			print_message("N=%ld (phase %d): %s\n", n,
+			    fm.fail_phase, problem);
+			failures++;
+		}
+	}
+	print_message("50 tunnels up: %ld allocations after setup; %ld runs "
+		      "with a failure injected: %d fatal, %d failed\n",
+	    total, total, n_fatal, failures);
+	assert_int_equal(n_fatal, 0);
+	assert_int_equal(failures, 0);
 }
 
 static void
@@ -796,6 +1007,7 @@ main(void)
 		cmocka_unit_test(test_failmalloc_handshake),
 		cmocka_unit_test(test_failmalloc_rekey_close),
 		cmocka_unit_test(test_failmalloc_cookie_invalid_ke_pfs),
+		cmocka_unit_test(test_failmalloc_isolation_50_tunnels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -765,23 +765,42 @@ static void
 test_async_dataplane(void **state)
 {
 	struct ikew w;
+	const struct ikew_ev *ev;
 
 	assert_int_equal(ikew_init(&w, 81, 64), VPNR_OK);
 	w.s[0].dp_async = w.s[1].dp_async = 1;
 	add_both(&w);
-	bring_up(&w);
-	assert_int_equal(ikew_complete(&w, 0, VPNR_OK), 2);
+	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id,
+			     w.now),
+	    VPNR_OK);
+	ikew_advance(&w, 2 * VPNR_SECONDS);
+	/* The responder holds its IKE_AUTH answer for its pair. */
+	assert_int_equal(ikew_count_ev(&w.s[1], VPNR_TUNNEL_EV_CHILD_UP), 0);
+	assert_int_equal(ikew_count_sa(&w.s[0], VPNR_DIR_IN), 0);
 	assert_int_equal(ikew_complete(&w, 1, VPNR_OK), 2);
+	assert_int_equal(ikew_count_ev(&w.s[1], VPNR_TUNNEL_EV_CHILD_UP), 1);
+	ikew_advance(&w, VPNR_SECONDS);
+	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_UP), 0);
+	assert_int_equal(ikew_complete(&w, 0, VPNR_OK), 2);
+	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_UP), 1);
+	assert_true(ikew_pred_up(&w, NULL));
 	assert_int_equal(vpnr_tunnel_rekey(w.s[0].ctx, w.s[0].tunnel_id,
 			     VPNR_REKEY_CHILD, w.now),
 	    VPNR_OK);
 	ikew_advance(&w, 2 * VPNR_SECONDS);
-	assert_int_equal(ikew_complete(&w, 0, VPNR_OK), 2);
-	/* The responder's data plane fails the new pair: it goes. */
+	/* The responder's data plane fails the new pair: it answers
+	 * TEMPORARY_FAILURE and both keep the old pair. */
 	assert_int_equal(ikew_complete(&w, 1, VPNR_ERR_DATAPLANE), 2);
 	ikew_advance(&w, 2 * VPNR_SECONDS);
-	assert_int_equal(ikew_check_pairs(&w), 0);
-	assert_true(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_DOWN) >= 1);
+	assert_int_equal(ikew_check_pairs(&w), 1);
+	ev = ikew_last_ev(&w.s[1], VPNR_TUNNEL_EV_FAILED);
+	assert_non_null(ev);
+	assert_int_equal(ev->reason, VPNR_ERR_DATAPLANE);
+	assert_int_equal(ev->notify, 43);
+	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_DOWN), 0);
+	assert_int_equal(ikew_count_ev(&w.s[1], VPNR_TUNNEL_EV_CHILD_DOWN), 0);
+	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_REKEYED),
+	    0);
 	ikew_free(&w);
 }
 

@@ -550,7 +550,8 @@ pair_done(void *arg)
 }
 
 static void
-add_tunnel(struct side *s, const char *l, const char *r, int force)
+add_tunnel(struct side *s, const char *l, const char *r, uint16_t base,
+    int force)
 {
 	vpnr_tunnel_config *tc;
 	vpnr_addr local = mkaddr(l, 0), remote = mkaddr(r, 0);
@@ -559,6 +560,8 @@ add_tunnel(struct side *s, const char *l, const char *r, int force)
 	vpnr_tunnel_config_set_addrs(tc, &local, &remote);
 	vpnr_tunnel_config_set_psk(tc, (const uint8_t *)PSK, strlen(PSK));
 	vpnr_tunnel_config_set_force_encap(tc, force);
+	/* The peer listens on our ports, not the standard 500/4500. */
+	vpnr_tunnel_config_set_peer_ports(tc, base, (uint16_t)(base + 1));
 	vpnr_tunnel_config_set_retransmit(tc, 200 * VPNR_MILLISECONDS, 5);
 	assert_int_equal(vpnr_tunnel_add(vpnr_uv_ctx(s->uv), tc, NULL,
 			     &s->tunnel),
@@ -581,8 +584,8 @@ test_uv_tunnel_back_to_back(void **state)
 	assert_int_equal(side_new(&b, &loop, "127.0.0.2", base, 0), VPNR_OK);
 	/* Forced UDP encapsulation: IKE moves to the NAT-T socket, so the
 	 * non-ESP marker demux of the driver is exercised. */
-	add_tunnel(&a, "127.0.0.1", "127.0.0.2", 1);
-	add_tunnel(&b, "127.0.0.2", "127.0.0.1", 1);
+	add_tunnel(&a, "127.0.0.1", "127.0.0.2", base, 1);
+	add_tunnel(&b, "127.0.0.2", "127.0.0.1", base, 1);
 	assert_int_equal(vpnr_tunnel_initiate(vpnr_uv_ctx(a.uv), a.tunnel,
 			     vpnr_uv_now(a.uv)),
 	    VPNR_OK);

@@ -260,3 +260,43 @@ r = e.get("sum_received") or e.get("sum") or {}
 s = e.get("sum_sent") or {}
 print("%.1f %d %.2f" % (r.get("bits_per_second", 0) / 1e6, s.get("retransmits", 0), r.get("lost_percent", 0.0)))' "$1" 2>/dev/null || echo "0 0 0"
 }
+
+# Quiet ping from namespace $1.
+esp_qping() { local ns=$1; shift; ip netns exec "$ns" ping "$@" > /dev/null 2>&1; }
+# UdpRcvbufErrors of namespace $1: datagrams dropped at full receive
+# buffers.
+esp_udp_drops() { ip netns exec "$1" nstat -az 2>/dev/null | awk '$1 == "UdpRcvbufErrors" { n += $2 } END { print n + 0 }'; }
+# Inbound SPI of strongSwan's INSTALLED vti CHILD_SA.
+esp_cur_spi() {
+	esp_swan right --list-sas 2>/dev/null | awk '/vti: .*INSTALLED/ { f = 1; next } f && $1 == "in" { print $2; exit }' | tr -d ','
+}
+
+# esp_rekey_loss: a CHILD_SA rekey (started by strongSwan) in the middle
+# of a 6 s UDP stream; prints the UDP datagrams lost beyond receive
+# buffer drops; fails if the rekey did not happen.
+esp_rekey_loss() {
+	local spi1 spi2 r pid out d0 d1 lost sent drops
+	spi1=$(esp_cur_spi)
+	out=$ESP_RUN/iperf-udp.json
+	d0=$(($(esp_udp_drops "$NS_R") + $(esp_udp_drops "$NS_RH")))
+	ip netns exec "$NS_RH" iperf3 -s -1 -p 5202 > /dev/null 2>&1 &
+	pid=$!
+	esp_record_pid iperf3-server $pid
+	sleep 0.3
+	(sleep 2; esp_swan right --rekey --child vti > "$ESP_RUN/rekey.out" 2>&1) &
+	timeout 30 ip netns exec "$NS_LH" iperf3 -c $RHOST -p 5202 -u -b 10M -l 1000 -t 6 -J > "$out" 2>/dev/null
+	# A server the client never reached would wait for ever.
+	sleep 1
+	kill "$pid" 2>/dev/null
+	wait $pid 2>/dev/null
+	sleep 0.5
+	d1=$(($(esp_udp_drops "$NS_R") + $(esp_udp_drops "$NS_RH")))
+	spi2=$(esp_cur_spi)
+	r=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["end"]["sum"]; print(s["lost_packets"], s["packets"])' "$out" 2>/dev/null)
+	lost=${r% *}
+	sent=${r#* }
+	drops=$((d1 - d0))
+	echo "       rekey: SPI $spi1 -> $spi2; UDP lost ${lost:-?} of ${sent:-?}, of which $drops dropped at full receive buffers" >&2
+	[ -n "$r" ] && [ -n "$spi1" ] && [ "$spi1" != "$spi2" ] || return 1
+	echo $((lost - drops))
+}

@@ -85,10 +85,41 @@ ikew_send(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 	return VPNR_OK;
 }
 
+static struct ikew_trace *
+ikew_tr(struct ikew_side *s, char kind)
+{
+	struct ikew_trace *t;
+
+	if (s->n_trace >= IKEW_MAX_TRACE)
+		return &s->trace[IKEW_MAX_TRACE - 1];
+	t = &s->trace[s->n_trace++];
+	memset(t, 0, sizeof(*t));
+	t->kind = kind;
+	return t;
+}
+
+int
+ikew_trace_find(const struct ikew_side *s, char kind, uint32_t type, int from)
+{
+	int i;
+
+	for (i = from < 0 ? 0 : from; i < s->n_trace; i++)
+		if (s->trace[i].kind == kind &&
+		    (kind != IKEW_T_EVENT || s->trace[i].type == type))
+			return i;
+	return -1;
+}
+
 static int
 ikew_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *ud)
 {
 	struct ikew_side *s = ud;
+	struct ikew_trace *t = ikew_tr(s, IKEW_T_EVENT);
+
+	t->type = ev->type;
+	t->status = ev->reason;
+	t->notify = ev->notify;
+	t->id = ev->sa_id;
 
 	if (s->w->verbose)
 		fprintf(stderr, "[%d] event %u reason %d notify %u\n", s->idx,
@@ -122,6 +153,10 @@ ikew_sa_add(vpnr_ctx *ctx, uint64_t op_id, const vpnr_child_sa *sa, void *dp)
 	struct ikew_side *s = dp;
 	int i;
 
+	/* vpnr_dp_replay() re-adds an SA we have: one entry per SA. */
+	for (i = 0; i < IKEW_MAX_SA; i++)
+		if (s->sas[i].live && s->sas[i].sa_id == sa->sa_id)
+			s->sas[i].live = 0;
 	for (i = 0; i < IKEW_MAX_SA; i++) {
 		struct ikew_sa *x = &s->sas[i];
 
@@ -148,7 +183,46 @@ ikew_sa_add(vpnr_ctx *ctx, uint64_t op_id, const vpnr_child_sa *sa, void *dp)
 		x->ik_len = sa->integ_key_len;
 		x->replay_window = sa->replay_window;
 		s->n_add++;
+		{
+			struct ikew_trace *t = ikew_tr(s, IKEW_T_ADD);
+
+			t->spi = sa->spi;
+			t->dir = sa->direction;
+			t->id = sa->sa_id;
+		}
+		if (++s->n_sa_add_calls == s->fail_at && s->fail_at != 0) {
+			if (s->fail_mode == IKEW_DP_FAIL) {
+				x->live = 0;
+				return VPNR_ERR_DATAPLANE;
+			}
+			if (s->fail_mode == IKEW_DP_OTHER && s->n_pending > 0) {
+				/* Complete another op inside this one. */
+				int before = s->n_trace, k;
+
+				s->inside_rv = vpnr_dp_complete(ctx,
+				    s->pending[0], s->inside_status, s->w->now);
+				s->inside_ran = s->n_trace - before;
+				if (s->inside_status < 0 &&
+				    s->pending_sa[0] >= 0)
+					s->sas[s->pending_sa[0]].live = 0;
+				for (k = 1; k < s->n_pending; k++) {
+					s->pending[k - 1] = s->pending[k];
+					s->pending_sa[k - 1] = s->pending_sa[k];
+				}
+				s->n_pending--;
+				s->pending_sa[s->n_pending] = i;
+				s->pending[s->n_pending++] = op_id;
+				return VPNR_ASYNC;
+			}
+			/* Completed inside its own callback. */
+			s->inside_rv = vpnr_dp_complete(ctx, op_id,
+			    s->inside_status, s->w->now);
+			if (s->inside_status < 0)
+				x->live = 0;
+			return VPNR_ASYNC;
+		}
 		if (s->dp_async && s->n_pending < IKEW_MAX_SA) {
+			s->pending_sa[s->n_pending] = i;
 			s->pending[s->n_pending++] = op_id;
 			return VPNR_ASYNC;
 		}
@@ -165,6 +239,11 @@ ikew_sa_del(vpnr_ctx *ctx, uint64_t op_id, const vpnr_child_sa *sa, void *dp)
 
 	for (i = 0; i < IKEW_MAX_SA; i++)
 		if (s->sas[i].live && s->sas[i].sa_id == sa->sa_id) {
+			struct ikew_trace *t = ikew_tr(s, IKEW_T_DEL);
+
+			t->spi = sa->spi;
+			t->dir = sa->direction;
+			t->id = sa->sa_id;
 			s->sas[i].live = 0;
 			s->n_del++;
 			return VPNR_OK;
@@ -172,8 +251,49 @@ ikew_sa_del(vpnr_ctx *ctx, uint64_t op_id, const vpnr_child_sa *sa, void *dp)
 	return VPNR_OK;
 }
 
+static int
+ikew_policy(vpnr_ctx *ctx, uint64_t op_id, const vpnr_policy *pol, void *dp,
+    char kind)
+{
+	struct ikew_side *s = dp;
+	struct ikew_trace *t;
+
+	if (!s->dp_policies)
+		return VPNR_OK;
+	t = ikew_tr(s, kind);
+	t->id = pol->policy_id;
+	t->dir = pol->direction;
+	t->spi = (uint32_t)pol->out_sa_id;
+	if (kind == IKEW_T_POL_ADD && s->dp_async &&
+	    s->n_pending < IKEW_MAX_SA) {
+		s->pending_sa[s->n_pending] = -1;
+		s->pending[s->n_pending++] = op_id;
+		return VPNR_ASYNC;
+	}
+	return VPNR_OK;
+}
+
+static int
+ikew_policy_add(vpnr_ctx *ctx, uint64_t op_id, const vpnr_policy *pol, void *dp)
+{
+	return ikew_policy(ctx, op_id, pol, dp, IKEW_T_POL_ADD);
+}
+
+static int
+ikew_policy_del(vpnr_ctx *ctx, uint64_t op_id, const vpnr_policy *pol, void *dp)
+{
+	return ikew_policy(ctx, op_id, pol, dp, IKEW_T_POL_DEL);
+}
+
 int
 ikew_init(struct ikew *w, uint64_t seed, uint32_t cookie_threshold)
+{
+	return ikew_init_ports(w, seed, cookie_threshold, NULL);
+}
+
+int
+ikew_init_ports(struct ikew *w, uint64_t seed, uint32_t cookie_threshold,
+    const uint16_t ports[4])
 {
 	vpnr_callbacks cb;
 	vpnr_dataplane dp;
@@ -194,6 +314,8 @@ ikew_init(struct ikew *w, uint64_t seed, uint32_t cookie_threshold)
 	memset(&dp, 0, sizeof(dp));
 	dp.sa_add = ikew_sa_add;
 	dp.sa_del = ikew_sa_del;
+	dp.policy_add = ikew_policy_add;
+	dp.policy_del = ikew_policy_del;
 	for (i = 0; i < 2; i++) {
 		struct ikew_side *s = &w->s[i];
 
@@ -203,6 +325,9 @@ ikew_init(struct ikew *w, uint64_t seed, uint32_t cookie_threshold)
 		if ((rv = vpnr_config_new(&cfg, NULL)) != VPNR_OK)
 			return rv;
 		vpnr_config_set_cookie_threshold(cfg, cookie_threshold);
+		if (ports != NULL)
+			vpnr_config_set_ike_ports(cfg, ports[2 * i],
+			    ports[2 * i + 1]);
 		vpnr_config_set_log_level(cfg,
 		    w->verbose ? VPNR_LOG_DEBUG : VPNR_LOG_ERR);
 		rv = vpnr_ctx_new(&s->ctx, cfg, &cb, s, &dp, s, NULL);
@@ -339,9 +464,41 @@ ikew_complete(struct ikew *w, int i, int status)
 	int k, n = s->n_pending;
 
 	s->n_pending = 0;
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n; k++) {
+		struct ikew_trace *t = ikew_tr(s, IKEW_T_COMPLETE);
+
+		t->id = s->pending[k];
+		t->status = status;
+		/* A failed add leaves nothing installed. */
+		if (status < 0 && s->pending_sa[k] >= 0)
+			s->sas[s->pending_sa[k]].live = 0;
 		vpnr_dp_complete(s->ctx, s->pending[k], status, w->now);
+	}
 	return n;
+}
+
+int
+ikew_complete_one(struct ikew *w, int i, int status)
+{
+	struct ikew_side *s = &w->s[i];
+	struct ikew_trace *t;
+	uint64_t op;
+	int k;
+
+	if (s->n_pending == 0)
+		return 0;
+	op = s->pending[0];
+	if (status < 0 && s->pending_sa[0] >= 0)
+		s->sas[s->pending_sa[0]].live = 0;
+	for (k = 1; k < s->n_pending; k++) {
+		s->pending[k - 1] = s->pending[k];
+		s->pending_sa[k - 1] = s->pending_sa[k];
+	}
+	s->n_pending--;
+	t = ikew_tr(s, IKEW_T_COMPLETE);
+	t->id = op;
+	t->status = status;
+	return vpnr_dp_complete(s->ctx, op, status, w->now) == VPNR_OK;
 }
 
 int

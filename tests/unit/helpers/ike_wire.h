@@ -35,6 +35,33 @@ struct ikew_ev {
 	uint64_t sa_id;
 };
 
+/* What happened on one side, in order: data-plane ops, completions
+ * and events, so that tests can assert the order. */
+#define IKEW_T_ADD      'A' /* sa_add: spi, dir */
+#define IKEW_T_DEL      'D' /* sa_del */
+#define IKEW_T_POL_ADD  'P' /* policy_add: id, dir */
+#define IKEW_T_POL_DEL  'Q'
+#define IKEW_T_COMPLETE 'C' /* vpnr_dp_complete: op id, status */
+#define IKEW_T_EVENT    'E' /* tunnel event: type, reason, notify */
+#define IKEW_MAX_TRACE  1024
+
+struct ikew_trace {
+	char kind;
+	uint8_t dir;
+	uint16_t notify;
+	uint32_t spi;
+	uint32_t type; /* event type */
+	int32_t status;
+	uint64_t id; /* sa_id, policy_id, op id or event sa_id */
+};
+
+/* How side i's data plane answers sa_add / policy_add. */
+#define IKEW_DP_SYNC   0 /* VPNR_OK */
+#define IKEW_DP_ASYNC  1 /* VPNR_ASYNC; ikew_complete() finishes */
+#define IKEW_DP_INSIDE 2 /* VPNR_ASYNC, completed inside the op */
+#define IKEW_DP_FAIL   3 /* VPNR_ERR_DATAPLANE */
+#define IKEW_DP_OTHER  4 /* complete the oldest pending op inside */
+
 struct ikew;
 
 struct ikew_side {
@@ -58,7 +85,20 @@ struct ikew_side {
 	/* sa_add answers VPNR_ASYNC; ikew_complete() finishes the ops. */
 	int dp_async;
 	uint64_t pending[IKEW_MAX_SA];
+	int pending_sa[IKEW_MAX_SA]; /* index into sas, or -1 */
 	int n_pending;
+	/* Set a mode for the n-th next add (fail_at counts sa_add calls
+	 * from 1; 0 = off) with fail_mode (IKEW_DP_FAIL or _INSIDE with
+	 * inside_status). */
+	int fail_at;
+	int fail_mode;
+	int inside_status;
+	int n_sa_add_calls;
+	int inside_rv;   /* what vpnr_dp_complete returned inside */
+	int inside_ran;  /* trace entries the inside completion caused */
+	int dp_policies; /* install policy_add/_del ops */
+	struct ikew_trace trace[IKEW_MAX_TRACE];
+	int n_trace;
 };
 
 struct ikew_pkt {
@@ -83,6 +123,9 @@ struct ikew {
 
 /* Create both contexts (cookie_threshold for both) and builders. */
 int ikew_init(struct ikew *w, uint64_t seed, uint32_t cookie_threshold);
+/* The same with IKE / NAT-T ports: side 0 ike, natt, side 1 ike, natt. */
+int ikew_init_ports(struct ikew *w, uint64_t seed, uint32_t cookie_threshold,
+    const uint16_t ports[4]);
 /* Add side i's tunnel from s[i].tc. */
 int ikew_add_tunnel(struct ikew *w, int i);
 void ikew_free(struct ikew *w);
@@ -103,8 +146,15 @@ int ikew_count_sa(const struct ikew_side *s, uint8_t dir);
  * (SPI, algorithms, keys); returns the number of pairs or -1.
  */
 int ikew_check_pairs(const struct ikew *w);
+/* Complete side i's oldest pending op; returns 1 if
+ * vpnr_dp_complete() accepted it, 0 if none was pending. */
+int ikew_complete_one(struct ikew *w, int i, int status);
 /* Complete side i's pending async ops with status; returns count. */
 int ikew_complete(struct ikew *w, int i, int status);
+/* Index of the n-th (from 0) trace entry of kind (and event type,
+ * when kind is IKEW_T_EVENT) on side s after index from, or -1. */
+int
+ikew_trace_find(const struct ikew_side *s, char kind, uint32_t type, int from);
 /* Both tunnels ESTABLISHED with a CHILD_SA up. */
 int ikew_pred_up(struct ikew *w, void *arg);
 

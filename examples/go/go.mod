@@ -1,0 +1,3 @@
+module vpnroute.example/vpnroute
+
+go 1.19

@@ -1,0 +1,5 @@
+//go:build !race
+
+package vpnroute
+
+const raceEnabled = false
