@@ -22,8 +22,8 @@ PKGS="$PKGS libstrongswan-extra-plugins libcharon-extra-plugins"
 # notify (libsystemd), privilege drop keeping CAP_NET_ADMIN (libcap-ng),
 # and systemd-analyze for the unit-file check
 PKGS="$PKGS libyaml-dev libjson-c-dev libsystemd-dev libcap-ng-dev systemd"
-# BGP peers, traffic, namespaces and loss injection in the interop tests
-PKGS="$PKGS bird2 gobgpd iperf3 iputils-ping iproute2 nftables procps python3"
+# BGP peers, traffic and namespaces in the interop tests
+PKGS="$PKGS bird2 gobgpd iperf3 iputils-ping iproute2 procps python3"
 # ABI check against tests/packaging/abi/ (abidiff, abidw); the public
 # headers are also compiled as C++17 by g++ (build-essential)
 PKGS="$PKGS abigail-tools"
