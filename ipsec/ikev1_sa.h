@@ -8,6 +8,25 @@
  * result and the negotiated CHILD_SA (SPIs, suite, keys) for the
  * caller to install.
  *
+ * Wiring it in (issue 9, still to do):
+ * - ike_io/ike_msg: before the "major version must be 2" refusal, route
+ *   vpnr__v1_is_v1() datagrams here; find the SA by CKY-I/CKY-R and, for
+ *   MM1/AM1 with CKY-R zero, create a responder after the tunnel match
+ *   (vpnr__tunnel_first_by_peer, then identity, then selectors).
+ * - tunnel config: ike_version, aggressive, commit; build vpnr__v1_cfg
+ *   with vpnr__v1_prop_parse (same proposal syntax as IKEv2).
+ * - timers: vpnr__v1_ike_next_timer / vpnr__v1_ike_timer on ctx timers;
+ *   output through transport_send, floating to 4500 (non-ESP marker)
+ *   once NAT is detected at MM5/AM3 or the peer used 4500.
+ * - data plane: install each child_gen change through ike_child.c's
+ *   install()/child_ready() so IKEv1 gets the same contract as IKEv2
+ *   (both sa_add ops, policies from local_ts/remote_ts, make-before-break,
+ *   one failure path); child_deleted removes the pair whose outbound SPI
+ *   is del_spi; peer_initial_contact drops older SAs with that peer.
+ * - rekeys and DPD: vpnr__v1_ike_quick before expiry, then delete the old
+ *   pair; Phase 1 rekey = a new engine, then vpnr__v1_ike_delete on the
+ *   old one; schedule vpnr__v1_ike_dpd when peer_dpd is set.
+ *
  * Reliability (RFC 2408 does not define it; this follows what
  * strongSwan and Cisco do): the initiator of each exchange retransmits
  * its last message until the reply arrives, with exponential backoff;
