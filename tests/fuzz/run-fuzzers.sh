@@ -66,7 +66,9 @@ cleanup() { rm -rf "$scratch"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Configure (or re-use) a clang build with the fuzzers enabled.
+# Configure (or re-use) a clang build with the fuzzers enabled.  The
+# examples stay on: minigw's config harness links minigw's modules (only
+# the harness targets and what they need are built).
 if [ -f "$build_dir/CMakeCache.txt" ]; then
 	cached_cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' \
 	    "$build_dir/CMakeCache.txt")
@@ -78,7 +80,7 @@ fi
 echo "run-fuzzers: configuring $build_dir"
 if ! CC=$cc cmake -S "$src_dir" -B "$build_dir" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVPNR_BUILD_FUZZERS=ON \
-    -DBUILD_TESTING=ON -DVPNR_BUILD_EXAMPLES=OFF -DVPNR_BUILD_BENCH=OFF \
+    -DBUILD_TESTING=ON -DVPNR_BUILD_EXAMPLES=ON -DVPNR_BUILD_BENCH=OFF \
     -DVPNR_INTEROP=OFF >"$scratch/configure.log" 2>&1; then
 	cat "$scratch/configure.log" >&2
 	die "cmake configure failed"
