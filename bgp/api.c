@@ -37,6 +37,7 @@ vpnr_bgp_peer_config_new(vpnr_bgp_peer_config **ppc, const vpnr_mem *mem)
 	pc->afi_mask = 3;
 	pc->gr_helper = 1;
 	pc->max_prefix_action = VPNR_BGP_MAXPFX_TEARDOWN;
+	pc->tunnel_down = VPNR_BGP_TUNNEL_DOWN_RESET;
 	*ppc = pc;
 	return VPNR_OK;
 }
@@ -160,6 +161,17 @@ vpnr_bgp_peer_config_set_tunnel(vpnr_bgp_peer_config *pc, uint64_t tunnel_id)
 	if (pc == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
 	pc->tunnel_id = tunnel_id;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_bgp_peer_config_set_tunnel_down(vpnr_bgp_peer_config *pc, uint32_t mode)
+{
+	if (pc == NULL ||
+	    (mode != VPNR_BGP_TUNNEL_DOWN_RESET &&
+		mode != VPNR_BGP_TUNNEL_DOWN_HOLD))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	pc->tunnel_down = (uint8_t)mode;
 	return VPNR_OK;
 }
 
@@ -384,21 +396,26 @@ peer_wants_run(struct vpnr__bgp_peer *p)
 	    (p->cfg.tunnel_id == 0 || p->tunnel_up);
 }
 
+/* A tunnel's first CHILD_SA came up or its last went: only the peers
+ * bound to it (an index range, never a walk of all peers) are told. */
 static int
 bgp_tunnel_changed(vpnr_ctx *ctx, uint64_t tunnel_id, int up, vpnr_tstamp now)
 {
 	struct vpnr__bgp *bgp = ctx->bgp;
-	struct vpnr__bgp_peer key, *p;
+	struct vpnr__bgp_peer key, *p, *next;
 	uint32_t if_id = 0;
 	int child_up = 0;
 
-	if (bgp == NULL)
+	if (bgp == NULL || tunnel_id == 0)
 		return VPNR_OK;
 	key.cfg.tunnel_id = tunnel_id;
 	key.id = 0;
 	for (p = RB_NFIND(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, &key);
-	     p != NULL && p->cfg.tunnel_id == tunnel_id;
-	     p = RB_NEXT(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, p)) {
+	     p != NULL && p->cfg.tunnel_id == tunnel_id; p = next) {
+		next =
+		    RB_NEXT(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, p);
+		if (p->deleting)
+			continue;
 		if (ctx->ike_tunnel_lookup != NULL &&
 		    ctx->ike_tunnel_lookup(ctx, tunnel_id, &if_id, &child_up) ==
 			VPNR_OK &&
@@ -406,13 +423,9 @@ bgp_tunnel_changed(vpnr_ctx *ctx, uint64_t tunnel_id, int up, vpnr_tstamp now)
 			p->if_id = if_id;
 			vpnr__bgp_rib_reinstall_peer(bgp, p->idx);
 		}
-		p->tunnel_up = up ? 1 : 0;
-		if (up && peer_wants_run(p) && p->state == BGP_ST_IDLE)
-			vpnr__bgp_fsm_start(p, now);
-		else if (!up && p->state != BGP_ST_IDLE)
-			vpnr__bgp_fsm_stop(p, VPNR__BGP_ERR_CEASE,
-			    VPNR__BGP_CEASE_ADMIN_RESET, NULL, 0,
-			    VPNR_ERR_PEER_CLOSED, now);
+		/* a callback's failure is sticky (drive_end returns it);
+		 * every peer on the tunnel must still learn its state */
+		(void)vpnr__bgp_fsm_tunnel(p, up, now);
 	}
 	return vpnr__bgp_pump_all(ctx);
 }
@@ -624,8 +637,9 @@ peer_enable_run(vpnr_ctx *ctx, uint64_t id, uint32_t enable, vpnr_tstamp now)
 		if (p->cfg.tunnel_id != 0 && ctx->ike_tunnel_lookup != NULL &&
 		    ctx->ike_tunnel_lookup(ctx, p->cfg.tunnel_id, &if_id,
 			&up) == VPNR_OK) {
-			p->tunnel_up = up;
 			p->if_id = if_id;
+			if ((up != 0) != (p->tunnel_up != 0))
+				return vpnr__bgp_fsm_tunnel(p, up, now);
 		}
 		if (peer_wants_run(p) && p->state == BGP_ST_IDLE)
 			return vpnr__bgp_fsm_start(p, now);

@@ -112,6 +112,7 @@ struct vpnr_bgp_peer_config {
 	uint32_t max_prefix_restart_s;
 	uint32_t out_budget;
 	uint64_t tunnel_id;
+	uint8_t tunnel_down; /* VPNR_BGP_TUNNEL_DOWN_* */
 	uint8_t ttl;
 	uint8_t passive;
 	uint8_t import;         /* VPNR_BGP_IMPORT_* */
@@ -352,6 +353,8 @@ void vpnr__bgp_peer_timers_init(struct vpnr__bgp_peer *p);
 void vpnr__bgp_peer_free_conns(struct vpnr__bgp_peer *p);
 void vpnr__bgp_session_reset(struct vpnr__bgp_peer *p,
     const struct vpnr__bgp_err *err, int32_t reason, vpnr_tstamp now);
+/* The peer's tunnel went down (up = 0) or came back (api.c). */
+int vpnr__bgp_fsm_tunnel(struct vpnr__bgp_peer *p, int up, vpnr_tstamp now);
 int vpnr__bgp_emit(struct vpnr__bgp_peer *p, uint32_t type, int32_t reason,
     uint8_t code, uint8_t sub, uint8_t afi);
 
@@ -385,6 +388,11 @@ int vpnr__bgp_rib_replay(vpnr_ctx *ctx, vpnr_tstamp now);
 /* Re-issue data-plane ops for a peer's installed routes (tunnel
  * if_id change). */
 void vpnr__bgp_rib_reinstall_peer(struct vpnr__bgp *bgp, uint32_t peer_idx);
+/* A peer's paths became usable or unusable (its tunnel came or went):
+ * decide again on every prefix it has a path for. */
+void vpnr__bgp_rib_redecide_peer(struct vpnr__bgp *bgp, uint32_t peer_idx);
+/* Whether a peer's paths may be used: not while its tunnel is down. */
+int vpnr__bgp_peer_usable(const struct vpnr__bgp_peer *p);
 
 /* bgp/decide.c: RFC 4271 9.1.2.2; < 0 if a is better than b. */
 struct vpnr__bgp_path_info {

@@ -492,6 +492,71 @@ vpnr__bgp_fsm_stop(struct vpnr__bgp_peer *p, uint8_t code, uint8_t sub,
 	return VPNR_OK;
 }
 
+/*
+ * The tunnel under a peer went down or came back.  Its paths stop (or
+ * start) counting in the decision first, so that its routes leave the
+ * data plane and another peer's path is installed within this call;
+ * then the session is closed (RESET), or an Established one is kept
+ * until its hold timer says otherwise (HOLD).
+ */
+int
+vpnr__bgp_fsm_tunnel(struct vpnr__bgp_peer *p, int up, vpnr_tstamp now)
+{
+	struct vpnr__bgp *bgp = bgp_of(p);
+	struct vpnr__bgp_err err;
+	int was = p->tunnel_up, i;
+	char nb[64];
+
+	p->tunnel_up = up ? 1 : 0;
+	if (up) {
+		if (was)
+			return VPNR_OK;
+		vpnr__bgp_rib_redecide_peer(bgp, p->idx);
+		if (p->est != NULL) {
+			vpnr__log(p->ctx, VPNR_LOG_NOTICE, "bgp",
+			    "peer %s: tunnel up again, its routes are back",
+			    peer_name(p, nb, sizeof(nb)));
+			return vpnr__bgp_emit(p, VPNR_BGP_EV_TUNNEL_UP, VPNR_OK,
+			    0, 0, 0);
+		}
+		if (p->enabled && !p->deleting && !p->maxpfx_tripped &&
+		    p->state == BGP_ST_IDLE)
+			return vpnr__bgp_fsm_start(p, now);
+		return VPNR_OK;
+	}
+	if (!was)
+		return VPNR_OK;
+	vpnr__bgp_rib_redecide_peer(bgp, p->idx);
+	vpnr__bgp_err_set(&err, VPNR__BGP_ERR_CEASE,
+	    VPNR__BGP_CEASE_ADMIN_RESET, NULL, 0);
+	if (p->est != NULL && p->cfg.tunnel_down == VPNR_BGP_TUNNEL_DOWN_HOLD) {
+		/* a connection racing the Established one cannot finish */
+		for (i = 0; i < 2; i++)
+			if (p->conn[i] != NULL && p->conn[i] != p->est)
+				conn_close(p->conn[i], &err,
+				    VPNR_ERR_TUNNEL_DOWN, 0, now);
+		vpnr__log(p->ctx, VPNR_LOG_NOTICE, "bgp",
+		    "peer %s: tunnel down: its routes withdrawn, session "
+		    "held for up to %us",
+		    peer_name(p, nb, sizeof(nb)), p->sess.hold_s);
+		return vpnr__bgp_emit(p, VPNR_BGP_EV_TUNNEL_DOWN,
+		    VPNR_ERR_TUNNEL_DOWN, 0, 0, 0);
+	}
+	vpnr__timer_disarm(p->ctx, &p->connect_timer);
+	for (i = 0; i < 2; i++)
+		if (p->conn[i] != NULL)
+			conn_close(p->conn[i], &err, VPNR_ERR_TUNNEL_DOWN, 0,
+			    now);
+	/* no graceful-restart help across a tunnel going down */
+	if (p->gr_stale) {
+		vpnr__bgp_rib_purge_peer(bgp, p->idx, 1);
+		p->gr_stale = 0;
+		vpnr__timer_disarm(p->ctx, &p->gr_timer);
+	}
+	peer_update_state(p);
+	return VPNR_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Timers of a connection */
 

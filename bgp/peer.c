@@ -310,8 +310,9 @@ vpnr__bgp_peer_down(struct vpnr__bgp_peer *p, int graceful, vpnr_tstamp now)
 	uint8_t keep = 0;
 	int a;
 
+	/* no help across a tunnel that is down (a HOLD peer timing out) */
 	if (graceful && p->cfg.gr_helper && p->sess.gr && p->enabled &&
-	    !p->deleting)
+	    !p->deleting && vpnr__bgp_peer_usable(p))
 		keep = p->sess.gr_afi & p->sess.afi;
 	if (keep != 0) {
 		vpnr__bgp_rib_mark_stale(bgp, p->idx, keep);

@@ -234,6 +234,25 @@ route_op(struct vpnr__bgp *bgp, const struct vpnr__bgp_node *n,
 	}
 }
 
+int
+vpnr__bgp_peer_usable(const struct vpnr__bgp_peer *p)
+{
+	return p->cfg.tunnel_id == 0 || p->tunnel_up;
+}
+
+/* Paths of a peer whose tunnel is down (kept by HOLD, or stale) are
+ * left out of the decision: nothing may point into a dead tunnel. */
+static int
+path_usable(struct vpnr__bgp *bgp, const struct vpnr__bgp_path *path)
+{
+	struct vpnr__bgp_peer *p;
+
+	if (path->peer_idx == 0)
+		return 1;
+	p = peer_of(bgp, path->peer_idx);
+	return p != NULL && vpnr__bgp_peer_usable(p);
+}
+
 /* ------------------------------------------------------------------ */
 /* Decision: best path and multipath set, then the diffs. */
 
@@ -255,6 +274,8 @@ vpnr__bgp_rib_decide(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n)
 			acm = 1;
 	}
 	for (path = n->paths; path != NULL; path = path->next) {
+		if (!path_usable(bgp, path))
+			continue;
 		vpnr__bgp_path_info(bgp, path, &pi);
 		if (best == NULL ||
 		    vpnr__bgp_decide_cmp(&pi, &bi, acm, &tie) < 0) {
@@ -267,7 +288,7 @@ vpnr__bgp_rib_decide(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n)
 		if (path == best) {
 			nf |= BGP_PATH_BEST | BGP_PATH_ECMP;
 		} else if (best != NULL && path->peer_idx != 0 &&
-		    best->peer_idx != 0) {
+		    best->peer_idx != 0 && path_usable(bgp, path)) {
 			vpnr__bgp_path_info(bgp, path, &pi);
 			if (vpnr__bgp_decide_cmp(&pi, &bi, acm, &tie) >= 0 &&
 			    tie >= BGP_DECIDE_ECMP_STEP)
@@ -384,6 +405,8 @@ purge(struct vpnr__bgp *bgp, uint32_t peer_idx, int only_stale,
 	struct vpnr__bgp_table *t;
 	struct vpnr__bgp_node *n, *nn;
 	struct vpnr__bgp_path **pp;
+	/* its counters follow what is taken out of its Adj-RIB-In */
+	struct vpnr__bgp_peer *p = peer_of(bgp, peer_idx);
 	size_t i;
 	int a;
 
@@ -403,6 +426,11 @@ purge(struct vpnr__bgp *bgp, uint32_t peer_idx, int only_stale,
 						break;
 					/* may free n; nn is kept */
 					path_remove(bgp, t, n, pp);
+					if (p != NULL &&
+					    p->pfx_accepted[a] > 0) {
+						p->pfx_accepted[a]--;
+						p->pfx_rcvd[a]--;
+					}
 					break;
 				}
 			}
@@ -424,9 +452,13 @@ vpnr__bgp_rib_purge_peer_afi(struct vpnr__bgp *bgp, uint32_t peer_idx,
 	purge(bgp, peer_idx, 0, afi_mask);
 }
 
-void
-vpnr__bgp_rib_mark_stale(struct vpnr__bgp *bgp, uint32_t peer_idx,
-    uint8_t afi_mask)
+/* fn on each path of a peer in the families of afi_mask (a peer has at
+ * most one path per node; fn may change flags and issue route ops, but
+ * must not free the node). */
+static void
+peer_paths(struct vpnr__bgp *bgp, uint32_t peer_idx, uint8_t afi_mask,
+    void (*fn)(struct vpnr__bgp *, struct vpnr__bgp_node *,
+	struct vpnr__bgp_path *))
 {
 	struct vpnr__bgp_table *t;
 	struct vpnr__bgp_node *n;
@@ -442,33 +474,56 @@ vpnr__bgp_rib_mark_stale(struct vpnr__bgp *bgp, uint32_t peer_idx,
 			for (n = t->b[i]; n != NULL; n = n->hnext)
 				for (path = n->paths; path != NULL;
 				     path = path->next)
-					if (path->peer_idx == peer_idx)
-						path->flags |= BGP_PATH_STALE;
+					if (path->peer_idx == peer_idx) {
+						fn(bgp, n, path);
+						break;
+					}
+	}
+}
+
+static void
+mark_stale(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n,
+    struct vpnr__bgp_path *path)
+{
+	(void)bgp, (void)n;
+	path->flags |= BGP_PATH_STALE;
+}
+
+void
+vpnr__bgp_rib_mark_stale(struct vpnr__bgp *bgp, uint32_t peer_idx,
+    uint8_t afi_mask)
+{
+	peer_paths(bgp, peer_idx, afi_mask, mark_stale);
+}
+
+static void
+redecide(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n,
+    struct vpnr__bgp_path *path)
+{
+	(void)path;
+	vpnr__bgp_rib_decide(bgp, n);
+}
+
+void
+vpnr__bgp_rib_redecide_peer(struct vpnr__bgp *bgp, uint32_t peer_idx)
+{
+	peer_paths(bgp, peer_idx, 3, redecide);
+}
+
+static void
+reinstall(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n,
+    struct vpnr__bgp_path *path)
+{
+	if (path->flags & BGP_PATH_INSTALLED) {
+		route_op(bgp, n, path, 0);
+		route_op(bgp, n, path, 1);
 	}
 }
 
 void
 vpnr__bgp_rib_reinstall_peer(struct vpnr__bgp *bgp, uint32_t peer_idx)
 {
-	struct vpnr__bgp_table *t;
-	struct vpnr__bgp_node *n;
-	struct vpnr__bgp_path *path;
-	size_t i;
-	int a;
-
-	for (a = 0; a < BGP_NAFI; a++) {
-		t = &bgp->rib[a];
-		for (i = 0; i < t->nb; i++)
-			for (n = t->b[i]; n != NULL; n = n->hnext)
-				for (path = n->paths; path != NULL;
-				     path = path->next)
-					if (path->peer_idx == peer_idx &&
-					    (path->flags &
-						BGP_PATH_INSTALLED)) {
-						route_op(bgp, n, path, 0);
-						route_op(bgp, n, path, 1);
-					}
-	}
+	peer_paths(bgp, peer_idx, 3, reinstall);
 }
 
 int

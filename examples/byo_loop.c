@@ -420,23 +420,15 @@ cb_transport_close(vpnr_ctx *ctx, uint64_t tid, void *ud)
 }
 /* PORTING: end */
 
-static const char *
-ev_name(uint32_t t)
-{
-	static const char *n[] = { "?", "UP", "DOWN", "REKEYED", "CHILD_UP",
-		"CHILD_DOWN", "CHILD_REKEYED", "FAILED" };
-
-	return t < 8 ? n[t] : "?";
-}
-
 static int
 cb_tunnel_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *ud)
 {
 	struct host *h = ud;
 
 	(void)ctx;
-	printf("%s: EVENT %s reason=%s notify=%u\n", h->name, ev_name(ev->type),
-	    vpnr_err_name(ev->reason), ev->notify);
+	printf("%s: EVENT %s reason=%s notify=%u\n", h->name,
+	    vpnr_tunnel_event_name(ev->type), vpnr_err_name(ev->reason),
+	    ev->notify);
 	switch (ev->type) {
 	case VPNR_TUNNEL_EV_UP:
 		h->up++;
@@ -466,9 +458,9 @@ cb_bgp_event(vpnr_ctx *ctx, const vpnr_bgp_event *ev, void *ud)
 	struct host *h = ud;
 
 	(void)ctx;
-	printf("%s: BGP EVENT %u reason=%s notification=%u/%u\n", h->name,
-	    ev->type, vpnr_err_name(ev->reason), ev->notif_code,
-	    ev->notif_subcode);
+	printf("%s: BGP EVENT %s reason=%s notification=%u/%u\n", h->name,
+	    vpnr_bgp_event_name(ev->type), vpnr_err_name(ev->reason),
+	    ev->notif_code, ev->notif_subcode);
 	if (ev->type == VPNR_BGP_EV_ESTABLISHED)
 		h->bgp_up++;
 	if (ev->type == VPNR_BGP_EV_DOWN) {

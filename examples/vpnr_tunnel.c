@@ -150,13 +150,11 @@ dp_route_del(vpnr_ctx *ctx, uint64_t op, const vpnr_route *rt, void *arg)
 static int
 on_tunnel_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *arg)
 {
-	static const char *names[] = { "?", "UP", "DOWN", "REKEYED", "CHILD_UP",
-		"CHILD_DOWN", "CHILD_REKEYED", "FAILED" };
 	struct app *app = arg;
 	vpnr_tunnel_info ti;
 
 	printf("EVENT %s tunnel=%" PRIu64 " t=%.3f reason=%s notify=%u",
-	    ev->type < 8 ? names[ev->type] : "?", ev->tunnel_id,
+	    vpnr_tunnel_event_name(ev->type), ev->tunnel_id,
 	    (double)(vpnr_uv_now(app->drv) - app->t0) / VPNR_SECONDS,
 	    ev->reason != 0 ? vpnr_err_name(ev->reason) : "OK", ev->notify);
 	/* The info snapshot is legal inside callbacks. */

@@ -680,8 +680,12 @@ dp_sa_add(vpnr_ctx *ctx, uint64_t op_id, const vpnr_child_sa *csa,
 	int rv;
 
 	if ((sa = vpnr__esp_sa_by_id(esp, csa->sa_id)) != NULL &&
-	    sa->spi == csa->spi && sa->dir == csa->direction)
-		return VPNR_OK; /* vpnr_dp_replay() of an SA we kept */
+	    sa->spi == csa->spi && sa->dir == csa->direction) {
+		/* vpnr_dp_replay() of an SA we kept, or its peer moved (a
+		 * NAT mapping changed): updated in place. */
+		vpnr__esp_sa_move(esp, sa, &csa->src, &csa->dst);
+		return VPNR_OK;
+	}
 	rv = vpnr__esp_sa_add(esp, ctx, csa, &sa);
 	if (rv != VPNR_OK) {
 		vpnr__log(ctx, VPNR_LOG_ERR, "esp",

@@ -176,6 +176,10 @@ struct vpnr_esp {
 
 int vpnr__esp_sa_add(vpnr_esp *esp, vpnr_ctx *ctx, const vpnr_child_sa *sa,
     struct vpnr__esp_sa **psa);
+/* New outer addresses for an installed SA (a NAT mapping moved):
+ * its state (sequence numbers, replay window, counters) is kept. */
+void vpnr__esp_sa_move(vpnr_esp *esp, struct vpnr__esp_sa *sa,
+    const vpnr_addr *src, const vpnr_addr *dst);
 void vpnr__esp_sa_remove(vpnr_esp *esp, struct vpnr__esp_sa *sa);
 struct vpnr__esp_sa *vpnr__esp_sa_by_id(const vpnr_esp *esp, uint64_t sa_id);
 struct vpnr__esp_sa *vpnr__esp_sa_by_spi(const vpnr_esp *esp, uint32_t spi);

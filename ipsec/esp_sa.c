@@ -166,6 +166,17 @@ sa_free(vpnr_esp *esp, struct vpnr__esp_sa *sa)
 	vpnr__freezero(esp->mem, sa, sizeof(*sa));
 }
 
+void
+vpnr__esp_sa_move(vpnr_esp *esp, struct vpnr__esp_sa *sa, const vpnr_addr *src,
+    const vpnr_addr *dst)
+{
+	sa->src = *src;
+	sa->dst = *dst;
+	tun_set_peer(esp, sa->tun,
+	    sa->dir == VPNR_DIR_OUT ? &sa->dst : &sa->src);
+	esp->last_tun = NULL;
+}
+
 int
 vpnr__esp_sa_add(vpnr_esp *esp, vpnr_ctx *ctx, const vpnr_child_sa *csa,
     struct vpnr__esp_sa **psa)

@@ -250,7 +250,7 @@ vpnr__child_failed(vpnr_ctx *ctx, struct tunnel *t, int err, uint16_t notify,
 	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
 	    "tunnel %llu: IKE_SA left without a CHILD_SA, deleting it",
 	    (unsigned long long)t->id);
-	vpnr__tunnel_fail(ctx, t, err, now);
+	vpnr__tunnel_fail(ctx, t, err, notify, now);
 }
 
 /* Queue a request whose failure only needs a log line. */
@@ -545,6 +545,14 @@ install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
 		ntsl = VPNR__IKE_MAX_TS;
 	if (ntsr > VPNR__IKE_MAX_TS)
 		ntsr = VPNR__IKE_MAX_TS;
+	/* The selectors in one block sized to them (usually one each). */
+	c->ts_local = vpnr__calloc(ctx->mem, ntsl + ntsr > 0 ? ntsl + ntsr : 1,
+	    sizeof(vpnr_ts));
+	if (c->ts_local == NULL) {
+		vpnr__free(ctx->mem, c);
+		return VPNR_ERR_NOMEM;
+	}
+	c->ts_remote = c->ts_local + ntsl;
 	memcpy(c->ts_local, tsl, ntsl * sizeof(*tsl));
 	memcpy(c->ts_remote, tsr, ntsr * sizeof(*tsr));
 	c->n_ts_local = ntsl;
@@ -630,6 +638,7 @@ vpnr__child_destroy(vpnr_ctx *ctx, struct child_sa *c, int quiet,
 	vpnr__child_dp_remove(ctx, c);
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike", "CHILD_SA %08x_i %08x_o removed",
 	    c->spi_in, c->spi_out);
+	vpnr__free(ctx->mem, c->ts_local);
 	vpnr__freezero(ctx->mem, c, sizeof(*c));
 	if (report)
 		vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_CHILD_DOWN, reason, 0,
@@ -1033,10 +1042,11 @@ new_ike_sa(vpnr_ctx *ctx, struct ike_sa *old, int we_init, uint64_t local,
 		n->spi_r = n->local_spi;
 	}
 	n->suite = *suite;
-	memcpy(n->ni, ni, ni_len);
-	n->ni_len = ni_len;
-	memcpy(n->nr, nr, nr_len);
-	n->nr_len = nr_len;
+	if (vpnr__ike_sa_set_nonce(ctx, n, 0, ni, ni_len) != VPNR_OK ||
+	    vpnr__ike_sa_set_nonce(ctx, n, 1, nr, nr_len) != VPNR_OK) {
+		vpnr__ike_sa_free(ctx, n);
+		return NULL;
+	}
 	n->local = old->local;
 	n->remote = old->remote;
 	n->natt = old->natt;
@@ -1074,6 +1084,12 @@ vpnr__ike_switch(vpnr_ctx *ctx, struct ike_sa *old, struct ike_sa *n,
 	vpnr__ike_sa_log_up(ctx, n);
 	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_REKEYED, 0, 0, 0);
 	vpnr__tunnel_dpd_arm(ctx, t, now);
+	/* The moved work starts now if n's window is free: else (say,
+	 * a replaced CHILD_SA's DELETE) it waited for the next request
+	 * someone queued on n, a DPD probe at best. */
+	if (vpnr__ike_sa_next_task(ctx, n, now) != VPNR_OK)
+		vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
+		    "queued work aborted by a callback");
 }
 
 static int
@@ -1550,6 +1566,9 @@ vpnr__child_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard, vpnr_tstamp now)
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
 	    "CHILD_SA %08x_i %08x_o hit its %s lifetime", c->spi_in, c->spi_out,
 	    hard ? "hard" : "soft");
+	/* Its CHILD_DOWN says a configured limit ended it. */
+	if (hard && c->down_reason == 0)
+		c->down_reason = VPNR_ERR_LIMIT;
 	if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED) {
 		if (hard)
 			vpnr__child_destroy(ctx, c, 0, now);

@@ -18,29 +18,14 @@
 #include "log.h"
 #include "mem.h"
 
+/* An unauthenticated answer to an IKE_SA_INIT request. */
 static int
 send_plain_notify(vpnr_ctx *ctx, const struct vpnr__ike_hdr *req,
     const vpnr_addr *local, const vpnr_addr *remote, uint16_t type,
     const uint8_t *data, size_t len)
 {
-	struct vpnr__ike_builder b;
-	struct vpnr__ike_hdr hdr;
-	struct vpnr__wbuf w;
-	int rv;
-
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.spi_i = req->spi_i;
-	hdr.exchange = req->exchange;
-	hdr.flags = VPNR__IKE_F_RESPONSE;
-	hdr.msg_id = req->msg_id;
-	vpnr__ike_msg_buf(ctx, &w);
-	vpnr__ike_build_begin(&b, &w, &hdr);
-	vpnr__ike_add_notify(&b, 0, NULL, 0, type, data, len);
-	rv = vpnr__ike_build_end(&b);
-	if (rv == 0)
-		rv = vpnr__ike_send(ctx, local, remote, &w);
-	vpnr__wbuf_free(&w);
-	return rv;
+	return vpnr__ike_send_plain_notify(ctx, req, local, remote, type, data,
+	    len);
 }
 
 /* An encrypted INFORMATIONAL request with a single notify, not kept. */
@@ -164,11 +149,10 @@ vpnr__ike_sa_start(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
 	if (kelen == 0 || kelen > sizeof(ke) ||
 	    (rv = vpnr__dh_public(sa->dh, ke, kelen)) != VPNR_OK)
 		return VPNR_ERR_CRYPTO;
-	if (sa->ni_len == 0) {
-		sa->ni_len = VPNR__IKE_NONCE_LEN;
-		if ((rv = vpnr__random(ctx, sa->ni, sa->ni_len)) != VPNR_OK)
-			return rv;
-	}
+	if (sa->ni_len == 0 &&
+	    (rv = vpnr__ike_sa_set_nonce(ctx, sa, 0, NULL,
+		 VPNR__IKE_NONCE_LEN)) != VPNR_OK)
+		return rv;
 	rv = vpnr__prop_to_sa_ex(&sapl, c->ike, c->n_ike, NULL, 0, sa->ke_group,
 	    0);
 	if (rv != VPNR_OK)
@@ -277,6 +261,10 @@ vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	uint16_t err, g;
 	int rv;
 
+	/* A response with an unknown critical payload is rejected (RFC
+	 * 7296 2.5, 3.2): dropped as malformed; we retransmit. */
+	if (msg->unsupported_critical != 0)
+		return VPNR_ERR_MALFORMED;
 	if ((n = vpnr__ike_find_notify(msg, VPNR__N_COOKIE)) != NULL) {
 		if (n->data_len < 1 || n->data_len > 64 || sa->cookie_len > 0)
 			return VPNR_ERR_MALFORMED;
@@ -320,8 +308,9 @@ vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		return VPNR_OK;
 	}
 	sa->spi_r = msg->hdr.spi_r;
-	memcpy(sa->nr, msg->nonce, msg->nonce_len);
-	sa->nr_len = msg->nonce_len;
+	if ((rv = vpnr__ike_sa_set_nonce(ctx, sa, 1, msg->nonce,
+		 msg->nonce_len)) != VPNR_OK)
+		return rv;
 	sa->init_resp = vpnr__memdup(ctx->mem, data, len);
 	if (sa->init_resp == NULL)
 		return VPNR_ERR_NOMEM;
@@ -424,12 +413,7 @@ vpnr__ike_sa_arm_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
 void
 vpnr__ike_sa_established(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
 {
-	struct vpnr__ike *ike = vpnr__ike(ctx);
-
-	if (sa->half_open_counted) {
-		ike->half_open--;
-		sa->half_open_counted = 0;
-	}
+	vpnr__ike_half_open_drop(ctx, sa);
 	vpnr__timer_disarm(ctx, &sa->life_timer);
 	sa->state = IKE_ESTABLISHED;
 	sa->established_at = now;
@@ -503,6 +487,8 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, rv, err,
 		    0);
 		sa->tun->last_error = rv;
+		sa->close_reason = rv; /* DOWN says why; reconnects */
+		sa->close_notify = err;
 		return vpnr__ike_task_rv(
 		    vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now));
 	}
@@ -519,6 +505,7 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		sa->tun->last_error = rv;
 		if (vpnr_err_is_fatal(rv))
 			return rv;
+		sa->close_reason = rv;
 		return vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
 	}
 	/* CHILD_UP once both SAs are installed (maybe later). */
@@ -565,7 +552,7 @@ vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
 	struct tunnel *t;
 	uint8_t ke[VPNR__MAX_KE_LEN], ck[20], g[2];
 	size_t chosen = 0, kelen;
-	int rv, natd;
+	int rv, natd, cookie_ok;
 
 	t = vpnr__tunnel_match(ctx, local, remote);
 	if (t == NULL) {
@@ -574,6 +561,19 @@ vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
 			    "IKE_SA_INIT from %s: no tunnel configured",
 			    vpnr_addr_format(remote, (char[64]){ 0 }, 64));
 		return VPNR_OK;
+	}
+	/*
+	 * An unknown payload marked critical (2.5): refused, and no state
+	 * is made.  The answer is rate-limited like every error answer
+	 * sent without state.
+	 */
+	if (msg->unsupported_critical != 0) {
+		g[0] = msg->unsupported_critical;
+		vpnr__ike_refused(ctx, VPNR__REFUSE_CRITICAL, remote, now);
+		if (!vpnr__ike_err_notify_budget(ctx, now))
+			return VPNR_OK;
+		return send_plain_notify(ctx, &msg->hdr, local, remote,
+		    VPNR__N_UNSUPPORTED_CRITICAL_PAYLOAD, g, 1);
 	}
 	/* A retransmitted request: replay our answer. */
 	TAILQ_FOREACH(sa, &t->sas, tentry) {
@@ -609,17 +609,24 @@ vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
 		return send_plain_notify(ctx, &msg->hdr, local, remote,
 		    VPNR__N_INVALID_SYNTAX, NULL, 0);
 	}
-	if (ike->half_open >= ctx->cfg.cookie_threshold) {
-		cookie_value(ctx, msg, remote, ck);
-		n = vpnr__ike_find_notify(msg, VPNR__N_COOKIE);
-		if (n == NULL || n->data_len != sizeof(ck) ||
-		    CRYPTO_memcmp(n->data, ck, sizeof(ck)) != 0) {
-			vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
-			    "%u half-open IKE_SAs, asking for a COOKIE",
-			    ike->half_open);
-			return send_plain_notify(ctx, &msg->hdr, local, remote,
-			    VPNR__N_COOKIE, ck, sizeof(ck));
-		}
+	/* Admission (ike_dos.c): COOKIE past the thresholds, a drop past
+	 * the per-source and global limits; nothing is kept either way. */
+	cookie_value(ctx, msg, remote, ck);
+	n = vpnr__ike_find_notify(msg, VPNR__N_COOKIE);
+	cookie_ok = n != NULL && n->data_len == sizeof(ck) &&
+	    CRYPTO_memcmp(n->data, ck, sizeof(ck)) == 0;
+	switch (vpnr__ike_init_admit(ctx, remote, cookie_ok, now)) {
+	case VPNR__ADMIT_OK:
+		break;
+	case VPNR__ADMIT_COOKIE:
+		vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
+		    "%u half-open IKE_SAs, asking %s for a COOKIE",
+		    ike->half_open,
+		    vpnr_addr_format(remote, (char[64]){ 0 }, 64));
+		return send_plain_notify(ctx, &msg->hdr, local, remote,
+		    VPNR__N_COOKIE, ck, sizeof(ck));
+	default:
+		return VPNR_OK;
 	}
 	rv = vpnr__prop_select_ex(t->cfg.ike, t->cfg.n_ike, &msg->sa,
 	    msg->ke_group, 0, &suite, &chosen);
@@ -650,10 +657,10 @@ vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
 	sa->remote = *remote;
 	sa->suite = suite;
 	sa->ke_group = suite.dh;
-	memcpy(sa->ni, msg->nonce, msg->nonce_len);
-	sa->ni_len = msg->nonce_len;
-	sa->nr_len = VPNR__IKE_NONCE_LEN;
-	if ((rv = vpnr__random(ctx, sa->nr, sa->nr_len)) != VPNR_OK)
+	if ((rv = vpnr__ike_sa_set_nonce(ctx, sa, 0, msg->nonce,
+		 msg->nonce_len)) != VPNR_OK ||
+	    (rv = vpnr__ike_sa_set_nonce(ctx, sa, 1, NULL,
+		 VPNR__IKE_NONCE_LEN)) != VPNR_OK)
 		goto fail;
 	if ((rv = vpnr__dh_new(suite.dh, &sa->dh)) != VPNR_OK)
 		goto fail;
@@ -692,11 +699,11 @@ vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
 		goto fail;
 	if (natd && (sa->nat_flags != 0 || t->cfg.force_encap))
 		sa->natt = 1;
+	if ((rv = vpnr__ike_half_open_add(ctx, sa, remote)) != VPNR_OK)
+		goto fail;
 	sa->have_resp = 1;
 	sa->state = IKE_HALF_OPEN;
 	sa->next_peer_id = 1;
-	sa->half_open_counted = 1;
-	ike->half_open++;
 	sa->last_rx = now;
 	vpnr__timer_arm(ctx, &sa->life_timer, now + VPNR__IKE_HALF_OPEN_TMO);
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike",

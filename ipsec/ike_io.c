@@ -2,7 +2,8 @@
  * IKE datagrams in and out: the NAT-T port's non-ESP marker and
  * keepalives (RFC 3948 2.2, 2.3), and the demultiplexing of a message
  * to its IKE SA by SPI (RFC 7296 2.1); a new IKE_SA_INIT request goes
- * to the responder code.
+ * to the responder code; a message of a higher major version gets
+ * INVALID_MAJOR_VERSION (2.5) and unauthenticated answers without state.
  */
 #include <string.h>
 
@@ -88,6 +89,56 @@ vpnr__ike_send(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 	return vpnr__cb_send_datagram(ctx, local, remote, p, len);
 }
 
+int
+vpnr__ike_send_plain_notify(vpnr_ctx *ctx, const struct vpnr__ike_hdr *req,
+    const vpnr_addr *local, const vpnr_addr *remote, uint16_t type,
+    const uint8_t *data, size_t len)
+{
+	struct vpnr__ike_builder b;
+	struct vpnr__ike_hdr hdr;
+	struct vpnr__wbuf w;
+	int rv;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.spi_i = req->spi_i;
+	hdr.spi_r = req->spi_r;
+	hdr.exchange = req->exchange;
+	hdr.flags = VPNR__IKE_F_RESPONSE;
+	hdr.msg_id = req->msg_id;
+	vpnr__ike_msg_buf(ctx, &w);
+	vpnr__ike_build_begin(&b, &w, &hdr);
+	vpnr__ike_add_notify(&b, 0, NULL, 0, type, data, len);
+	rv = vpnr__ike_build_end(&b);
+	if (rv == 0)
+		rv = vpnr__ike_send(ctx, local, remote, &w);
+	vpnr__wbuf_free(&w);
+	return rv;
+}
+
+/*
+ * A major version above ours (RFC 7296 1.5, 2.5): a request from a
+ * configured peer is answered INVALID_MAJOR_VERSION with the highest
+ * version we speak (rate-limited); a response is dropped.  Nothing is
+ * kept, and the message counts as dropped (VPNR_ERR_MALFORMED, counted
+ * as refused_version).  Major version 1 (IKEv1) is not handled here.
+ */
+static int
+recv_bad_version(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
+    const struct vpnr__ike_hdr *hdr, vpnr_tstamp now)
+{
+	uint8_t ver = 2 << 4;
+	int rv;
+
+	vpnr__ike_refused(ctx, VPNR__REFUSE_VERSION, remote, now);
+	if ((hdr->flags & VPNR__IKE_F_RESPONSE) ||
+	    vpnr__tunnel_match(ctx, local, remote) == NULL ||
+	    !vpnr__ike_err_notify_budget(ctx, now))
+		return VPNR_ERR_MALFORMED;
+	rv = vpnr__ike_send_plain_notify(ctx, hdr, local, remote,
+	    VPNR__N_INVALID_MAJOR_VERSION, &ver, 1);
+	return rv == VPNR_ERR_CALLBACK_FAILURE ? rv : VPNR_ERR_MALFORMED;
+}
+
 void
 vpnr__ike_count_malformed(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now,
     const char *what)
@@ -117,6 +168,11 @@ recv_ike(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 
 	if (ike == NULL)
 		return VPNR_OK; /* no tunnel: nothing to talk about */
+	/* The header is filled in whatever its version (len >= 28); one
+	 * whose length field is wrong is garbage, dropped below. */
+	(void)vpnr__ike_parse_hdr(&msg.hdr, data, len);
+	if ((msg.hdr.version >> 4) > 2 && msg.hdr.length == len)
+		return recv_bad_version(ctx, local, remote, &msg.hdr, now);
 	rv = vpnr__ike_parse(&msg, data, len);
 	if (rv != VPNR_OK) {
 		vpnr__ike_count_malformed(ctx, NULL, now, "unparsable");

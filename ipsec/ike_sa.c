@@ -61,6 +61,24 @@ vpnr__ike_new_spi(vpnr_ctx *ctx)
 	return 0;
 }
 
+int
+vpnr__ike_sa_set_nonce(vpnr_ctx *ctx, struct ike_sa *sa, int resp,
+    const uint8_t *src, size_t len)
+{
+	uint8_t *p = resp ? sa->nr : sa->ni;
+	size_t *plen = resp ? &sa->nr_len : &sa->ni_len;
+	int rv;
+
+	if (len == 0 || len > VPNR__IKE_MAX_NONCE)
+		return VPNR_ERR_INTERNAL;
+	if (src != NULL)
+		memcpy(p, src, len);
+	else if ((rv = vpnr__random(ctx, p, len)) != VPNR_OK)
+		return rv;
+	*plen = len;
+	return VPNR_OK;
+}
+
 struct ike_sa *
 vpnr__ike_sa_new(vpnr_ctx *ctx, struct tunnel *t, int initiator, uint64_t spi)
 {
@@ -118,10 +136,7 @@ sa_unlink(vpnr_ctx *ctx, struct ike_sa *sa)
 		RB_REMOVE(vpnr__ike_sa_tree, &ike->sas, sa);
 		sa->local_spi = 0;
 	}
-	if (sa->half_open_counted) {
-		ike->half_open--;
-		sa->half_open_counted = 0;
-	}
+	vpnr__ike_half_open_drop(ctx, sa);
 	vpnr__timer_disarm(ctx, &sa->rtx_timer);
 	vpnr__timer_disarm(ctx, &sa->rekey_timer);
 	vpnr__timer_disarm(ctx, &sa->keepalive_timer);
@@ -235,13 +250,44 @@ vpnr__ike_sa_dead(vpnr_ctx *ctx, struct ike_sa *sa, int reason, uint16_t notify,
 
 /* ---- sending ---- */
 
+/*
+ * On a tunnel's established IKE SA with liveness checks, whether the
+ * peer is gone is for the liveness checks to say, not a request's
+ * retransmit count: a request unanswered at 40 % loss (0.64^8 = 2.8 %
+ * for 8 tries) must not end a tunnel whose peer is heard.
+ */
+static int
+liveness_decides(const struct ike_sa *sa)
+{
+	const struct tunnel *t = sa->tun;
+
+	return t != NULL && t->ike == sa && sa->state == IKE_ESTABLISHED &&
+	    t->cfg.dpd_interval != 0;
+}
+
 static vpnr_tstamp
 rtx_timeout(const struct ike_sa *sa)
 {
-	vpnr_tstamp first = sa->tun->cfg.rtx_first;
+	vpnr_tstamp first = sa->tun->cfg.rtx_first, d, cap = 0;
 	uint32_t n = sa->req_tries > 20 ? 20 : sa->req_tries;
 
-	return first << n;
+	/* A probe, or any request while the tunnel is probing. */
+	if (liveness_decides(sa) &&
+	    (sa->req_type == REQ_DPD || vpnr__tunnel_probing(sa->tun)))
+		return vpnr__tunnel_probe_rtx(sa->tun, sa->req_tries);
+	d = first << n;
+	/* A connection attempt never waits long for its next try:
+	 * after an outage, the path's return is noticed in seconds.
+	 * Requests that do not give up by count keep trying too. */
+	if (sa->state == IKE_INIT_SENT || sa->state == IKE_AUTH_SENT)
+		cap = VPNR__IKE_ATTEMPT_RTX_MAX;
+	else if (liveness_decides(sa))
+		cap = VPNR__IKE_LIVE_RTX_MAX;
+	if (cap != 0 && cap < first)
+		cap = first;
+	if (cap != 0 && d > cap)
+		d = cap;
+	return d;
 }
 
 int
@@ -357,6 +403,18 @@ vpnr__ike_send_response(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
 
 /* ---- INFORMATIONAL ---- */
 
+/* A CHILD_SA carries traffic or is being installed. */
+static int
+has_child(const struct tunnel *t)
+{
+	const struct child_sa *c;
+
+	TAILQ_FOREACH(c, &t->children, entry)
+		if (vpnr__child_live(c) || c->state == CHILD_INSTALLING)
+			return 1;
+	return 0;
+}
+
 int
 vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now)
@@ -367,7 +425,7 @@ vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
 	uint8_t spis[4 * 64];
 	uint16_t n_out = 0, j;
 	uint32_t spi;
-	int del_ike = 0, rv, auth_failed = 0;
+	int del_ike = 0, rv, auth_failed = 0, closed = 0;
 	uint8_t i;
 
 	for (i = 0; i < msg->n_delete; i++) {
@@ -417,6 +475,10 @@ vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
 						    now + 30 * VPNR_SECONDS);
 					}
 			}
+			if (c->down_reason == 0)
+				c->down_reason = VPNR_ERR_PEER_CLOSED;
+			if (c->state != CHILD_REKEYED)
+				closed = 1;
 			vpnr__child_destroy(ctx, c, c->state == CHILD_REKEYED,
 			    now);
 		}
@@ -451,6 +513,15 @@ vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
 	} else if (auth_failed) {
 		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_AUTH_FAILED,
 		    VPNR__N_AUTHENTICATION_FAILED, now);
+	} else if (closed && sa->tun->ike == sa && sa->tun->want_up &&
+	    !has_child(sa->tun)) {
+		/* The peer closed our last CHILD_SA: a tunnel we want up
+		 * starts over (DELETE, then the reconnect policy). */
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "tunnel %llu: the peer closed its last CHILD_SA, "
+		    "reconnecting",
+		    (unsigned long long)sa->tun->id);
+		vpnr__tunnel_fail(ctx, sa->tun, VPNR_ERR_PEER_CLOSED, 0, now);
 	}
 	return rv;
 }
@@ -468,13 +539,16 @@ informational_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	switch (type) {
 	case REQ_DELETE_CHILD:
 		c = vpnr__child_find(sa->tun, sa->req_child);
+		if (c != NULL && c->down_reason == 0)
+			c->down_reason = VPNR_ERR_LOCAL_CLOSE; /* we ended it */
 		if (c != NULL)
 			vpnr__child_destroy(ctx, c,
 			    c->state == CHILD_REKEYED || c->replaced_by != 0,
 			    now);
 		break;
 	case REQ_DELETE_IKE:
-		vpnr__ike_sa_dead(ctx, sa, sa->close_reason, 0, now);
+		vpnr__ike_sa_dead(ctx, sa, sa->close_reason, sa->close_notify,
+		    now);
 		return VPNR_OK;
 	default:
 		break;
@@ -483,6 +557,29 @@ informational_response(vpnr_ctx *ctx, struct ike_sa *sa,
 }
 
 /* ---- receive ---- */
+
+/*
+ * RFC 7296 2.23: an authenticated message from a new address or port
+ * of a peer behind a NAT (and we are not behind one) moves the IKE SA
+ * there and, at once, the CHILD_SAs' outer addresses.  Returns 1 if
+ * it applied (whether or not anything moved).
+ */
+static int
+follow_peer(vpnr_ctx *ctx, struct ike_sa *sa, const vpnr_addr *local,
+    const vpnr_addr *remote, vpnr_tstamp now)
+{
+	if ((sa->nat_flags & 3) != 2)
+		return 0;
+	if (vpnr__addr_eq_port(&sa->remote, remote) &&
+	    vpnr__addr_eq_port(&sa->local, local))
+		return 1;
+	sa->local = *local;
+	sa->remote = *remote;
+	if (sa->state == IKE_ESTABLISHED && sa->tun != NULL &&
+	    sa->tun->ike == sa)
+		vpnr__tunnel_peer_moved(ctx, sa->tun, sa, now);
+	return 1;
+}
 
 int
 vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
@@ -516,6 +613,8 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 		}
 		sa->last_rx = now;
 		sa->last_resp_rx = now;
+		vpnr__tunnel_alive(ctx, sa->tun, now);
+		follow_peer(ctx, sa, local, remote, now);
 		switch (sa->req_type) {
 		case REQ_AUTH:
 			if (exch != VPNR__IKE_AUTH)
@@ -545,6 +644,9 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 			    "bad retransmission");
 			return VPNR_ERR_MALFORMED;
 		}
+		if (sa->tun != NULL)
+			sa->tun->peer_req_at = now;
+		vpnr__tunnel_alive(ctx, sa->tun, now);
 		vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
 		    "retransmitting response to request %u", msg->hdr.msg_id);
 		return vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->resp);
@@ -558,11 +660,15 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 					       "bad encrypted payload");
 		return rv;
 	}
+	if (sa->tun != NULL)
+		sa->tun->peer_req_at = now; /* see dpd_grace() */
+	vpnr__tunnel_alive(ctx, sa->tun, now);
 	if (msg->unsupported_critical != 0) {
 		uint8_t pl = msg->unsupported_critical;
 		struct vpnr__ike_builder b;
 		struct vpnr__wbuf inner;
 
+		vpnr__ike_refused(ctx, VPNR__REFUSE_CRITICAL, remote, now);
 		vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
 		vpnr__ike_build_begin_inner(&b, &inner);
 		vpnr__ike_add_notify(&b, 0, NULL, 0,
@@ -577,8 +683,10 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 	}
 	sa->last_rx = now;
 	/* The peer may have moved (NAT mapping, float to NAT-T port). */
-	sa->local = *local;
-	sa->remote = *remote;
+	if (!follow_peer(ctx, sa, local, remote, now)) {
+		sa->local = *local;
+		sa->remote = *remote;
+	}
 	switch (exch) {
 	case VPNR__IKE_AUTH:
 		return vpnr__ike_auth_request(ctx, sa, msg, now);
@@ -788,7 +896,7 @@ rtx_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 
 	if (sa->req_type == REQ_NONE)
 		return VPNR_OK;
-	if (sa->req_tries >= t->cfg.rtx_tries) {
+	if (sa->req_tries >= t->cfg.rtx_tries && !liveness_decides(sa)) {
 		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
 		    "giving up after %u retransmits of request %u, IKE_SA "
 		    "%016llx_i %016llx_r",
@@ -796,7 +904,8 @@ rtx_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 		    (unsigned long long)sa->spi_i,
 		    (unsigned long long)sa->spi_r);
 		if (sa->req_type == REQ_DELETE_IKE)
-			vpnr__ike_sa_dead(ctx, sa, sa->close_reason, 0, now);
+			vpnr__ike_sa_dead(ctx, sa, sa->close_reason,
+			    sa->close_notify, now);
 		else
 			vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_TIMEOUT, 0, now);
 		return VPNR_OK;
@@ -827,7 +936,8 @@ life_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 		    (unsigned long long)sa->spi_r);
 		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_TIMEOUT, 0, now);
 	} else if (sa->state == IKE_DELETING || sa->state == IKE_REKEYED) {
-		vpnr__ike_sa_dead(ctx, sa, sa->close_reason, 0, now);
+		vpnr__ike_sa_dead(ctx, sa, sa->close_reason, sa->close_notify,
+		    now);
 	}
 	return VPNR_OK;
 }

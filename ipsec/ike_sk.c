@@ -46,7 +46,16 @@ vpnr__ike_sk_build(vpnr_ctx *ctx, struct ike_sa *sa,
 	vpnr__ike_build_begin(&b, w, hdr);
 	vpnr__ike_add_sk_begin(&b, first, &sk_off);
 	body = vpnr__wbuf_len(w);
-	if ((rv = vpnr__random(ctx, iv, ivlen)) != VPNR_OK)
+	if (aead && ivlen == 8) {
+		/* RFC 5282 3.1: an AEAD IV need only never repeat under
+		 * a key, and one key seals everything we send on sa: a
+		 * counter, without a DRBG call per message.  CBC's IV
+		 * must be unpredictable (random). */
+		uint64_t seq = ++sa->iv_seq;
+
+		for (i = 0; i < 8; i++)
+			iv[i] = (uint8_t)(seq >> (56 - 8 * i));
+	} else if ((rv = vpnr__random(ctx, iv, ivlen)) != VPNR_OK)
 		return rv;
 	padlen = (blk - ((inner_len + 1) % blk)) % blk;
 	memset(pad, 0, sizeof(pad));

@@ -68,6 +68,7 @@ tunnel_free(vpnr_ctx *ctx, struct tunnel *t, int dp_ops)
 		RB_REMOVE(vpnr__child_spi_tree, &vpnr__ike(ctx)->child_spis, c);
 		if (dp_ops)
 			vpnr__child_dp_remove(ctx, c);
+		vpnr__free(ctx->mem, c->ts_local); /* and ts_remote */
 		vpnr__freezero(ctx->mem, c, sizeof(*c));
 	}
 	while ((sa = TAILQ_FIRST(&t->sas)) != NULL)
@@ -251,6 +252,8 @@ vpnr__tunnel_event(vpnr_ctx *ctx, struct tunnel *t, uint32_t type, int reason,
 	if (t->ike != NULL) {
 		ev.local = t->ike->local;
 		ev.remote = t->ike->remote;
+		ev.ike_spi_i = t->ike->spi_i;
+		ev.ike_spi_r = t->ike->spi_r;
 	} else {
 		ev.local = t->cfg.local;
 		ev.remote = t->cfg.remote;
@@ -271,22 +274,160 @@ vpnr__tunnel_child_changed(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 	if (up == t->child_up_reported)
 		return;
 	t->child_up_reported = up;
+	/* Usable again: the next failure backs off from the start. */
+	if (up) {
+		t->reconnects = 0;
+		t->permanent_logged = 0;
+	}
 	if (ctx->bgp_tunnel_changed != NULL)
 		ctx->bgp_tunnel_changed(ctx, t->id, up, now);
+}
+
+/* ---- liveness ---- */
+
+/*
+ * Liveness is kept apart from the handshakes' retransmissions.  Proof
+ * of life (alive_at) is any authenticated message from the peer and
+ * inbound ESP seen through the data plane's counters.  After
+ * dpd_interval without it, probing starts: an empty INFORMATIONAL (or
+ * the request already outstanding) is retransmitted on the probe
+ * schedule, and if nothing authenticated arrives within dpd_timeout
+ * of the start, the peer is dead.
+ *
+ * The probe schedule starts at 0.5 s and doubles, capped at
+ * dpd_timeout / 20, so that about 20 probes fit in the timeout:
+ * defaults 0.5 s, then 1 s: probes at 0, 0.5, 1.5, 2.5 ... 19.5 s,
+ * 21 of them.  A silent, idle but live peer at 40 % random loss each
+ * way answers one probe with p = 0.6 * 0.6 = 0.36 (each retransmission
+ * is answered from the peer's cached response), so it is declared
+ * dead in one probe round with P = 0.64^21 = 8.5e-5 (0.64^20 = 1.3e-4
+ * counting only probes whose answer has 0.5 s to arrive), well below
+ * 1e-3; with 1.5 s or 2 s caps it would be 1.2e-3 or 4.7e-3.
+ * A dead peer is declared at most dpd_interval + dpd_timeout (30 s)
+ * after its last sign of life.
+ */
+/*
+ * Two idle peers should not both probe: one's request is the other's
+ * proof of life.  When the peer's requests are what keeps an IKE SA's
+ * responder informed (one came within the last interval), the
+ * responder looks a little later (grace: a sixteenth of the interval,
+ * at most a quarter of the timeout), so the initiator's next probe
+ * reaches it first and it does not probe while the initiator lives.
+ * Its probe round is shorter by as much: either end still declares a
+ * silent peer dead interval + timeout after its last sign of life.
+ */
+static vpnr_tstamp
+dpd_grace(const struct tunnel *t)
+{
+	vpnr_tstamp g = t->cfg.dpd_interval / 16;
+
+	if (t->ike == NULL || t->ike->initiator || t->peer_req_at == 0 ||
+	    t->alive_at - t->peer_req_at >= t->cfg.dpd_interval)
+		return 0;
+	return g < t->cfg.dpd_timeout / 4 ? g : t->cfg.dpd_timeout / 4;
+}
+
+/* The next look, and the end of a probe round. */
+static vpnr_tstamp
+dpd_due(const struct tunnel *t)
+{
+	return t->alive_at + t->cfg.dpd_interval + dpd_grace(t);
+}
+
+static vpnr_tstamp
+dpd_dead_at(const struct tunnel *t)
+{
+	return t->probe_start + t->cfg.dpd_timeout - dpd_grace(t);
+}
+
+void
+vpnr__tunnel_alive(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	int probing;
+
+	if (t == NULL || now <= t->alive_at)
+		return;
+	probing = vpnr__tunnel_probing(t);
+	t->alive_at = now;
+	/* Probing is over: the next look is an interval from now (else
+	 * the timer waits for the end of the probe round). */
+	if (probing && ctx != NULL && t->cfg.dpd_interval != 0)
+		vpnr__timer_arm(ctx, &t->dpd_timer, dpd_due(t));
+}
+
+int
+vpnr__tunnel_probing(const struct tunnel *t)
+{
+	return t->probe_start != 0 && t->alive_at < t->probe_start;
+}
+
+vpnr_tstamp
+vpnr__tunnel_probe_rtx(const struct tunnel *t, uint32_t tries)
+{
+	vpnr_tstamp cap = t->cfg.dpd_timeout / 20, d = VPNR__IKE_PROBE_FIRST;
+
+	if (cap < VPNR_SECONDS / 10)
+		cap = VPNR_SECONDS / 10;
+	while (tries-- > 0 && d < cap)
+		d *= 2;
+	return d < cap ? d : cap;
 }
 
 void
 vpnr__tunnel_dpd_arm(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 {
-	vpnr_tstamp base;
-
 	if (t->cfg.dpd_interval == 0 || t->ike == NULL ||
 	    t->ike->state != IKE_ESTABLISHED) {
 		vpnr__timer_disarm(ctx, &t->dpd_timer);
 		return;
 	}
-	base = t->ike->last_resp_rx > now ? t->ike->last_resp_rx : now;
-	vpnr__timer_arm(ctx, &t->dpd_timer, base + t->cfg.dpd_interval);
+	if (vpnr__tunnel_probing(t))
+		vpnr__timer_arm(ctx, &t->dpd_timer, dpd_dead_at(t));
+	else
+		vpnr__timer_arm(ctx, &t->dpd_timer, dpd_due(t));
+}
+
+/*
+ * Inbound ESP as proof of life: packets or last_used advanced on the
+ * inbound SA of a CHILD_SA in use since the last look.  Data planes
+ * without sa_query leave it to IKE.
+ */
+static void
+esp_alive(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	struct child_sa *c;
+	uint64_t bytes = 0, packets = 0;
+	vpnr_tstamp used = 0;
+
+	TAILQ_FOREACH(c, &t->children, entry) {
+		if (!vpnr__child_live(c))
+			continue;
+		if (vpnr__dp_sa_query(ctx, c->sa_id_in, &bytes, &packets,
+			&used) != VPNR_OK)
+			continue;
+		if (packets == c->seen_packets && used == c->seen_used)
+			continue;
+		c->seen_packets = packets;
+		c->seen_used = used;
+		/* The data plane's clock is the host's: trust last_used
+		 * when it is sane, else the traffic came since we last
+		 * looked, which is as good as now. */
+		vpnr__tunnel_alive(NULL, t,
+		    used != 0 && used <= now ? used : now);
+	}
+}
+
+/* Every CHILD_SA goes; each CHILD_DOWN says why (its own reason, if
+ * it had one: a failed install). */
+static void
+children_down(vpnr_ctx *ctx, struct tunnel *t, int reason, vpnr_tstamp now)
+{
+	struct child_sa *c;
+
+	TAILQ_FOREACH(c, &t->children, entry)
+		if (c->down_reason == 0)
+			c->down_reason = reason;
+	vpnr__child_destroy_all(ctx, t, now);
 }
 
 void
@@ -305,27 +446,31 @@ vpnr__tunnel_ike_up(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
 		    (unsigned long long)old->spi_i,
 		    (unsigned long long)old->spi_r);
 		t->ike = NULL;
-		vpnr__child_destroy_all(ctx, t, now);
-		vpnr__ike_sa_dead(ctx, old, 0, 0, now);
+		/* The peer started over: what it had is gone. */
+		children_down(ctx, t, VPNR_ERR_PEER_CLOSED, now);
+		vpnr__ike_sa_dead(ctx, old, VPNR_ERR_PEER_CLOSED, 0, now);
 	}
 	t->ike = sa;
 	t->state = VPNR_TUNNEL_ESTABLISHED;
 	t->established_at = now;
-	t->reconnects = 0;
 	t->last_error = 0;
+	t->alive_at = now;
+	t->probe_start = 0;
 	vpnr__timer_disarm(ctx, &t->reconnect_timer);
 	vpnr__tunnel_dpd_arm(ctx, t, now);
 	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_UP, 0, 0, 0);
 }
 
 void
-vpnr__tunnel_fail(vpnr_ctx *ctx, struct tunnel *t, int reason, vpnr_tstamp now)
+vpnr__tunnel_fail(vpnr_ctx *ctx, struct tunnel *t, int reason, uint16_t notify,
+    vpnr_tstamp now)
 {
 	struct ike_sa *sa = t->ike;
 
 	if (sa == NULL || sa->state != IKE_ESTABLISHED)
 		return;
 	sa->close_reason = reason;
+	sa->close_notify = notify;
 	/* Could the DELETE not be queued, the IKE SA ended already and
 	 * its tunnel reported why. */
 	if (vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now) != VPNR_OK)
@@ -334,20 +479,51 @@ vpnr__tunnel_fail(vpnr_ctx *ctx, struct tunnel *t, int reason, vpnr_tstamp now)
 		    (unsigned long long)t->id);
 }
 
-static void
-schedule_reconnect(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+/* Failures that another try will not fix: the peer's or our
+ * configuration has to change first. */
+static int
+permanent_failure(int reason)
 {
-	vpnr_tstamp d = VPNR__IKE_RECONNECT_BASE;
+	return reason == VPNR_ERR_AUTH_FAILED ||
+	    reason == VPNR_ERR_NO_PROPOSAL ||
+	    reason == VPNR_ERR_TS_UNACCEPTABLE;
+}
+
+/*
+ * Jittered exponential backoff: base doubling per failure since a
+ * CHILD_SA was last up, capped, and up to half of it taken off at
+ * random so that many tunnels that failed together do not retry in
+ * step.  A failure that will not fix itself starts and ends higher and
+ * is said once per streak.
+ */
+static void
+schedule_reconnect(vpnr_ctx *ctx, struct tunnel *t, int reason, vpnr_tstamp now)
+{
+	int perm = permanent_failure(reason);
+	vpnr_tstamp d =
+	    perm ? VPNR__IKE_RECONNECT_PERM_BASE : VPNR__IKE_RECONNECT_BASE;
+	vpnr_tstamp max =
+	    perm ? VPNR__IKE_RECONNECT_PERM_MAX : VPNR__IKE_RECONNECT_MAX;
 	uint32_t i;
 
-	for (i = 0; i < t->reconnects && d < VPNR__IKE_RECONNECT_MAX; i++)
+	for (i = 0; i < t->reconnects && d < max; i++)
 		d *= 2;
-	if (d > VPNR__IKE_RECONNECT_MAX)
-		d = VPNR__IKE_RECONNECT_MAX;
-	t->reconnects++;
+	if (d > max)
+		d = max;
+	d = vpnr__jitter(ctx, d, 50);
+	if (t->reconnects < UINT32_MAX)
+		t->reconnects++;
+	if (perm && !t->permanent_logged) {
+		t->permanent_logged = 1;
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "tunnel %llu: %s will not go away without a configuration "
+		    "change on one side; retrying every %llu s at most",
+		    (unsigned long long)t->id, vpnr_err_name(reason),
+		    (unsigned long long)(max / VPNR_SECONDS));
+	}
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-	    "tunnel %llu: reconnecting in %llu s", (unsigned long long)t->id,
-	    (unsigned long long)(d / VPNR_SECONDS));
+	    "tunnel %llu: reconnecting in %llu ms", (unsigned long long)t->id,
+	    (unsigned long long)(d / (VPNR_SECONDS / 1000)));
 	vpnr__timer_arm(ctx, &t->reconnect_timer, now + d);
 }
 
@@ -360,34 +536,75 @@ vpnr__tunnel_ike_gone(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
 
 	if (t->ike != sa) {
 		/* A responder's half-open attempt failed. */
-		if (reason != 0) {
+		if (reason != 0 && reason != VPNR_ERR_LOCAL_CLOSE) {
 			t->last_error = reason;
 			vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_FAILED,
 			    reason, notify, 0);
 		}
 		return;
 	}
-	vpnr__child_destroy_all(ctx, t, now);
+	/* Every end has a reason; one that lost it was ours. */
+	if (reason == 0)
+		reason = VPNR_ERR_LOCAL_CLOSE;
+	children_down(ctx, t, reason, now);
 	vpnr__timer_disarm(ctx, &t->dpd_timer);
-	if (reason != 0)
+	t->probe_start = 0;
+	if (reason != VPNR_ERR_LOCAL_CLOSE)
 		t->last_error = reason;
 	/* A close of a tunnel still connecting reports DOWN, not FAILED. */
 	vpnr__tunnel_event(ctx, t,
-	    was_up || reason == 0 ? VPNR_TUNNEL_EV_DOWN : VPNR_TUNNEL_EV_FAILED,
+	    was_up || reason == VPNR_ERR_LOCAL_CLOSE ? VPNR_TUNNEL_EV_DOWN :
+						       VPNR_TUNNEL_EV_FAILED,
 	    reason, notify, 0);
 	t->ike = NULL;
 	t->state = VPNR_TUNNEL_IDLE;
 	t->established_at = 0;
-	if (reason == 0)
-		return;
-	if (reason == VPNR_ERR_TIMEOUT && was_up) {
-		if (t->cfg.dpd_action == VPNR_DPD_ACTION_RESTART)
-			t->want_up = 1;
-		else if (t->cfg.dpd_action == VPNR_DPD_ACTION_CLEAR)
-			t->want_up = 0;
+	if (reason == VPNR_ERR_LOCAL_CLOSE)
+		return; /* closed here: never reconnects by itself */
+	/* A dead peer: the DPD action decides (restart makes even a
+	 * responder-only tunnel initiate; clear stays down until the
+	 * next vpnr_tunnel_initiate; none only reports). */
+	if (reason == VPNR_ERR_DEAD_PEER ||
+	    (reason == VPNR_ERR_TIMEOUT && was_up)) {
+		if (t->cfg.dpd_action != VPNR_DPD_ACTION_RESTART) {
+			if (t->cfg.dpd_action == VPNR_DPD_ACTION_CLEAR)
+				t->want_up = 0;
+			return;
+		}
+		t->want_up = 1;
 	}
-	if (t->want_up && t->cfg.dpd_action == VPNR_DPD_ACTION_RESTART)
-		schedule_reconnect(ctx, t, now);
+	/* Every other end of a tunnel we want up is retried. */
+	if (t->want_up)
+		schedule_reconnect(ctx, t, reason, now);
+}
+
+void
+vpnr__tunnel_peer_moved(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
+    vpnr_tstamp now)
+{
+	vpnr_addr l = sa->local, r = sa->remote;
+	struct child_sa *c;
+
+	(void)now;
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "tunnel %llu: peer now at %s (NAT mapping changed), moving its "
+	    "CHILD_SAs",
+	    (unsigned long long)t->id,
+	    vpnr_addr_format(&r, (char[64]){ 0 }, 64));
+	if (!sa->natt)
+		l.port = r.port = 0;
+	/* Updated in place (make-before-break has nothing to break):
+	 * a failure takes the CHILD_SA down as a failed install does. */
+	TAILQ_FOREACH(c, &t->children, entry) {
+		if (vpnr__dp_sa_move(ctx, c->sa_id_in, &r, &l) ==
+			VPNR_ERR_DATAPLANE ||
+		    vpnr__dp_sa_move(ctx, c->sa_id_out, &l, &r) ==
+			VPNR_ERR_DATAPLANE)
+			vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+			    "CHILD_SA %08x_i %08x_o: the data plane refused "
+			    "the new outer addresses",
+			    c->spi_in, c->spi_out);
+	}
 }
 
 /* ---- timers ---- */
@@ -398,21 +615,43 @@ dpd_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 	struct tunnel *t = tm->arg;
 	struct ike_sa *sa = t->ike;
 
-	if (sa == NULL || sa->state != IKE_ESTABLISHED)
+	if (sa == NULL || sa->state != IKE_ESTABLISHED ||
+	    t->cfg.dpd_interval == 0)
 		return VPNR_OK;
-	/*
-	 * Probe when none of our requests was answered for an interval:
-	 * the peer's own requests prove only half of the path.
-	 */
-	if (sa->last_resp_rx + t->cfg.dpd_interval > now) {
-		vpnr__timer_arm(ctx, tm,
-		    sa->last_resp_rx + t->cfg.dpd_interval);
+	esp_alive(ctx, t, now);
+	if (vpnr__tunnel_probing(t)) {
+		if (now < dpd_dead_at(t)) {
+			vpnr__timer_arm(ctx, tm, dpd_dead_at(t));
+			return VPNR_OK;
+		}
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "tunnel %llu: nothing from the peer for %llu s, "
+		    "declaring IKE_SA %016llx_i %016llx_r dead",
+		    (unsigned long long)t->id,
+		    (unsigned long long)((now - t->alive_at) / VPNR_SECONDS),
+		    (unsigned long long)sa->spi_i,
+		    (unsigned long long)sa->spi_r);
+		t->probe_start = 0;
+		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_DEAD_PEER, 0, now);
 		return VPNR_OK;
 	}
-	vpnr__timer_arm(ctx, tm, now + t->cfg.dpd_interval);
-	if (sa->req_type != REQ_NONE)
-		return VPNR_OK; /* its retransmissions probe the peer */
-	return vpnr__ike_sa_task(ctx, sa, REQ_DPD, 0, now);
+	t->probe_start = 0;
+	if (dpd_due(t) > now) {
+		vpnr__timer_arm(ctx, tm, dpd_due(t));
+		return VPNR_OK;
+	}
+	/* Silent for an interval: probe. */
+	t->probe_start = now;
+	vpnr__timer_arm(ctx, tm, dpd_dead_at(t));
+	if (sa->req_type != REQ_NONE) {
+		/* A request is outstanding (a rekey, say): it is the
+		 * probe, retransmitted on the probe schedule from now. */
+		sa->req_tries = 0;
+		vpnr__timer_arm(ctx, &sa->rtx_timer,
+		    now + vpnr__tunnel_probe_rtx(t, 0));
+		return VPNR_OK;
+	}
+	return vpnr__ike_task_rv(vpnr__ike_sa_task(ctx, sa, REQ_DPD, 0, now));
 }
 
 static int
@@ -478,7 +717,7 @@ tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 		t->last_error = VPNR_ERR_NOMEM;
 		vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_FAILED,
 		    VPNR_ERR_NOMEM, 0, 0);
-		schedule_reconnect(ctx, t, now);
+		schedule_reconnect(ctx, t, VPNR_ERR_NOMEM, now);
 		return VPNR_OK;
 	}
 	t->ike = sa;
@@ -521,11 +760,12 @@ close_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	if (sa == NULL)
 		return VPNR_OK;
 	if (sa->state != IKE_ESTABLISHED) {
-		vpnr__ike_sa_dead(ctx, sa, 0, 0, now);
+		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_LOCAL_CLOSE, 0, now);
 		return VPNR_OK;
 	}
 	t->state = VPNR_TUNNEL_CLOSING;
-	vpnr__child_destroy_all(ctx, t, now);
+	sa->close_reason = VPNR_ERR_LOCAL_CLOSE;
+	children_down(ctx, t, VPNR_ERR_LOCAL_CLOSE, now);
 	/* Drop queued work; the DELETE goes first. */
 	return vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
 }

@@ -40,7 +40,8 @@ vpnr_tunnel_config_new(vpnr_tunnel_config **ptc, const vpnr_mem *mem)
 		tc->mem_store = *mem;
 		tc->mem = &tc->mem_store;
 	}
-	tc->dpd_interval = 10 * VPNR_SECONDS;
+	tc->dpd_interval = VPNR__IKE_DPD_INTERVAL;
+	tc->dpd_timeout = VPNR__IKE_DPD_TIMEOUT;
 	tc->dpd_action = VPNR_DPD_ACTION_RESTART;
 	tc->ike_rekey = 4 * 3600 * VPNR_SECONDS;
 	tc->child_rekey = 3600 * VPNR_SECONDS;
@@ -52,13 +53,127 @@ vpnr_tunnel_config_new(vpnr_tunnel_config **ptc, const vpnr_mem *mem)
 	return VPNR_OK;
 }
 
-void
-vpnr__tunnel_config_clear(struct vpnr_tunnel_config *tc)
+/* A new list: old's n entries and room for more (not counted). */
+static struct vpnr__prop_set *
+set_new(const vpnr_mem *mem, const struct vpnr__prop_set *old, size_t more)
+{
+	struct vpnr__prop_set *s;
+	size_t n = old != NULL ? old->n : 0;
+
+	s = vpnr__calloc(mem, 1, sizeof(*s) + (n + more) * sizeof(s->p[0]));
+	if (s == NULL)
+		return NULL;
+	s->refs = 1;
+	if (mem != NULL) {
+		s->has_mem = 1;
+		s->mem = *mem;
+	}
+	if (n > 0)
+		memcpy(s->p, old->p, n * sizeof(s->p[0]));
+	s->n = n;
+	return s;
+}
+
+static void
+set_release(struct vpnr__prop_set **ps)
+{
+	struct vpnr__prop_set *s = *ps;
+	vpnr_mem mem;
+
+	*ps = NULL;
+	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	mem = s->mem;
+	vpnr__free(s->has_mem ? &mem : NULL, s);
+}
+
+static void
+set_hold(struct vpnr__prop_set *s)
+{
+	if (s != NULL)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* A selector set with old's entries plus local and remote (either may
+ * be NULL). */
+static struct vpnr__ts_set *
+ts_set_new(const vpnr_mem *mem, const struct vpnr__ts_set *old,
+    const vpnr_ts *local, const vpnr_ts *remote)
+{
+	struct vpnr__ts_set *s;
+	size_t nl = old != NULL ? old->n_local : 0;
+	size_t nr = old != NULL ? old->n_remote : 0;
+
+	s = vpnr__calloc(mem, 1, sizeof(*s) + (nl + nr + 2) * sizeof(s->ts[0]));
+	if (s == NULL)
+		return NULL;
+	s->refs = 1;
+	if (mem != NULL) {
+		s->has_mem = 1;
+		s->mem = *mem;
+	}
+	if (nl > 0)
+		memcpy(s->ts, old->ts, nl * sizeof(s->ts[0]));
+	if (local != NULL)
+		s->ts[nl++] = *local;
+	if (nr > 0)
+		memcpy(s->ts + nl, old->ts + old->n_local,
+		    nr * sizeof(s->ts[0]));
+	if (remote != NULL)
+		s->ts[nl + nr++] = *remote;
+	s->n_local = nl;
+	s->n_remote = nr;
+	return s;
+}
+
+static void
+ts_set_release(struct vpnr__ts_set **ps)
+{
+	struct vpnr__ts_set *s = *ps;
+	vpnr_mem mem;
+
+	*ps = NULL;
+	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	mem = s->mem;
+	vpnr__free(s->has_mem ? &mem : NULL, s);
+}
+
+/* Point ike/esp and their counts at the sets. */
+static void
+sets_sync(struct vpnr_tunnel_config *tc)
+{
+	tc->ike = tc->ike_set != NULL ? tc->ike_set->p : NULL;
+	tc->n_ike = tc->ike_set != NULL ? tc->ike_set->n : 0;
+	tc->esp = tc->esp_set != NULL ? tc->esp_set->p : NULL;
+	tc->n_esp = tc->esp_set != NULL ? tc->esp_set->n : 0;
+	tc->n_ts_local = tc->ts_set != NULL ? tc->ts_set->n_local : 0;
+	tc->n_ts_remote = tc->ts_set != NULL ? tc->ts_set->n_remote : 0;
+	tc->ts_local = tc->ts_set != NULL ? tc->ts_set->ts : NULL;
+	tc->ts_remote =
+	    tc->ts_set != NULL ? tc->ts_set->ts + tc->n_ts_local : NULL;
+}
+
+static void
+psk_wipe(struct vpnr_tunnel_config *tc)
 {
 	if (tc->psk != NULL)
 		vpnr__freezero(tc->mem, tc->psk, tc->psk_len);
 	tc->psk = NULL;
 	tc->psk_len = 0;
+}
+
+void
+vpnr__tunnel_config_clear(struct vpnr_tunnel_config *tc)
+{
+	set_release(&tc->ike_set);
+	set_release(&tc->esp_set);
+	ts_set_release(&tc->ts_set);
+	sets_sync(tc);
+	vpnr__free(tc->mem, tc->local_id);
+	vpnr__free(tc->mem, tc->remote_id);
+	tc->local_id = tc->remote_id = NULL;
+	psk_wipe(tc);
 }
 
 void
@@ -104,7 +219,7 @@ vpnr_tunnel_config_set_psk(vpnr_tunnel_config *tc, const uint8_t *psk,
 	p = vpnr__memdup(tc->mem, psk, len);
 	if (p == NULL)
 		return VPNR_ERR_NOMEM;
-	vpnr__tunnel_config_clear(tc);
+	psk_wipe(tc);
 	tc->psk = p;
 	tc->psk_len = len;
 	return VPNR_OK;
@@ -143,14 +258,17 @@ set_id(vpnr_tunnel_config *tc, int remote, uint8_t type, const uint8_t *value,
 		return tc_error(tc, VPNR_ERR_INVALID_ARGUMENT,
 		    "unsupported identity type %u", type);
 	}
-	dst = remote ? tc->remote_id : tc->local_id;
-	if (len > 0)
-		memcpy(dst, value, len);
+	dst = NULL;
+	if (len > 0 && (dst = vpnr__memdup(tc->mem, value, len)) == NULL)
+		return VPNR_ERR_NOMEM;
+	vpnr__free(tc->mem, remote ? tc->remote_id : tc->local_id);
 	if (remote) {
+		tc->remote_id = dst;
 		tc->remote_id_type = type;
 		tc->remote_id_len = len;
 		tc->remote_id_set = 1;
 	} else {
+		tc->local_id = dst;
 		tc->local_id_type = type;
 		tc->local_id_len = len;
 		tc->local_id_set = 1;
@@ -179,22 +297,27 @@ vpnr_tunnel_config_set_remote_id(vpnr_tunnel_config *tc, uint8_t type,
 static int
 add_prop(vpnr_tunnel_config *tc, uint8_t protocol, const char *str)
 {
-	struct vpnr__prop *arr;
-	size_t *n;
+	struct vpnr__prop_set **ps, *s;
 	int rv;
 
 	if (tc == NULL || str == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
-	arr = protocol == VPNR__PROTO_IKE ? tc->ike : tc->esp;
-	n = protocol == VPNR__PROTO_IKE ? &tc->n_ike : &tc->n_esp;
-	if (*n >= VPNR__IKE_MAX_PROPS)
+	ps = protocol == VPNR__PROTO_IKE ? &tc->ike_set : &tc->esp_set;
+	if (*ps != NULL && (*ps)->n >= VPNR__IKE_MAX_PROPS)
 		return tc_error(tc, VPNR_ERR_LIMIT, "too many proposals");
-	memset(&arr[*n], 0, sizeof(arr[*n]));
-	rv = vpnr__prop_parse(&arr[*n], protocol, str, tc->last_error,
+	/* Tunnels may hold the current list: extend a copy. */
+	if ((s = set_new(tc->mem, *ps, 1)) == NULL)
+		return VPNR_ERR_NOMEM;
+	rv = vpnr__prop_parse(&s->p[s->n], protocol, str, tc->last_error,
 	    sizeof(tc->last_error));
-	if (rv != VPNR_OK)
+	if (rv != VPNR_OK) {
+		set_release(&s);
 		return rv;
-	(*n)++;
+	}
+	s->n++;
+	set_release(ps);
+	*ps = s;
+	sets_sync(tc);
 	return VPNR_OK;
 }
 
@@ -224,21 +347,28 @@ int
 vpnr_tunnel_config_add_ts(vpnr_tunnel_config *tc, const vpnr_ts *local,
     const vpnr_ts *remote)
 {
+	struct vpnr__ts_set *s;
+	int rv = VPNR_OK;
+
 	if (tc == NULL || (local == NULL && remote == NULL))
 		return VPNR_ERR_INVALID_ARGUMENT;
-	if (local != NULL) {
-		if (tc->n_ts_local >= VPNR__IKE_MAX_CFG_TS)
-			return tc_error(tc, VPNR_ERR_LIMIT,
-			    "too many selectors");
-		tc->ts_local[tc->n_ts_local++] = *local;
+	/* As before: a local selector that fits goes in even if the
+	 * remote one is over the limit. */
+	if (local != NULL && tc->n_ts_local >= VPNR__IKE_MAX_CFG_TS)
+		return tc_error(tc, VPNR_ERR_LIMIT, "too many selectors");
+	if (remote != NULL && tc->n_ts_remote >= VPNR__IKE_MAX_CFG_TS) {
+		rv = tc_error(tc, VPNR_ERR_LIMIT, "too many selectors");
+		remote = NULL;
+		if (local == NULL)
+			return rv;
 	}
-	if (remote != NULL) {
-		if (tc->n_ts_remote >= VPNR__IKE_MAX_CFG_TS)
-			return tc_error(tc, VPNR_ERR_LIMIT,
-			    "too many selectors");
-		tc->ts_remote[tc->n_ts_remote++] = *remote;
-	}
-	return VPNR_OK;
+	/* Tunnels may hold the current set: extend a copy. */
+	if ((s = ts_set_new(tc->mem, tc->ts_set, local, remote)) == NULL)
+		return VPNR_ERR_NOMEM;
+	ts_set_release(&tc->ts_set);
+	tc->ts_set = s;
+	sets_sync(tc);
+	return rv;
 }
 
 int
@@ -254,11 +384,36 @@ int
 vpnr_tunnel_config_set_dpd(vpnr_tunnel_config *tc, vpnr_tstamp interval,
     uint32_t action)
 {
-	if (tc == NULL || action < VPNR_DPD_ACTION_CLEAR ||
-	    action > VPNR_DPD_ACTION_NONE)
+	if (tc == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
+	if (action < VPNR_DPD_ACTION_CLEAR || action > VPNR_DPD_ACTION_NONE)
+		return tc_error(tc, VPNR_ERR_INVALID_ARGUMENT,
+		    "unknown DPD action %u", action);
+	if (interval != 0 &&
+	    (interval < VPNR_SECONDS || interval > VPNR__IKE_DPD_INTERVAL_MAX))
+		return tc_error(tc, VPNR_ERR_INVALID_ARGUMENT,
+		    "DPD interval out of range (0, or 1 s to 3600 s)");
 	tc->dpd_interval = interval;
 	tc->dpd_action = action;
+	return VPNR_OK;
+}
+
+int
+vpnr_tunnel_config_set_liveness(vpnr_tunnel_config *tc, vpnr_tstamp interval,
+    vpnr_tstamp timeout)
+{
+	if (tc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (interval != 0 &&
+	    (interval < VPNR_SECONDS || interval > VPNR__IKE_DPD_INTERVAL_MAX))
+		return tc_error(tc, VPNR_ERR_INVALID_ARGUMENT,
+		    "liveness interval out of range (0, or 1 s to 3600 s)");
+	if (timeout < VPNR__IKE_DPD_TIMEOUT_MIN ||
+	    timeout > VPNR__IKE_DPD_TIMEOUT_MAX)
+		return tc_error(tc, VPNR_ERR_INVALID_ARGUMENT,
+		    "liveness timeout out of range (2 s to 3600 s)");
+	tc->dpd_interval = interval;
+	tc->dpd_timeout = timeout;
 	return VPNR_OK;
 }
 
@@ -342,6 +497,10 @@ vpnr__tunnel_config_copy(struct vpnr_tunnel_config *dst,
 	*dst = *src;
 	dst->mem = mem;
 	dst->psk = NULL;
+	dst->ike_set = dst->esp_set = NULL;
+	dst->ts_set = NULL;
+	dst->local_id = dst->remote_id = NULL;
+	sets_sync(dst);
 	if (src->psk_len == 0 || src->psk == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
 	if (src->local.family == 0 || src->remote.family == 0)
@@ -349,41 +508,76 @@ vpnr__tunnel_config_copy(struct vpnr_tunnel_config *dst,
 	dst->psk = vpnr__memdup(mem, src->psk, src->psk_len);
 	if (dst->psk == NULL)
 		return VPNR_ERR_NOMEM;
-	if (dst->n_ike == 0) {
-		rv = vpnr__prop_parse(&dst->ike[0], VPNR__PROTO_IKE,
+	rv = VPNR_ERR_NOMEM;
+	if ((src->local_id_len > 0 && src->local_id != NULL &&
+		(dst->local_id = vpnr__memdup(mem, src->local_id,
+		     src->local_id_len)) == NULL) ||
+	    (src->remote_id_len > 0 && src->remote_id != NULL &&
+		(dst->remote_id = vpnr__memdup(mem, src->remote_id,
+		     src->remote_id_len)) == NULL))
+		goto fail;
+	/* The builder's proposal lists are shared, not copied. */
+	dst->ike_set = src->ike_set;
+	dst->esp_set = src->esp_set;
+	set_hold(dst->ike_set);
+	set_hold(dst->esp_set);
+	if (src->ts_set != NULL)
+		__atomic_add_fetch(&src->ts_set->refs, 1, __ATOMIC_RELAXED);
+	dst->ts_set = src->ts_set;
+	if (dst->ike_set == NULL) {
+		rv = VPNR_ERR_NOMEM;
+		if ((dst->ike_set = set_new(mem, NULL, 1)) == NULL)
+			goto fail;
+		rv = vpnr__prop_parse(&dst->ike_set->p[0], VPNR__PROTO_IKE,
 		    "aes256-sha256-modp2048", err, sizeof(err));
 		if (rv != VPNR_OK)
 			goto fail;
-		dst->n_ike = 1;
+		dst->ike_set->n = 1;
 	}
-	if (dst->n_esp == 0) {
-		rv = vpnr__prop_parse(&dst->esp[0], VPNR__PROTO_ESP,
+	if (dst->esp_set == NULL) {
+		rv = VPNR_ERR_NOMEM;
+		if ((dst->esp_set = set_new(mem, NULL, 2)) == NULL)
+			goto fail;
+		rv = vpnr__prop_parse(&dst->esp_set->p[0], VPNR__PROTO_ESP,
 		    "aes256gcm16", err, sizeof(err));
+		if (rv == VPNR_OK)
+			rv = vpnr__prop_parse(&dst->esp_set->p[1],
+			    VPNR__PROTO_ESP, "aes256-sha256", err, sizeof(err));
 		if (rv != VPNR_OK)
 			goto fail;
-		rv = vpnr__prop_parse(&dst->esp[1], VPNR__PROTO_ESP,
-		    "aes256-sha256", err, sizeof(err));
-		if (rv != VPNR_OK)
+		dst->esp_set->n = 2;
+	}
+	sets_sync(dst);
+	if (dst->n_ts_local == 0 || dst->n_ts_remote == 0) {
+		/* Missing sides default to "any" of the address family. */
+		struct vpnr__ts_set *s;
+		vpnr_ts any_l, any_r;
+
+		vpnr__ts_any(&any_l, dst->local.family);
+		vpnr__ts_any(&any_r, dst->remote.family);
+		s = ts_set_new(mem, dst->ts_set,
+		    dst->n_ts_local == 0 ? &any_l : NULL,
+		    dst->n_ts_remote == 0 ? &any_r : NULL);
+		rv = VPNR_ERR_NOMEM;
+		if (s == NULL)
 			goto fail;
-		dst->n_esp = 2;
-	}
-	if (dst->n_ts_local == 0) {
-		vpnr__ts_any(&dst->ts_local[0], dst->local.family);
-		dst->n_ts_local = 1;
-	}
-	if (dst->n_ts_remote == 0) {
-		vpnr__ts_any(&dst->ts_remote[0], dst->remote.family);
-		dst->n_ts_remote = 1;
+		ts_set_release(&dst->ts_set);
+		dst->ts_set = s;
+		sets_sync(dst);
 	}
 	if (!dst->local_id_set) {
 		dst->local_id_type = dst->local.family == VPNR_AF_INET ?
 		    VPNR_ID_IPV4_ADDR :
 		    VPNR_ID_IPV6_ADDR;
 		dst->local_id_len = dst->local.family == VPNR_AF_INET ? 4 : 16;
-		memcpy(dst->local_id, dst->local.bytes, dst->local_id_len);
+		dst->local_id =
+		    vpnr__memdup(mem, dst->local.bytes, dst->local_id_len);
+		rv = VPNR_ERR_NOMEM;
+		if (dst->local_id == NULL)
+			goto fail;
 	}
 	return VPNR_OK;
 fail:
 	vpnr__tunnel_config_clear(dst);
-	return VPNR_ERR_INTERNAL;
+	return rv == VPNR_ERR_NOMEM ? rv : VPNR_ERR_INTERNAL;
 }

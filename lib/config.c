@@ -14,6 +14,9 @@ vpnr__config_defaults(struct vpnr_config *cfg)
 	cfg->ike_port = 500;
 	cfg->natt_port = 4500;
 	cfg->cookie_threshold = 64;
+	cfg->cookie_threshold_per_source = VPNR__COOKIE_PER_SOURCE_DEFAULT;
+	cfg->half_open_max_per_source = VPNR__HALF_OPEN_PER_SOURCE_DEFAULT;
+	cfg->half_open_max = VPNR__HALF_OPEN_MAX_DEFAULT;
 }
 
 VPNR_API int
@@ -85,5 +88,26 @@ vpnr_config_set_cookie_threshold(vpnr_config *cfg, uint32_t half_open)
 	if (cfg == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
 	cfg->cookie_threshold = half_open;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_config_set_half_open_per_source(vpnr_config *cfg, uint32_t cookie_after,
+    uint32_t drop_after)
+{
+	if (cfg == NULL || drop_after == 0 ||
+	    drop_after > VPNR__HALF_OPEN_MAX_LIMIT || cookie_after > drop_after)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	cfg->cookie_threshold_per_source = cookie_after;
+	cfg->half_open_max_per_source = drop_after;
+	return VPNR_OK;
+}
+
+VPNR_API int
+vpnr_config_set_half_open_limit(vpnr_config *cfg, uint32_t max)
+{
+	if (cfg == NULL || max == 0 || max > VPNR__HALF_OPEN_MAX_LIMIT)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	cfg->half_open_max = max;
 	return VPNR_OK;
 }

@@ -94,6 +94,19 @@ static struct {
 } cache;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
+/*
+ * One AES-GCM cipher context per thread and key size, reused for every
+ * IKE message: a new EVP_CIPHER_CTX per message (allocate, set up the
+ * provider context, cleanse, free) cost more than the AES itself.
+ * After each use the context is keyed with zeros, so no key schedule
+ * outlives the call.  Freed when the thread exits.
+ */
+struct gcm_tls {
+	EVP_CIPHER_CTX *c[AES_COUNT];
+};
+static pthread_key_t gcm_key;
+static int gcm_key_ok;
+
 static EVP_PKEY *
 dom_from_params(const char *type, OSSL_PARAM *params)
 {
@@ -147,11 +160,23 @@ done:
 }
 
 static void
+gcm_tls_free(void *arg)
+{
+	struct gcm_tls *g = arg;
+	size_t i;
+
+	for (i = 0; i < sizeof(g->c) / sizeof(g->c[0]); i++)
+		EVP_CIPHER_CTX_free(g->c[i]);
+	OPENSSL_free(g);
+}
+
+static void
 cache_init(void)
 {
 	OSSL_PARAM params[2];
 	size_t i;
 
+	gcm_key_ok = pthread_key_create(&gcm_key, gcm_tls_free) == 0;
 	if ((cache.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
 		goto fail;
 	for (i = 0; i < MD_COUNT; i++) {
@@ -920,6 +945,27 @@ vpnr__cbc_decrypt(const uint8_t *key, size_t klen, const uint8_t *iv,
 #define GCM_IV_LEN   8
 #define GCM_TAG_LEN  16
 
+static const uint8_t gcm_zero_key[32];
+
+/* This thread's cached contexts, or NULL (then one per call). */
+static struct gcm_tls *
+gcm_tls_get(void)
+{
+	struct gcm_tls *g;
+
+	if (!gcm_key_ok)
+		return NULL;
+	if ((g = pthread_getspecific(gcm_key)) != NULL)
+		return g;
+	if ((g = OPENSSL_zalloc(sizeof(*g))) == NULL)
+		return NULL;
+	if (pthread_setspecific(gcm_key, g) != 0) {
+		OPENSSL_free(g);
+		return NULL;
+	}
+	return g;
+}
+
 static int
 gcm_crypt(const uint8_t *keymat, size_t kmlen, const uint8_t *iv,
     const uint8_t *aad, size_t aadlen, uint8_t *buf, size_t len, uint8_t *tag,
@@ -927,6 +973,7 @@ gcm_crypt(const uint8_t *keymat, size_t kmlen, const uint8_t *iv,
 {
 	uint8_t nonce[GCM_SALT_LEN + GCM_IV_LEN];
 	EVP_CIPHER_CTX *ctx = NULL;
+	struct gcm_tls *g = NULL;
 	int ai, outl, rc = VPNR_ERR_CRYPTO;
 
 	if (kmlen < GCM_SALT_LEN ||
@@ -939,7 +986,13 @@ gcm_crypt(const uint8_t *keymat, size_t kmlen, const uint8_t *iv,
 	/* RFC 4106 4: nonce = salt (last 4 octets of keymat) | IV */
 	memcpy(nonce, keymat + kmlen - GCM_SALT_LEN, GCM_SALT_LEN);
 	memcpy(nonce + GCM_SALT_LEN, iv, GCM_IV_LEN);
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	if ((g = gcm_tls_get()) != NULL && g->c[ai] != NULL) {
+		ctx = g->c[ai];
+		g->c[ai] = NULL; /* back after a clean finish */
+		if (EVP_CipherInit_ex2(ctx, NULL, keymat, nonce, enc, NULL) !=
+		    1)
+			goto done;
+	} else if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_CipherInit_ex2(ctx, cache.gcm[ai], keymat, nonce, enc, NULL) !=
 		1)
 		goto done;
@@ -969,6 +1022,14 @@ gcm_crypt(const uint8_t *keymat, size_t kmlen, const uint8_t *iv,
 	}
 	rc = VPNR_OK;
 done:
+	/* Kept for the next call only after a clean run, and keyed with
+	 * zeros first: the caller's key schedule does not stay behind. */
+	if (ctx != NULL && g != NULL &&
+	    (rc == VPNR_OK || rc == VPNR_ERR_INTEGRITY) &&
+	    EVP_CipherInit_ex2(ctx, NULL, gcm_zero_key, NULL, enc, NULL) == 1) {
+		g->c[ai] = ctx;
+		ctx = NULL;
+	}
 	EVP_CIPHER_CTX_free(ctx);
 	OPENSSL_cleanse(nonce, sizeof(nonce));
 	if (rc != VPNR_OK)

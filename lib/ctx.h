@@ -19,6 +19,17 @@
  * step must end its tunnel or peer, never be lost): callers check. */
 #define VPNR__MUST_CHECK __attribute__((warn_unused_result))
 
+/*
+ * Half-open IKE SA defaults (see vpnr_config_set_half_open_*): COOKIEs
+ * once an address has 3 half-open SAs (strongSwan's cookie_threshold_ip),
+ * drops once it has 5 (block_threshold), and at most 4096 in all (about
+ * 3.1 KB each, measured by test_ike_hostile_init: 13 MB under a flood).
+ */
+#define VPNR__COOKIE_PER_SOURCE_DEFAULT    3
+#define VPNR__HALF_OPEN_PER_SOURCE_DEFAULT 5
+#define VPNR__HALF_OPEN_MAX_DEFAULT        4096
+#define VPNR__HALF_OPEN_MAX_LIMIT          (1U << 20)
+
 struct vpnr_config {
 	vpnr_mem mem;
 	int has_mem;
@@ -28,6 +39,10 @@ struct vpnr_config {
 	uint16_t ike_port;
 	uint16_t natt_port;
 	uint32_t cookie_threshold;
+	/* IKE_SA_INIT admission (ipsec/ike_dos.c) */
+	uint32_t cookie_threshold_per_source;
+	uint32_t half_open_max_per_source;
+	uint32_t half_open_max;
 };
 
 /* Work queued by calls made inside callbacks, run when the outermost

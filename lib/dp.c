@@ -412,6 +412,26 @@ vpnr__dp_sa_add(vpnr_ctx *ctx, const vpnr_child_sa *sa,
 }
 
 int
+vpnr__dp_sa_move(vpnr_ctx *ctx, uint64_t sa_id, const vpnr_addr *src,
+    const vpnr_addr *dst)
+{
+	struct dp_sa key, *s;
+
+	if (ctx->dps == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	key.sa.sa_id = sa_id;
+	if ((s = RB_FIND(dp_sa_tree, &ctx->dps->sas, &key)) == NULL)
+		return VPNR_ERR_NOT_FOUND;
+	s->sa.src = *src;
+	s->sa.dst = *dst;
+	if (ctx->dp.sa_add == NULL)
+		return VPNR_OK;
+	/* As a replayed add: only a failure reaches the engine. */
+	return dp_sa_issue(ctx, 1, "sa_add (moved)", ctx->dp.sa_add, &s->sa,
+	    s->done_fn, s->cookie, 1);
+}
+
+int
 vpnr__dp_sa_del(vpnr_ctx *ctx, uint64_t sa_id, vpnr__dp_done_fn done_fn,
     uint64_t cookie)
 {

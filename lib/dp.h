@@ -30,6 +30,16 @@ int vpnr__dp_policy_add(vpnr_ctx *ctx, const vpnr_policy *pol,
     vpnr__dp_done_fn done_fn, uint64_t cookie);
 int vpnr__dp_policy_del(vpnr_ctx *ctx, uint64_t policy_id,
     vpnr__dp_done_fn done_fn, uint64_t cookie);
+/*
+ * An installed SA's outer addresses changed (a NAT mapping moved, RFC
+ * 7296 2.23): the copy is updated and sa_add re-issued for the same
+ * sa_id, as vpnr_dp_replay() does; the data plane updates the SA in
+ * place, keeping its counters, sequence numbers and replay window.  A
+ * failure reaches the SA's done_fn as a failed install does.  Returns
+ * VPNR_OK, VPNR_ASYNC, VPNR_ERR_NOT_FOUND or VPNR_ERR_DATAPLANE.
+ */
+int vpnr__dp_sa_move(vpnr_ctx *ctx, uint64_t sa_id, const vpnr_addr *src,
+    const vpnr_addr *dst);
 /* Routes are not copied (BGP keeps them; see bgp_replay_routes). */
 int vpnr__dp_route_add(vpnr_ctx *ctx, const vpnr_route *rt,
     vpnr__dp_done_fn done_fn, uint64_t cookie);

@@ -1,5 +1,6 @@
 /*
- * Names of IKEv2 transforms, as strongSwan and router CLIs print them.
+ * Names of IKEv2 transforms, as strongSwan and router CLIs print them,
+ * and of the tunnel and BGP events.
  */
 #include <vpnroute/vpnroute.h>
 
@@ -93,4 +94,48 @@ vpnr_transform_name(uint32_t type, uint16_t id)
 		return id == 0 ? "NO_EXT_SEQ" : id == 1 ? "EXT_SEQ" : NULL;
 	}
 	return NULL;
+}
+
+VPNR_API const char *
+vpnr_tunnel_event_name(uint32_t type)
+{
+	switch (type) {
+	case VPNR_TUNNEL_EV_UP:
+		return "UP";
+	case VPNR_TUNNEL_EV_DOWN:
+		return "DOWN";
+	case VPNR_TUNNEL_EV_REKEYED:
+		return "REKEYED";
+	case VPNR_TUNNEL_EV_CHILD_UP:
+		return "CHILD_UP";
+	case VPNR_TUNNEL_EV_CHILD_DOWN:
+		return "CHILD_DOWN";
+	case VPNR_TUNNEL_EV_CHILD_REKEYED:
+		return "CHILD_REKEYED";
+	case VPNR_TUNNEL_EV_FAILED:
+		return "FAILED";
+	}
+	return "UNKNOWN";
+}
+
+VPNR_API const char *
+vpnr_bgp_event_name(uint32_t type)
+{
+	switch (type) {
+	case VPNR_BGP_EV_ESTABLISHED:
+		return "ESTABLISHED";
+	case VPNR_BGP_EV_DOWN:
+		return "DOWN";
+	case VPNR_BGP_EV_PREFIX_LIMIT:
+		return "PREFIX_LIMIT";
+	case VPNR_BGP_EV_EOR:
+		return "EOR";
+	case VPNR_BGP_EV_NEXTHOP_REFUSED:
+		return "NEXTHOP_REFUSED";
+	case VPNR_BGP_EV_TUNNEL_DOWN:
+		return "TUNNEL_DOWN";
+	case VPNR_BGP_EV_TUNNEL_UP:
+		return "TUNNEL_UP";
+	}
+	return "UNKNOWN";
 }

@@ -36,6 +36,7 @@
 #define VPNR__VS_CHILD_SA      VPNR__VEND(vpnr_child_sa, n_ts_remote)
 #define VPNR__VS_ESP_SA_INFO   VPNR__VEND(vpnr_esp_sa_info, counters)
 #define VPNR__VS_ESP_COUNTERS  VPNR__VEND(vpnr_esp_counters, reserved)
+#define VPNR__VS_IKE_STATS     VPNR__VEND(vpnr_ike_stats, malformed)
 
 /* The newest version must cover the whole struct: a member appended
  * without a new version (or a VPNR__VS_* line) stops the build here. */
@@ -59,6 +60,9 @@ _Static_assert(VPNR__VEND(vpnr_esp_sa_info, counters) ==
 _Static_assert(VPNR__VEND(vpnr_esp_counters, reserved) ==
 	sizeof(vpnr_esp_counters),
     "vpnr_esp_counters grew: add VPNR_ESP_COUNTERS_V<n>");
+
+_Static_assert(VPNR__VEND(vpnr_ike_stats, malformed) == sizeof(vpnr_ike_stats),
+    "vpnr_ike_stats grew: add VPNR_IKE_STATS_V<n>");
 
 /* The list of sizes as an array and its length (the latest version). */
 #define VPNR__VSIZES(...) ((const size_t[]){ __VA_ARGS__ })

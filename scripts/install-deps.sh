@@ -24,6 +24,9 @@ PKGS="$PKGS libstrongswan-extra-plugins libcharon-extra-plugins"
 PKGS="$PKGS libyaml-dev libjson-c-dev libsystemd-dev libcap-ng-dev systemd"
 # BGP peers, traffic and namespaces in the interop tests
 PKGS="$PKGS bird2 gobgpd iperf3 iputils-ping iproute2 procps python3"
+# nft in the WAN box of the failure tests (tests/interop/lib/wan.sh):
+# blackhole and random loss (test_failure_loss.sh, test_failure_*.sh)
+PKGS="$PKGS nftables"
 # ABI check against tests/packaging/abi/ (abidiff, abidw); the public
 # headers are also compiled as C++17 by g++ (build-essential)
 PKGS="$PKGS abigail-tools"

@@ -20,7 +20,7 @@ fail() { echo "FAILED: $*"; rc=1; }
 step "dependencies"
 "$ROOT/scripts/install-deps.sh" || { echo "dependency install failed"; exit 1; }
 
-step "peer capabilities (strongSwan plugins, BIRD 2, GoBGP, iperf3)"
+step "peer capabilities (strongSwan plugins, BIRD 2, GoBGP, iperf3, nftables)"
 # Fail fast, naming the package, rather than after a minute of retries
 # inside an interop test.  Not root: the interop tests skip anyway.
 bash "$ROOT/tests/interop/check_peers.sh"

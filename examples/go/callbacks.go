@@ -118,7 +118,8 @@ func goTunnelEvent(h C.uintptr_t, ev *C.vpnr_tunnel_event) C.int {
 		return C.VPNR_OK
 	}
 	c.tunnelEv.push(TunnelEvent{int(ev._type), int(ev.reason), uint64(ev.tunnel_id),
-		uint64(ev.sa_id), addrFromC(&ev.local), addrFromC(&ev.remote), uint16(ev.notify)})
+		uint64(ev.sa_id), addrFromC(&ev.local), addrFromC(&ev.remote), uint16(ev.notify),
+		uint64(ev.ike_spi_i), uint64(ev.ike_spi_r)})
 	return C.VPNR_OK
 }
 

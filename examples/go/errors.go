@@ -55,6 +55,9 @@ var (
 	ErrReplay          = &Error{Code: C.VPNR_ERR_REPLAY}
 	ErrIntegrity       = &Error{Code: C.VPNR_ERR_INTEGRITY}
 	ErrNotIKE          = &Error{Code: C.VPNR_ERR_NOT_IKE}
+	ErrTunnelDown      = &Error{Code: C.VPNR_ERR_TUNNEL_DOWN}
+	ErrDeadPeer        = &Error{Code: C.VPNR_ERR_DEAD_PEER}
+	ErrLocalClose      = &Error{Code: C.VPNR_ERR_LOCAL_CLOSE}
 	ErrDataplane       = &Error{Code: C.VPNR_ERR_DATAPLANE}
 	ErrCrypto          = &Error{Code: C.VPNR_ERR_CRYPTO}
 	ErrNoMem           = &Error{Code: C.VPNR_ERR_NOMEM}

@@ -22,6 +22,10 @@ type TunnelConfig struct {
 	ReplayWindow    uint32
 	RetransmitFrom  uint64 // ns; with RetransmitTries
 	RetransmitTries uint32
+	// Liveness: probe after LivenessInterval ns without proof of life,
+	// dead after LivenessTimeout ns more; set when the timeout is not 0.
+	LivenessInterval uint64
+	LivenessTimeout  uint64
 }
 
 // AddTunnel adds a tunnel (responder-ready at once) and returns its id.
@@ -74,6 +78,11 @@ func (c *Context) AddTunnel(tc TunnelConfig) (uint64, error) {
 	}
 	if tc.DPDAction != 0 {
 		if err := chk(C.vpnr_tunnel_config_set_dpd(ptc, C.vpnr_tstamp(tc.DPDInterval), C.uint32_t(tc.DPDAction))); err != nil {
+			return 0, err
+		}
+	}
+	if tc.LivenessTimeout != 0 {
+		if err := chk(C.vpnr_tunnel_config_set_liveness(ptc, C.vpnr_tstamp(tc.LivenessInterval), C.vpnr_tstamp(tc.LivenessTimeout))); err != nil {
 			return 0, err
 		}
 	}

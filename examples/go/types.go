@@ -18,10 +18,13 @@ const (
 	TunnelEvChildRekeyed = C.VPNR_TUNNEL_EV_CHILD_REKEYED
 	TunnelEvFailed       = C.VPNR_TUNNEL_EV_FAILED
 
-	BgpEvEstablished = C.VPNR_BGP_EV_ESTABLISHED
-	BgpEvDown        = C.VPNR_BGP_EV_DOWN
-	BgpEvPrefixLimit = C.VPNR_BGP_EV_PREFIX_LIMIT
-	BgpEvEOR         = C.VPNR_BGP_EV_EOR
+	BgpEvEstablished    = C.VPNR_BGP_EV_ESTABLISHED
+	BgpEvDown           = C.VPNR_BGP_EV_DOWN
+	BgpEvPrefixLimit    = C.VPNR_BGP_EV_PREFIX_LIMIT
+	BgpEvEOR            = C.VPNR_BGP_EV_EOR
+	BgpEvNexthopRefused = C.VPNR_BGP_EV_NEXTHOP_REFUSED
+	BgpEvTunnelDown     = C.VPNR_BGP_EV_TUNNEL_DOWN
+	BgpEvTunnelUp       = C.VPNR_BGP_EV_TUNNEL_UP
 
 	TunnelIdle        = C.VPNR_TUNNEL_IDLE
 	TunnelConnecting  = C.VPNR_TUNNEL_CONNECTING
@@ -149,6 +152,8 @@ type TunnelEvent struct {
 	SaID          uint64
 	Local, Remote netip.AddrPort
 	Notify        uint16
+	// The tunnel's IKE SA (initiator's, responder's SPI), when it has one.
+	IkeSpiI, IkeSpiR uint64
 }
 
 // BgpEvent is a VPNR_BGP_EV_* event.

@@ -393,12 +393,16 @@ func TestTunnelBgpEsp(t *testing.T) {
 	if err := n.advance(5 * Second); err != nil {
 		t.Fatal(err)
 	}
-	waitTunnel(t, a, TunnelEvChildUp)
+	cu := waitTunnel(t, a, TunnelEvChildUp)
 	waitTunnel(t, b, TunnelEvChildUp)
 	ia, _ := a.TunnelInfo(ta)
 	ib, _ := b.TunnelInfo(tb)
 	if ia.State != TunnelEstablished || ia.ChildSpiOut != ib.ChildSpiIn || ia.ChildSpiOut == 0 {
 		t.Fatalf("tunnel: %+v %+v", ia, ib)
+	}
+	// Events carry the IKE SA's SPIs.
+	if cu.IkeSpiI != ia.SpiI || cu.IkeSpiR != ia.SpiR || cu.IkeSpiI == 0 {
+		t.Fatalf("event SPIs %x/%x, tunnel %x/%x", cu.IkeSpiI, cu.IkeSpiR, ia.SpiI, ia.SpiR)
 	}
 	for _, x := range []struct {
 		c  *Context

@@ -28,6 +28,7 @@ struct pctx {
 	size_t errlen;
 	int flags;
 	struct mgw_config *c;
+	int *lines; /* the next walk_map's key lines (profiles), or NULL */
 };
 
 enum ftype {
@@ -88,6 +89,20 @@ static const char *const w_mpa[] = { "warn", "teardown", NULL };
 static const int v_mpa[] = { 0, 1 };
 static const char *const w_action[] = { "deny", "permit", NULL };
 static const int v_action[] = { 0, 1 };
+static const char *const w_tdown[] = { "reset", "hold", NULL };
+static const int v_tdown[] = { VPNR_BGP_TUNNEL_DOWN_RESET,
+	VPNR_BGP_TUNNEL_DOWN_HOLD };
+static const char *const w_profile[] = { "azure", "aws", "gcp", "alibaba",
+	NULL };
+static const int v_profile[] = { MGW_PROFILE_AZURE, MGW_PROFILE_AWS,
+	MGW_PROFILE_GCP, MGW_PROFILE_ALIBABA };
+/* Printed by mgw_profile_print(), only when set. */
+#define FPROFILE(st) \
+	{ \
+		"profile", F_ENUM, offsetof(struct st, profile), \
+		    sizeof(((struct st *)0)->profile), 0, 0, w_profile, \
+		    v_profile, 0 \
+	}
 
 #define G mgw_cfg_global
 static const struct field f_global[] = {
@@ -146,6 +161,8 @@ static const struct field f_tunnel[] = {
 	FS(T, if_id, F_U32, if_id, 1, UINT32_MAX),
 	FS(T, force_encap, F_BOOL, force_encap, 0, 0),
 	FS(T, offload, F_BOOL, offload, 0, 0),
+	FPROFILE(T),
+	FX(profile_override),
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 #undef T
@@ -181,6 +198,7 @@ static const struct field f_nb[] = {
 	FS(N, address, F_ADDR, addr, 0, 0),
 	FS(N, remote_as, F_ASN, remote_as, 1, UINT32_MAX),
 	FS(N, tunnel, F_NAME, tunnel, 1, 0),
+	FE(N, tunnel_down, tunnel_down, w_tdown, v_tdown),
 	FS(N, update_source, F_STR, update_source, 1, 0),
 	FS(N, multihop, F_U8, multihop, 1, 255),
 	FS(N, hold_time, F_U16, hold, 0, 65535),
@@ -199,6 +217,8 @@ static const struct field f_nb[] = {
 	FX(export),
 	FS(N, prepend, F_U8, prepend, 0, 16),
 	FX(med),
+	FPROFILE(N),
+	FX(profile_override),
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 #undef N
@@ -717,7 +737,9 @@ walk_map(struct pctx *p, yaml_node_t *n, const char *where,
 	const struct field *f;
 	uint64_t seen = 0, bit;
 	char field[192];
+	int *lines = p->lines;
 
+	p->lines = NULL; /* only this mapping's own keys */
 	if (n == NULL || n->type != YAML_MAPPING_NODE)
 		return fail(p, n, where, "must be a mapping of key: value");
 	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
@@ -732,6 +754,8 @@ walk_map(struct pctx *p, yaml_node_t *n, const char *where,
 		if (seen & bit)
 			return fail(p, k, where, "'%s' given twice", sval(k));
 		seen |= bit;
+		if (lines != NULL && f - t < MGW_KEYS_MAX)
+			lines[f - t] = (int)k->start_mark.line + 1;
 		snprintf(field, sizeof(field), "%s%s%s", where,
 		    where[0] ? "." : "", f->name);
 		if (f->type == F_SPECIAL) {
@@ -799,6 +823,40 @@ sp_iface(struct pctx *p, const char *key, yaml_node_t *v, const char *field,
 	return pfx_field(p, v, field, i->addr, &i->n_addr, 1);
 }
 
+/* profile_override: rule ids; profile.c checks they are rules of the
+ * profile once the whole item is read. */
+struct ovr_list {
+	char (*v)[MGW_RULEID_MAX];
+	int *n;
+};
+
+static int
+add_ovr(struct pctx *p, yaml_node_t *n, const char *field, void *arg)
+{
+	struct ovr_list *l = arg;
+	const char *s;
+
+	if (need_scalar(p, n, field) < 0)
+		return -1;
+	s = sval(n);
+	if (strlen(s) == 0 || strlen(s) >= MGW_RULEID_MAX || !name_ok(s))
+		return fail(p, n, field,
+		    "'%s' is not a rule id (e.g. AWS-PSK-1)", s);
+	snprintf(l->v[*l->n], MGW_RULEID_MAX, "%s", s);
+	(*l->n)++;
+	return 0;
+}
+
+static int
+ovr_field(struct pctx *p, yaml_node_t *v, const char *field,
+    char (*ovr)[MGW_RULEID_MAX], int *n)
+{
+	struct ovr_list l = { ovr, n };
+
+	*n = 0;
+	return each_item(p, v, field, MGW_OVR_MAX, add_ovr, &l);
+}
+
 static int
 sp_tunnel(struct pctx *p, const char *key, yaml_node_t *v, const char *field,
     void *obj)
@@ -806,6 +864,8 @@ sp_tunnel(struct pctx *p, const char *key, yaml_node_t *v, const char *field,
 	struct mgw_cfg_tunnel *t = obj;
 	struct prop_list pl;
 
+	if (strcmp(key, "profile_override") == 0)
+		return ovr_field(p, v, field, t->ovr, &t->n_ovr);
 	if (strcmp(key, "local") == 0)
 		return host_field(p, v, field, t->local, sizeof(t->local),
 		    &t->local_addr);
@@ -910,6 +970,8 @@ sp_nb(struct pctx *p, const char *key, yaml_node_t *v, const char *field,
 	struct mgw_cfg_neighbor *nb = obj;
 	uint64_t med;
 
+	if (strcmp(key, "profile_override") == 0)
+		return ovr_field(p, v, field, nb->ovr, &nb->n_ovr);
 	if (strcmp(key, "import") == 0)
 		return policy_field(p, v, field, &nb->import_pol,
 		    nb->import_list, 0);
@@ -1012,6 +1074,7 @@ one_tunnel(struct pctx *p, yaml_node_t *n, const char *f)
 	t = &c->tun[c->n_tun];
 	mgw_tunnel_defaults(t, c->n_tun);
 	c->n_tun++;
+	p->lines = t->key_line;
 	if (walk_item(p, n, f, &t->line, f_tunnel, t, sp_tunnel, req) < 0)
 		return -1;
 	if (t->psk_len == 0)
@@ -1056,6 +1119,7 @@ one_nb(struct pctx *p, yaml_node_t *n, const char *f)
 		return fail(p, n, f, "out of memory");
 	nb = &c->nb[c->n_nb++];
 	mgw_neighbor_defaults(nb);
+	p->lines = nb->key_line;
 	if (walk_item(p, n, f, &nb->line, f_nb, nb, sp_nb, req) < 0)
 		return -1;
 	if (nb->hold != 0 && nb->hold < 3)
@@ -1088,6 +1152,7 @@ sp_bgp(struct pctx *p, const char *key, yaml_node_t *v, const char *field,
 
 	if (strcmp(key, "neighbors") == 0)
 		return seq_of_maps(p, v, field, one_nb);
+	c->networks_line = (int)v->start_mark.line + 1;
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(p, v, field, "must be a list of prefixes");
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
@@ -1119,8 +1184,10 @@ sp_top(struct pctx *p, const char *key, yaml_node_t *v, const char *field,
 {
 	struct mgw_config *c = p->c;
 
-	if (strcmp(key, "global") == 0)
+	if (strcmp(key, "global") == 0) {
+		p->lines = c->g.key_line;
 		return walk_map(p, v, field, f_global, &c->g, sp_global);
+	}
 	if (strcmp(key, "interfaces") == 0)
 		return seq_of_maps(p, v, field, one_iface);
 	if (strcmp(key, "tunnels") == 0)
@@ -1155,7 +1222,7 @@ mgw_tunnel_defaults(struct mgw_cfg_tunnel *t, int index)
 	t->rekey_margin = 300;
 	t->rekey_fuzz = 10;
 	t->dpd_interval = 10;
-	t->dpd_timeout = 45;
+	t->dpd_timeout = 20;
 	t->dpd_action = VPNR_DPD_ACTION_RESTART;
 	t->role = MGW_ROLE_INITIATE;
 	t->mtu = 1400;
@@ -1175,6 +1242,7 @@ mgw_neighbor_defaults(struct mgw_cfg_neighbor *n)
 	n->connect_retry = 30;
 	n->max_prefix_teardown = 1;
 	n->graceful_restart = 1;
+	n->tunnel_down = VPNR_BGP_TUNNEL_DOWN_RESET;
 	n->next_hop_self = 1;
 	n->import_pol = MGW_POL_ALL;
 	n->export_pol = MGW_POL_NETWORKS;
@@ -1477,6 +1545,7 @@ mgw_config_load(struct mgw_config *c, const char *path, const char *text,
 	if (root == NULL)
 		snprintf(err, errlen, "%s:1: the file is empty", path);
 	else if (walk_map(&p, root, "", f_top, c, sp_top) == 0 &&
+	    mgw_profile_apply(c, err, errlen) == 0 &&
 	    mgw_config_check(c, err, errlen) == 0)
 		rc = 0;
 	yaml_document_delete(&doc);
@@ -1488,6 +1557,34 @@ mgw_config_load(struct mgw_config *c, const char *path, const char *text,
 	return rc;
 }
 
+/* ---- key lines (profiles) ------------------------------------------ */
+
+static int
+key_line(const struct field *t, const int *lines, const char *key)
+{
+	const struct field *f = find_field(t, key);
+
+	return f != NULL && f - t < MGW_KEYS_MAX ? lines[f - t] : 0;
+}
+
+int
+mgw_tunnel_key_line(const struct mgw_cfg_tunnel *t, const char *key)
+{
+	return key_line(f_tunnel, t->key_line, key);
+}
+
+int
+mgw_neighbor_key_line(const struct mgw_cfg_neighbor *n, const char *key)
+{
+	return key_line(f_nb, n->key_line, key);
+}
+
+int
+mgw_global_key_line(const struct mgw_cfg_global *g, const char *key)
+{
+	return key_line(f_global, g->key_line, key);
+}
+
 /* ---- equality --------------------------------------------------------- */
 
 int
@@ -1497,6 +1594,8 @@ mgw_tunnel_equal(const struct mgw_cfg_tunnel *a, const struct mgw_cfg_tunnel *b)
 	int eq;
 
 	x.line = y.line = 0;
+	memset(x.key_line, 0, sizeof(x.key_line));
+	memset(y.key_line, 0, sizeof(y.key_line));
 	eq = memcmp(&x, &y, sizeof(x)) == 0;
 	explicit_bzero(x.psk, sizeof(x.psk));
 	explicit_bzero(y.psk, sizeof(y.psk));
@@ -1521,6 +1620,8 @@ mgw_neighbor_equal(const struct mgw_config *ca,
 	struct mgw_cfg_neighbor x = *a, y = *b;
 
 	x.line = y.line = 0;
+	memset(x.key_line, 0, sizeof(x.key_line));
+	memset(y.key_line, 0, sizeof(y.key_line));
 	if (memcmp(&x, &y, sizeof(x)) != 0)
 		return 0;
 	/* The lists it uses count as part of it. */
@@ -1745,6 +1846,8 @@ mgw_config_print(const struct mgw_config *c, FILE *f)
 		    t->n_local_ts);
 		print_pfx_list(f, "    ", "remote_ts", t->remote_ts,
 		    t->n_remote_ts);
+		mgw_profile_print(f, "    ", t->profile,
+		    (const char(*)[MGW_RULEID_MAX])t->ovr, t->n_ovr);
 	}
 	if (c->n_routes > 0)
 		fprintf(f, "routes:\n");
@@ -1785,6 +1888,8 @@ mgw_config_print(const struct mgw_config *c, FILE *f)
 			fprintf(f, "      med: %u\n", nb->med);
 		if (nb->md5[0] != '\0')
 			fprintf(f, "      # md5_password: (not printed)\n");
+		mgw_profile_print(f, "      ", nb->profile,
+		    (const char(*)[MGW_RULEID_MAX])nb->ovr, nb->n_ovr);
 	}
 	print_pfx_list(f, "  ", "networks", c->networks, c->n_networks);
 	return ferror(f) ? -1 : 0;

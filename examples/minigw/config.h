@@ -14,6 +14,8 @@
 
 #include <vpnroute/vpnroute.h>
 
+#include "profile.h"
+
 /* Exit codes of minigw (stable, documented in minigw(8)). */
 #define MGW_EXIT_OK      0
 #define MGW_EXIT_CONFIG  1 /* the configuration is wrong */
@@ -28,6 +30,7 @@
 #define MGW_ID_MAX     256
 #define MGW_LIST_MAX   16 /* proposals, selectors, addresses per item */
 #define MGW_PATH_MAX   256
+#define MGW_KEYS_MAX   48 /* rows of one section's key table */
 
 /* The policy words of a neighbour's import/export. */
 #define MGW_POL_NONE     0
@@ -49,6 +52,8 @@ struct mgw_cfg_global {
 	char control[108];  /* control socket path */
 	char user[64];      /* run as, after setup ("" = stay root) */
 	char metrics[64];   /* ADDR:PORT of the HTTP metrics listener */
+	/* Where each key was given: see mgw_tunnel_key_line(). */
+	int key_line[MGW_KEYS_MAX];
 };
 
 struct mgw_cfg_iface {
@@ -83,6 +88,10 @@ struct mgw_cfg_tunnel {
 	char ifname[MGW_IFNAME_MAX];
 	uint32_t mtu, mss, replay_window, if_id;
 	int force_encap, offload;
+	int profile; /* MGW_PROFILE_*: profile.c fills and checks */
+	char ovr[MGW_OVR_MAX][MGW_RULEID_MAX]; /* profile_override */
+	int n_ovr;
+	int key_line[MGW_KEYS_MAX]; /* see mgw_tunnel_key_line() */
 	int line;
 };
 
@@ -119,11 +128,16 @@ struct mgw_cfg_neighbor {
 	uint32_t max_prefix_restart;
 	uint32_t out_max_prefix;
 	int graceful_restart, passive, next_hop_self, remove_private_as;
+	int tunnel_down;            /* VPNR_BGP_TUNNEL_DOWN_* */
 	int import_pol, export_pol; /* MGW_POL_* */
 	char import_list[MGW_NAME_MAX], export_list[MGW_NAME_MAX];
 	uint8_t prepend;
 	int has_med;
 	uint32_t med;
+	int profile; /* MGW_PROFILE_*; 0 = the tunnel's */
+	char ovr[MGW_OVR_MAX][MGW_RULEID_MAX];
+	int n_ovr;
+	int key_line[MGW_KEYS_MAX];
 	int line;
 };
 
@@ -142,6 +156,7 @@ struct mgw_config {
 	int n_nb;
 	vpnr_prefix *networks;
 	int n_networks;
+	int networks_line; /* of bgp.networks, 0 = not given */
 };
 
 /* Defaults for an empty configuration (and for each new tunnel). */
@@ -177,6 +192,15 @@ const struct mgw_cfg_plist *
 mgw_config_plist(const struct mgw_config *c, const char *name);
 const struct mgw_cfg_tunnel *
 mgw_config_tunnel(const struct mgw_config *c, const char *name);
+
+/*
+ * The line where a key of this tunnel / neighbour / the global section
+ * was given, 0 when the file did not give it (a profile's defaults go
+ * there) or when the configuration came from the command line.
+ */
+int mgw_tunnel_key_line(const struct mgw_cfg_tunnel *t, const char *key);
+int mgw_neighbor_key_line(const struct mgw_cfg_neighbor *n, const char *key);
+int mgw_global_key_line(const struct mgw_cfg_global *g, const char *key);
 
 /* Strict number parsing: decimal digits only, no wrap. 0 or -1. */
 int mgw_parse_u64(const char *s, uint64_t *v);

@@ -14,9 +14,6 @@
 
 #include "minigw.h"
 
-static const char *const tev_names[] = { "?", "UP", "DOWN", "REKEYED",
-	"CHILD_UP", "CHILD_DOWN", "CHILD_REKEYED", "FAILED" };
-
 struct mgw_tunnel *
 mgw_tunnel_by_name(struct mgw *gw, const char *name)
 {
@@ -96,7 +93,7 @@ on_tunnel_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *arg)
 	struct mgw *gw = arg;
 	struct mgw_tunnel *t = tunnel_by_id(gw, ev->tunnel_id);
 	vpnr_tunnel_info ti;
-	const char *name = ev->type < 8 ? tev_names[ev->type] : "?";
+	const char *name = vpnr_tunnel_event_name(ev->type);
 
 	printf("EVENT %s tunnel=%" PRIu64 " name=%s reason=%s", name,
 	    ev->tunnel_id, t != NULL ? t->cfg.name : "?",
@@ -104,6 +101,11 @@ on_tunnel_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *arg)
 	if (vpnr_tunnel_get_info(ctx, ev->tunnel_id, &ti) == VPNR_OK)
 		printf(" spi_in=%08" PRIx32 " spi_out=%08" PRIx32,
 		    ti.child_spi_in, ti.child_spi_out);
+	if (ev->ike_spi_i != 0)
+		printf(" ike_spi=%016" PRIx64 "_i/%016" PRIx64 "_r",
+		    ev->ike_spi_i, ev->ike_spi_r);
+	if (ev->notify != 0)
+		printf(" notify=%u", ev->notify);
 	printf("\n");
 	mgw_log(ev->type == VPNR_TUNNEL_EV_FAILED ? VPNR_LOG_WARNING :
 						    VPNR_LOG_NOTICE,
@@ -126,8 +128,7 @@ on_tunnel_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *arg)
 static int
 on_bgp_event(vpnr_ctx *ctx, const vpnr_bgp_event *ev, void *arg)
 {
-	static const char *const names[] = { "?", "ESTABLISHED", "DOWN",
-		"PREFIX_LIMIT", "EOR" };
+	const char *name = vpnr_bgp_event_name(ev->type);
 	struct mgw *gw = arg;
 	struct mgw_peer *p = mgw_peer_by_id(gw, ev->peer_id);
 	char a[64] = "?";
@@ -136,13 +137,12 @@ on_bgp_event(vpnr_ctx *ctx, const vpnr_bgp_event *ev, void *arg)
 		vpnr_addr_format(&p->cfg.addr, a, sizeof(a));
 	printf("BGP_EVENT type=%" PRIu32 " %s peer=%" PRIu64 " addr=%s "
 	       "reason=%s\n",
-	    ev->type, ev->type < 5 ? names[ev->type] : "?", ev->peer_id, a,
+	    ev->type, name, ev->peer_id, a,
 	    ev->reason != 0 ? vpnr_err_name(ev->reason) : "OK");
 	if (ev->type != VPNR_BGP_EV_EOR)
 		mgw_log(ev->type == VPNR_BGP_EV_ESTABLISHED ? VPNR_LOG_NOTICE :
 							      VPNR_LOG_WARNING,
-		    "bgp neighbor %s: %s%s%s", a,
-		    ev->type < 5 ? names[ev->type] : "?",
+		    "bgp neighbor %s: %s%s%s", a, name,
 		    ev->reason != 0 ? " " : "",
 		    ev->reason != 0 ? vpnr_err_name(ev->reason) : "");
 	if (p != NULL &&
@@ -271,7 +271,6 @@ tunnel_config(const struct mgw_cfg_tunnel *c, vpnr_tunnel_config **ptc,
 	vpnr_tunnel_config *tc;
 	vpnr_lifetime soft = { 0 }, hard = { 0 };
 	vpnr_ts l, r;
-	uint32_t tries;
 	int i, rc = VPNR_OK;
 
 	if (vpnr_tunnel_config_new(&tc, NULL) != VPNR_OK) {
@@ -303,12 +302,12 @@ tunnel_config(const struct mgw_cfg_tunnel *c, vpnr_tunnel_config **ptc,
 	if (rc == VPNR_OK)
 		rc = vpnr_tunnel_config_set_dpd(tc,
 		    (vpnr_tstamp)c->dpd_interval * VPNR_SECONDS, c->dpd_action);
-	/* DPD timeout: retransmits from 1 s doubling until it is spent. */
-	for (tries = 1; tries < 12 && (1u << tries) - 1 < c->dpd_timeout;
-	     tries++)
-		;
+	/* The liveness timeout is the library's own, apart from the
+	 * handshakes' retransmissions. */
 	if (rc == VPNR_OK)
-		rc = vpnr_tunnel_config_set_retransmit(tc, VPNR_SECONDS, tries);
+		rc = vpnr_tunnel_config_set_liveness(tc,
+		    (vpnr_tstamp)c->dpd_interval * VPNR_SECONDS,
+		    (vpnr_tstamp)c->dpd_timeout * VPNR_SECONDS);
 	if (rc == VPNR_OK)
 		rc = vpnr_tunnel_config_set_rekey(tc,
 		    (vpnr_tstamp)(c->ike_lifetime - c->rekey_margin) *
@@ -529,6 +528,9 @@ peer_create(struct mgw *gw, const struct mgw_config *cfg,
 	if (rc == VPNR_OK)
 		rc = vpnr_bgp_peer_config_set_graceful_restart(pc,
 		    c->graceful_restart);
+	if (rc == VPNR_OK)
+		rc = vpnr_bgp_peer_config_set_tunnel_down(pc,
+		    (uint32_t)c->tunnel_down);
 	/* RFC 8212: what goes in and out is always said explicitly. */
 	if (rc == VPNR_OK)
 		rc = vpnr_bgp_peer_config_set_policy(pc,

@@ -166,6 +166,25 @@ mgw_legacy_opt(struct mgw_legacy *l, const char *opt, const char *v, char *err,
 		if (num(opt, v, 0, 65536, &n, err, len) < 0)
 			return -1;
 		t->replay_window = (uint32_t)n;
+	} else if (strcmp(opt, "dpd-interval") == 0) {
+		/* The same ranges as the configuration keys. */
+		if (num(opt, v, 0, 3600, &n, err, len) < 0)
+			return -1;
+		t->dpd_interval = (uint32_t)n;
+	} else if (strcmp(opt, "dpd-timeout") == 0) {
+		if (num(opt, v, 2, 3600, &n, err, len) < 0)
+			return -1;
+		t->dpd_timeout = (uint32_t)n;
+	} else if (strcmp(opt, "dpd-action") == 0) {
+		if (strcmp(v, "clear") == 0)
+			t->dpd_action = VPNR_DPD_ACTION_CLEAR;
+		else if (strcmp(v, "restart") == 0)
+			t->dpd_action = VPNR_DPD_ACTION_RESTART;
+		else if (strcmp(v, "none") == 0)
+			t->dpd_action = VPNR_DPD_ACTION_NONE;
+		else
+			return bad(err, len, opt, v,
+			    "is not clear, restart or none");
 	} else if (strcmp(opt, "child-lifetime-bytes") == 0) {
 		/* SOFT[:HARD] bytes */
 		snprintf(buf, sizeof(buf), "%s", v);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "import.h"
 #include "legacy.h"
 #include "minigw.h"
 
@@ -48,6 +49,8 @@ usage(FILE *f)
 	    "usage: minigw -c FILE [--check | --print] [--control SOCK] "
 	    "[--debug]\n"
 	    "       minigw ctl [-s SOCK] [--json] COMMAND...\n"
+	    "       minigw import aws-generic FILE [--local ADDR] "
+	    "[--local-as N]\n"
 	    "       minigw --local ADDR --remote ADDR (--psk-file F | --psk S) "
 	    "--tun-addr A/LEN\n"
 	    "           [--ike P]... [--esp P]... [--tun NAME] [--route "
@@ -56,6 +59,8 @@ usage(FILE *f)
 	    "[--replay-window N]\n"
 	    "           [--child-lifetime-bytes SOFT[:HARD]] [--no-offload] "
 	    "[--manual-sa SPEC]\n"
+	    "           [--dpd-interval S] [--dpd-timeout S] "
+	    "[--dpd-action clear|restart|none]\n"
 	    "           [--bgp-as N --bgp-peer ADDR:AS --bgp-advertise "
 	    "PREFIX...]\n"
 	    "           [--control SOCK] [--exit-after S] "
@@ -375,6 +380,8 @@ main(int argc, char **argv)
 		{ "bgp-peer", 1, NULL, 'L' }, { "bgp-advertise", 1, NULL, 'L' },
 		{ "manual-sa", 1, NULL, 'L' }, { "no-offload", 0, NULL, 'L' },
 		{ "child-lifetime-bytes", 1, NULL, 'L' },
+		{ "dpd-interval", 1, NULL, 'L' },
+		{ "dpd-timeout", 1, NULL, 'L' }, { "dpd-action", 1, NULL, 'L' },
 		{ NULL, 0, NULL, 0 } };
 	static struct mgw_legacy leg;
 	struct mgw_config cfg;
@@ -385,6 +392,8 @@ main(int argc, char **argv)
 	double d;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && strcmp(argv[1], "import") == 0)
+		return mgw_import_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
 		return ctl_main(argc - 1, argv + 1);
 	mgw_legacy_init(&leg);

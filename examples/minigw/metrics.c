@@ -1,6 +1,7 @@
 /*
  * Prometheus metrics (text exposition format 0.0.4): tunnel and SA
- * state, packets, bytes and drops, rekeys, BGP state and prefix
+ * state, packets, bytes and drops, rekeys, half-open IKE SAs and IKE
+ * messages refused (vpnr_ike_stats), BGP state and prefix
  * counts, minigw's own route and reload counters.  Served by the
  * control socket ("metrics") and, when global.metrics_listen is set,
  * by a tiny HTTP/1.0 listener (any GET gets the metrics).
@@ -29,6 +30,7 @@ mgw_metrics(struct mgw *gw)
 	vpnr_tunnel_info ti;
 	vpnr_bgp_peer_info pi;
 	vpnr_esp_counters c;
+	vpnr_ike_stats st;
 	struct mgw_tunnel *t;
 	char a[64];
 	int i;
@@ -122,6 +124,32 @@ mgw_metrics(struct mgw *gw)
 		    pi.pfx_accepted_v4 + pi.pfx_accepted_v6, a,
 		    pi.pfx_sent_v4 + pi.pfx_sent_v6, a, pi.msgs_in, a,
 		    pi.msgs_out);
+	}
+	if (vpnr_ike_get_stats(gw->ctx, &st) == VPNR_OK) {
+		help(&b, "minigw_ike_half_open", "gauge",
+		    "responder IKE SAs waiting for IKE_AUTH, and the "
+		    "addresses they come from");
+		mgw_textbuf_printf(&b,
+		    "minigw_ike_half_open %u\n"
+		    "minigw_ike_half_open_sources %u\n",
+		    st.half_open, st.half_open_sources);
+		help(&b, "minigw_ike_refused_total", "counter",
+		    "IKE messages refused before any state, by reason");
+		mgw_textbuf_printf(&b,
+		    "minigw_ike_refused_total{reason=\"cookie\"} %" PRIu64 "\n"
+		    "minigw_ike_refused_total{reason=\"per_source\"} %" PRIu64
+		    "\n"
+		    "minigw_ike_refused_total{reason=\"limit\"} %" PRIu64 "\n"
+		    "minigw_ike_refused_total{reason=\"critical\"} %" PRIu64
+		    "\n"
+		    "minigw_ike_refused_total{reason=\"version\"} %" PRIu64 "\n"
+		    "minigw_ike_refused_total{reason=\"rate_limited\"} %" PRIu64
+		    "\n"
+		    "minigw_ike_refused_total{reason=\"malformed\"} %" PRIu64
+		    "\n",
+		    st.cookies_sent, st.refused_per_source, st.refused_limit,
+		    st.refused_critical, st.refused_version,
+		    st.notifies_rate_limited, st.malformed);
 	}
 	help(&b, "minigw_routes", "gauge", "routes minigw keeps in the kernel");
 	mgw_textbuf_printf(&b, "minigw_routes %d\n", gw->n_rts);

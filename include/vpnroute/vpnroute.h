@@ -120,8 +120,16 @@ VPNR_API const vpnr_info *vpnr_version(uint32_t least_version);
 #define VPNR_ERR_REPLAY           -208 /* ESP: replayed or too old */
 #define VPNR_ERR_INTEGRITY        -209 /* ESP/IKE: ICV mismatch */
 #define VPNR_ERR_NOT_IKE          -210 /* datagram is ESP, not IKE */
-#define VPNR_ERR_DATAPLANE        -301 /* a data-plane op failed */
-#define VPNR_ERR_CRYPTO           -302
+/* The tunnel a BGP session runs over went down.  Since 0.2.0. */
+#define VPNR_ERR_TUNNEL_DOWN -211
+/* Liveness: nothing authenticated came from the peer for the tunnel's
+ * liveness timeout (vpnr_tunnel_config_set_liveness).  Since 0.2.0. */
+#define VPNR_ERR_DEAD_PEER -212
+/* Closed on our side (vpnr_tunnel_close/_del, context shutdown): never
+ * followed by a reconnect.  Since 0.2.0. */
+#define VPNR_ERR_LOCAL_CLOSE -213
+#define VPNR_ERR_DATAPLANE   -301 /* a data-plane op failed */
+#define VPNR_ERR_CRYPTO      -302
 /* Everything <= VPNR_ERR_FATAL leaves the vpnr_ctx unusable. */
 #define VPNR_ERR_FATAL    -900
 #define VPNR_ERR_NOMEM    -901
@@ -227,7 +235,14 @@ typedef struct vpnr_bgp_peer_config vpnr_bgp_peer_config;
  * carries VPNR_ERR_DATAPLANE (VPNR_ERR_TIMEOUT when the ops were not all
  * completed within 10 s), a pair being rekeyed stays in use, and an
  * IKE SA left without a CHILD_SA is deleted so that the tunnel's
- * reconnect policy retries.                                          */
+ * reconnect policy retries.
+ *
+ * sa_add for an sa_id that is installed already (since 0.2.0) updates
+ * that SA in place: vpnr_dp_replay() re-sends it unchanged, and when an
+ * authenticated IKE message shows that a peer behind a NAT moved (RFC
+ * 7296 2.23) it comes with the new outer addresses and ports.  The SA
+ * keeps its sequence numbers, replay window and counters; a failure
+ * takes the CHILD_SA down as a failed install does.                  */
 
 #define VPNR_DIR_IN  1
 #define VPNR_DIR_OUT 2
@@ -408,6 +423,16 @@ VPNR_API int vpnr_dp_replay(vpnr_ctx *ctx, vpnr_tstamp now);
 #define VPNR_LOG_INFO    6
 #define VPNR_LOG_DEBUG   7
 
+/*
+ * Tunnel events.  DOWN and CHILD_DOWN always carry a reason (since
+ * 0.2.0): VPNR_ERR_DEAD_PEER (liveness timeout), VPNR_ERR_PEER_CLOSED
+ * (the peer's DELETE), VPNR_ERR_LOCAL_CLOSE (vpnr_tunnel_close/_del),
+ * or the failure that ended the IKE SA (with its notify).  After every
+ * end but a local close the tunnel reconnects by its policy
+ * (exponential backoff from 0.5 s, capped at 10 s; from 5 s, capped at
+ * 60 s, after AUTH_FAILED, NO_PROPOSAL and TS_UNACCEPTABLE, which do
+ * not fix themselves; each delay less up to half of it at random).
+ */
 #define VPNR_TUNNEL_EV_UP            1 /* IKE SA established */
 #define VPNR_TUNNEL_EV_DOWN          2 /* IKE SA gone; reason says why */
 #define VPNR_TUNNEL_EV_REKEYED       3 /* IKE SA rekeyed in place */
@@ -429,7 +454,17 @@ typedef struct vpnr_tunnel_event {
 	vpnr_addr remote;
 	uint16_t notify; /* RFC 7296 notify type behind reason, or 0 */
 	uint16_t reserved[3];
+	/* The IKE SA's SPIs (initiator's, responder's), set whenever the
+	 * tunnel has an IKE SA (UP: the new one; REKEYED: the new one;
+	 * DOWN: the one that ended), else 0.  Since 0.2.0. */
+	uint64_t ike_spi_i;
+	uint64_t ike_spi_r;
 } vpnr_tunnel_event;
+
+/** "UP", "DOWN", "REKEYED", "CHILD_UP", "CHILD_DOWN", "CHILD_REKEYED",
+ * "FAILED" for VPNR_TUNNEL_EV_*, else "UNKNOWN"; never NULL.  Legal
+ * anywhere, inside callbacks too.  Since 0.2.0. */
+VPNR_API const char *vpnr_tunnel_event_name(uint32_t type);
 
 #define VPNR_BGP_EV_ESTABLISHED  1
 #define VPNR_BGP_EV_DOWN         2
@@ -440,6 +475,13 @@ typedef struct vpnr_tunnel_event {
  * counted in treat_as_withdraw; raised once per session, afi_safi as
  * for EOR, reason VPNR_ERR_MALFORMED.  Since 0.1.0. */
 #define VPNR_BGP_EV_NEXTHOP_REFUSED 5
+/* A peer held over its tunnel (VPNR_BGP_TUNNEL_DOWN_HOLD): the tunnel
+ * went down, the peer's routes left the data plane and the session is
+ * kept (reason VPNR_ERR_TUNNEL_DOWN); or the tunnel came back before
+ * the hold timer expired and the routes are used again (reason
+ * VPNR_OK).  Since 0.2.0. */
+#define VPNR_BGP_EV_TUNNEL_DOWN 6
+#define VPNR_BGP_EV_TUNNEL_UP   7
 
 typedef struct vpnr_bgp_event {
 	uint32_t type; /* VPNR_BGP_EV_* */
@@ -451,6 +493,11 @@ typedef struct vpnr_bgp_event {
 	uint8_t afi_safi; /* EOR: 1 = IPv4 unicast, 2 = IPv6 unicast */
 	uint8_t reserved[5];
 } vpnr_bgp_event;
+
+/** The VPNR_BGP_EV_* constant's name without its prefix
+ * ("ESTABLISHED", "DOWN", ...), else "UNKNOWN"; never NULL.  Legal
+ * anywhere, inside callbacks too.  Since 0.2.0. */
+VPNR_API const char *vpnr_bgp_event_name(uint32_t type);
 
 typedef struct vpnr_callbacks {
 	/*
@@ -522,11 +569,32 @@ VPNR_API int vpnr_config_set_log_level(vpnr_config *cfg, int level);
 VPNR_API int
 vpnr_config_set_ike_ports(vpnr_config *cfg, uint16_t ike, uint16_t natt);
 /**
- * Half-open IKE SAs above which the responder demands a COOKIE
- * (RFC 7296 2.6).  Default 64; 0 demands a cookie always.
+ * Half-open IKE SAs (responder side, in the whole context) from which
+ * on every IKE_SA_INIT must carry a COOKIE (RFC 7296 2.6).  Default 64;
+ * 0 demands a cookie always.
  */
 VPNR_API int
 vpnr_config_set_cookie_threshold(vpnr_config *cfg, uint32_t half_open);
+/**
+ * The same per source address: once one address has cookie_after
+ * half-open IKE SAs, its IKE_SA_INITs must carry a COOKIE (0: always);
+ * once it has drop_after, they are dropped even with one, so that one
+ * address never takes the whole budget.  Defaults 3 and 5 (strongSwan's
+ * cookie_threshold_ip and block_threshold).  drop_after 1..1048576,
+ * cookie_after <= drop_after, else VPNR_ERR_INVALID_ARGUMENT.  Refusals
+ * are counted in vpnr_ike_stats.  Since 0.2.0.
+ */
+VPNR_API int vpnr_config_set_half_open_per_source(vpnr_config *cfg,
+    uint32_t cookie_after, uint32_t drop_after);
+/**
+ * Hard cap on half-open IKE SAs in the context (default 4096, range
+ * 1..1048576, else VPNR_ERR_INVALID_ARGUMENT): past it IKE_SA_INITs
+ * are dropped until some complete or time out (30 s).  It bounds the
+ * memory a flood from many addresses can take, per-source counts
+ * included: about 3.1 KB per half-open SA, 13 MB at the default.
+ * Since 0.2.0.
+ */
+VPNR_API int vpnr_config_set_half_open_limit(vpnr_config *cfg, uint32_t max);
 
 /* ------------------------------------------------------------------ */
 /* Context lifecycle                                                   */
@@ -571,7 +639,9 @@ VPNR_API const char *vpnr_ctx_last_error(const vpnr_ctx *ctx);
  * which).  On the NAT-T port the non-ESP marker is stripped here; an
  * ESP packet returns VPNR_ERR_NOT_IKE (hand it to the data plane) and
  * a NAT keepalive returns VPNR_OK.  A malformed message is dropped,
- * counted and logged once: VPNR_ERR_MALFORMED.
+ * counted and logged once: VPNR_ERR_MALFORMED.  So is a message of an
+ * IKE major version above 2, after a request from a configured peer
+ * was answered INVALID_MAJOR_VERSION (counted in vpnr_ike_stats).
  */
 VPNR_API int vpnr_ctx_recv_datagram(vpnr_ctx *ctx, const vpnr_addr *local,
     const vpnr_addr *remote, const uint8_t *data, size_t len, vpnr_tstamp now);
@@ -674,9 +744,33 @@ VPNR_API int vpnr_tunnel_config_add_ts(vpnr_tunnel_config *tc,
     const vpnr_ts *local, const vpnr_ts *remote);
 VPNR_API int
 vpnr_tunnel_config_set_if_id(vpnr_tunnel_config *tc, uint32_t if_id);
-/** DPD interval (0 disables; default 10 s) and action on silence. */
+/** DPD interval (0 disables; else 1 s to 3600 s; default 10 s) and
+ * action on a dead peer.  The liveness timeout is left as it is (see
+ * vpnr_tunnel_config_set_liveness).  VPNR_ERR_INVALID_ARGUMENT for an
+ * unknown action or an interval out of range. */
 VPNR_API int vpnr_tunnel_config_set_dpd(vpnr_tunnel_config *tc,
     vpnr_tstamp interval, uint32_t action);
+/**
+ * Liveness, separate from handshakes.  Proof of life is any
+ * authenticated IKE message from the peer (request or response) and
+ * inbound ESP seen through the data plane's sa_query (packets or
+ * last_used advancing on an inbound SA): a busy tunnel sends no probe.
+ * After interval without proof of life (0 disables liveness checks;
+ * else 1 s to 3600 s; default 10 s) an empty INFORMATIONAL probes the
+ * peer, retransmitted from 0.5 s, doubling, capped at timeout / 20
+ * (at least 0.1 s), so that about 20 probes fit in timeout; when
+ * nothing authenticated arrived for timeout (2 s to 3600 s; default
+ * 20 s) after probing started, even while another request such as a
+ * rekey is outstanding, the peer is declared dead: DOWN with
+ * VPNR_ERR_DEAD_PEER, then the DPD action.  Defaults find a dead peer
+ * within 30 s; a live but silent peer at 40 % loss each way answers
+ * none of about 20 probes with probability 0.64^20 = 1.3e-4 per probe
+ * round (a probe and its answer both arrive: 0.6 * 0.6).  Returns
+ * VPNR_OK or VPNR_ERR_INVALID_ARGUMENT (NULL, or a value out of range;
+ * nothing is changed).  Since 0.2.0.
+ */
+VPNR_API int vpnr_tunnel_config_set_liveness(vpnr_tunnel_config *tc,
+    vpnr_tstamp interval, vpnr_tstamp timeout);
 /**
  * Rekey times (0 = never) and the jitter subtracted at random (up to
  * jitter_percent of the time).  Defaults: IKE 4 h, CHILD 1 h, 10 %.
@@ -702,7 +796,12 @@ VPNR_API int vpnr_tunnel_config_set_force_encap(vpnr_tunnel_config *tc, int on);
 /** Anti-replay window in packets for inbound SAs (default 1024). */
 VPNR_API int
 vpnr_tunnel_config_set_replay_window(vpnr_tunnel_config *tc, uint32_t packets);
-/** Retransmission: first timeout, tries (default 1 s doubling, 7). */
+/** Retransmission of handshakes: first timeout, tries (default 1 s
+ * doubling, 7).  A connection attempt's timeout stops doubling at 4 s
+ * (or at first, if larger), so that it ends in about 27 s and the
+ * reconnect backoff cycles.  Once established, with liveness checks
+ * on, a request's timeout stops doubling at 8 s and it never gives up
+ * by count: the liveness checks find a silent peer. */
 VPNR_API int vpnr_tunnel_config_set_retransmit(vpnr_tunnel_config *tc,
     vpnr_tstamp first, uint32_t tries);
 
@@ -712,7 +811,10 @@ VPNR_API int vpnr_tunnel_add(vpnr_ctx *ctx, const vpnr_tunnel_config *tc,
 /** Start IKE_SA_INIT.  Allowed inside callbacks (queues). */
 VPNR_API int
 vpnr_tunnel_initiate(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
-/** Send DELETE and tear down.  Allowed inside callbacks (queues). */
+/** Send DELETE and tear down: DOWN and CHILD_DOWN report
+ * VPNR_ERR_LOCAL_CLOSE, and the tunnel stays down until the next
+ * vpnr_tunnel_initiate (no reconnect).  Allowed inside callbacks
+ * (queues). */
 VPNR_API int
 vpnr_tunnel_close(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
 /** Close (best-effort DELETE) and forget the tunnel.  Allowed inside
@@ -769,6 +871,45 @@ VPNR_API int vpnr_tunnel_get_info(const vpnr_ctx *ctx, uint64_t tunnel_id,
 	vpnr_tunnel_get_info_versioned((ctx), (id), VPNR_TUNNEL_INFO_VERSION, \
 	    (info))
 
+/*
+ * Context-wide IKE counters: the responder's half-open SAs and every
+ * IKE message refused before any state was made.  Since 0.2.0.
+ */
+typedef struct vpnr_ike_stats {
+	uint32_t half_open;          /* responder IKE SAs before IKE_AUTH */
+	uint32_t half_open_sources;  /* addresses with at least one */
+	uint64_t cookies_sent;       /* IKE_SA_INITs answered with a COOKIE */
+	uint64_t refused_per_source; /* dropped: that address's limit */
+	uint64_t refused_limit;      /* dropped: the context's limit */
+	/* Requests (any exchange) refused for an unknown critical payload,
+	 * answered UNSUPPORTED_CRITICAL_PAYLOAD. */
+	uint64_t refused_critical;
+	/* Messages of a major version above 2 (requests are answered
+	 * INVALID_MAJOR_VERSION, responses dropped). */
+	uint64_t refused_version;
+	/* Unauthenticated error answers not sent: over the rate limit
+	 * (100 per second). */
+	uint64_t notifies_rate_limited;
+	uint64_t malformed; /* IKE messages dropped as malformed */
+} vpnr_ike_stats;
+#define VPNR_IKE_STATS_V1      1
+#define VPNR_IKE_STATS_VERSION VPNR_IKE_STATS_V1
+
+/**
+ * Snapshot of the IKE counters into stats, a struct of version
+ * stats_version (exactly its bytes are written; all zero before the
+ * first tunnel).  Returns VPNR_OK or VPNR_ERR_INVALID_ARGUMENT (NULL,
+ * or a version newer than the library's).  Legal inside callbacks.
+ * Since 0.2.0.
+ */
+VPNR_API int vpnr_ike_get_stats_versioned(const vpnr_ctx *ctx,
+    int stats_version, vpnr_ike_stats *stats);
+/** The macro passes VPNR_IKE_STATS_VERSION, the exported function
+ * VPNR_IKE_STATS_V1.  Since 0.2.0. */
+VPNR_API int vpnr_ike_get_stats(const vpnr_ctx *ctx, vpnr_ike_stats *stats);
+#define vpnr_ike_get_stats(ctx, stats) \
+	vpnr_ike_get_stats_versioned((ctx), VPNR_IKE_STATS_VERSION, (stats))
+
 /* ------------------------------------------------------------------ */
 /* eBGP (control API modelled on GoBGP AddPeer/AddPath/ListPath).      */
 
@@ -805,7 +946,8 @@ VPNR_API int vpnr_bgp_peer_config_set_md5(vpnr_bgp_peer_config *pc,
 /** Inbound prefix limit (0 = none); see ..._set_max_prefix_action(). */
 VPNR_API int
 vpnr_bgp_peer_config_set_max_prefix(vpnr_bgp_peer_config *pc, uint32_t max);
-/** Run the session over this tunnel (starts when its CHILD_SA is up). */
+/** Run the session over this tunnel (starts when its CHILD_SA is up;
+ * what happens when it goes: vpnr_bgp_peer_config_set_tunnel_down()). */
 VPNR_API int
 vpnr_bgp_peer_config_set_tunnel(vpnr_bgp_peer_config *pc, uint64_t tunnel_id);
 
@@ -1009,6 +1151,38 @@ vpnr_bgp_peer_config_set_nexthop(vpnr_bgp_peer_config *pc, const vpnr_addr *nh);
 VPNR_API int
 vpnr_bgp_peer_config_set_always_compare_med(vpnr_bgp_peer_config *pc, int on);
 
+#define VPNR_BGP_TUNNEL_DOWN_RESET 1 /* close the session; the default */
+#define VPNR_BGP_TUNNEL_DOWN_HOLD  2 /* keep it while the hold timer runs */
+/**
+ * What a peer bound to a tunnel (vpnr_bgp_peer_config_set_tunnel()) does
+ * when the tunnel's last CHILD_SA goes.  In both modes the routes learned
+ * from the peer leave the data plane within the call that reports the
+ * tunnel down (route_del), and the best path is chosen again, so that
+ * another peer's path (an ECMP member or a backup) is installed in that
+ * same call.  Peers not bound to that tunnel are not touched.
+ *
+ * VPNR_BGP_TUNNEL_DOWN_RESET (default): the session is closed
+ * (Cease/Administrative Reset; VPNR_BGP_EV_DOWN and last_reason
+ * VPNR_ERR_TUNNEL_DOWN) and starts again when the tunnel is back.
+ *
+ * VPNR_BGP_TUNNEL_DOWN_HOLD: an Established session is kept for as long
+ * as its hold timer allows (with a negotiated hold time of 0, until the
+ * connection closes).  Its paths stay in the Adj-RIB-In but are not
+ * used (VPNR_BGP_EV_TUNNEL_DOWN).  When the tunnel is back before the
+ * hold timer expires they are used and installed again without a new
+ * session (VPNR_BGP_EV_TUNNEL_UP); when it expires first the session
+ * goes down as usual (VPNR_ERR_TIMEOUT), and no route_del is repeated.
+ * What we advertise to the peer follows our best paths as always.  A
+ * session not yet Established is closed as with RESET.
+ *
+ * Graceful restart (RFC 4724 helper mode) is not applied to a tunnel
+ * going down: the routes go at once in both modes.  Returns VPNR_OK or
+ * VPNR_ERR_INVALID_ARGUMENT (pc NULL, or mode not one of the two).
+ * Since 0.2.0.
+ */
+VPNR_API int
+vpnr_bgp_peer_config_set_tunnel_down(vpnr_bgp_peer_config *pc, uint32_t mode);
+
 #define VPNR_BGP_STATE_IDLE        0
 #define VPNR_BGP_STATE_CONNECT     1
 #define VPNR_BGP_STATE_ACTIVE      2
@@ -1165,7 +1339,9 @@ VPNR_LAYOUT_NEXT(vpnr_tunnel_event, sa_id, local, 32);
 VPNR_LAYOUT_NEXT(vpnr_tunnel_event, local, remote, 56);
 VPNR_LAYOUT_NEXT(vpnr_tunnel_event, remote, notify, 80);
 VPNR_LAYOUT_NEXT(vpnr_tunnel_event, notify, reserved, 82);
-VPNR_LAYOUT_SIZE(vpnr_tunnel_event, reserved, 88);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, reserved, ike_spi_i, 88);
+VPNR_LAYOUT_NEXT(vpnr_tunnel_event, ike_spi_i, ike_spi_r, 96);
+VPNR_LAYOUT_SIZE(vpnr_tunnel_event, ike_spi_r, 104);
 VPNR_LAYOUT_FIRST(vpnr_bgp_event, type);
 VPNR_LAYOUT_NEXT(vpnr_bgp_event, type, reason, 4);
 VPNR_LAYOUT_NEXT(vpnr_bgp_event, reason, peer_id, 8);
@@ -1210,6 +1386,16 @@ VPNR_LAYOUT_NEXT(vpnr_tunnel_info, nat_flags, last_error, 124);
 VPNR_LAYOUT_NEXT(vpnr_tunnel_info, last_error, retransmits, 128);
 VPNR_LAYOUT_NEXT(vpnr_tunnel_info, retransmits, malformed, 136);
 VPNR_LAYOUT_SIZE(vpnr_tunnel_info, malformed, 144);
+VPNR_LAYOUT_FIRST(vpnr_ike_stats, half_open);
+VPNR_LAYOUT_NEXT(vpnr_ike_stats, half_open, half_open_sources, 4);
+VPNR_LAYOUT_NEXT(vpnr_ike_stats, half_open_sources, cookies_sent, 8);
+VPNR_LAYOUT_NEXT(vpnr_ike_stats, cookies_sent, refused_per_source, 16);
+VPNR_LAYOUT_NEXT(vpnr_ike_stats, refused_per_source, refused_limit, 24);
+VPNR_LAYOUT_NEXT(vpnr_ike_stats, refused_limit, refused_critical, 32);
+VPNR_LAYOUT_NEXT(vpnr_ike_stats, refused_critical, refused_version, 40);
+VPNR_LAYOUT_NEXT(vpnr_ike_stats, refused_version, notifies_rate_limited, 48);
+VPNR_LAYOUT_NEXT(vpnr_ike_stats, notifies_rate_limited, malformed, 56);
+VPNR_LAYOUT_SIZE(vpnr_ike_stats, malformed, 64);
 VPNR_LAYOUT_FIRST(vpnr_path_attrs, nexthop);
 VPNR_LAYOUT_NEXT(vpnr_path_attrs, nexthop, med, 24);
 VPNR_LAYOUT_NEXT(vpnr_path_attrs, med, flags, 28);

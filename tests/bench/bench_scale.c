@@ -174,8 +174,21 @@ setup_ctxs(void)
 {
 	vpnr_callbacks cb;
 	vpnr_dataplane dp;
-	int i;
+	vpnr_config *cfg;
+	int i, rv;
 
+	/* Every tunnel comes from the hub's one address, all at once: the
+	 * default per-source limits (COOKIE after 3, drop after 5, as
+	 * strongSwan) would pace the bring-up by retransmits.  A hub
+	 * raises them; the global COOKIE threshold stays at its default. */
+	if (vpnr_config_new(&cfg, NULL) != VPNR_OK)
+		return -1;
+	if (vpnr_config_set_half_open_per_source(cfg, 1048576, 1048576) !=
+		VPNR_OK ||
+	    vpnr_config_set_half_open_limit(cfg, 1048576) != VPNR_OK) {
+		vpnr_config_del(cfg);
+		return -1;
+	}
 	memset(&cb, 0, sizeof(cb));
 	cb.send_datagram = b_send;
 	cb.tunnel_event = b_event;
@@ -187,11 +200,13 @@ setup_ctxs(void)
 	for (i = 0; i < 2; i++) {
 		memset(&sides[i], 0, sizeof(sides[i]));
 		sides[i].idx = i;
-		if (vpnr_ctx_new(&sides[i].ctx, NULL, &cb, &sides[i], &dp,
-			&sides[i], NULL) != VPNR_OK)
-			return -1;
+		rv = vpnr_ctx_new(&sides[i].ctx, cfg, &cb, &sides[i], &dp,
+		    &sides[i], NULL);
+		if (rv != VPNR_OK)
+			break;
 	}
-	return 0;
+	vpnr_config_del(cfg);
+	return rv == VPNR_OK ? 0 : -1;
 }
 
 static int
@@ -353,5 +368,8 @@ main(int argc, char **argv)
 	       "  idle 0.18%% (1,000) and 1.0%% (5,000) of a core; strongSwan "
 	       "~300/s at 1,000, 90-98/s at 5,000 (two namespaces),\n"
 	       "  ~20 KiB per tunnel on its responder\n");
+	printf("anchors (after indexes, before the idle and memory work): "
+	       "10,000 tunnels 10.06 KiB/tunnel/side\n"
+	       "  (3.63 config), idle 2.03%% of a core\n");
 	return 0;
 }

@@ -15,8 +15,11 @@
  *  10 deliver everything queued           11 move the next datagram to
  *                                            the back (reorder)
  *  12 DELETE the tunnel and re-add it (side)
- * Randomness comes from a fixed seed; invariants are checked by
- * running: no crash, no leak, no sanitizer report.
+ * Randomness comes from a fixed seed.  After every operation the
+ * invariants of ike_inv.h are checked on both sides (a tracking data
+ * plane, ids never reused, sane event order, monotonic counters), and
+ * at the end every tunnel is deleted and nothing may stay installed;
+ * besides: no crash, no leak, no sanitizer report.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +27,8 @@
 #include <string.h>
 
 #include <vpnroute/vpnroute.h>
+
+#include "ike_inv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +48,7 @@ struct fz_side {
 	int idx;
 	vpnr_addr addr;
 	struct fz *f;
+	struct inv inv;
 };
 
 struct fz {
@@ -102,13 +108,43 @@ fz_send(vpnr_ctx *ctx, const vpnr_addr *l, const vpnr_addr *r, const uint8_t *d,
 }
 
 static int
-fz_sa(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
+fz_sa_add(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
 {
+	struct fz_side *s = dp;
+
 	(void)ctx;
-	(void)op;
-	(void)sa;
-	(void)dp;
+	inv_sa_add(&s->inv, op, sa);
 	return VPNR_OK;
+}
+
+static int
+fz_sa_del(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
+{
+	struct fz_side *s = dp;
+
+	(void)ctx;
+	inv_sa_del(&s->inv, op, sa);
+	return VPNR_OK;
+}
+
+static int
+fz_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *ud)
+{
+	struct fz_side *s = ud;
+
+	(void)ctx;
+	inv_event(&s->inv, ev);
+	return VPNR_OK;
+}
+
+static void
+fz_del_tunnel(struct fz *f, int i)
+{
+	uint64_t tid = f->s[i].tid;
+
+	if (tid != 0 && vpnr_tunnel_del(f->s[i].ctx, tid, f->now) == VPNR_OK)
+		inv_tunnel_gone(&f->s[i].inv, tid);
+	f->s[i].tid = 0;
 }
 
 static void
@@ -140,7 +176,8 @@ fz_add_tunnel(struct fz *f, int i)
 	vpnr_tunnel_config_add_esp_proposal(tc, "aes128gcm16-x25519");
 	vpnr_tunnel_config_set_force_encap(tc, i == 0);
 	vpnr_tunnel_config_set_retransmit(tc, VPNR_SECONDS, 2);
-	vpnr_tunnel_add(f->s[i].ctx, tc, NULL, &f->s[i].tid);
+	if (vpnr_tunnel_add(f->s[i].ctx, tc, NULL, &f->s[i].tid) == VPNR_OK)
+		inv_tunnel_added(&f->s[i].inv, f->s[i].tid);
 	vpnr_tunnel_config_del(tc);
 }
 
@@ -157,14 +194,18 @@ fz_setup(struct fz *f)
 	memset(&cb, 0, sizeof(cb));
 	cb.send_datagram = fz_send;
 	cb.rand_bytes = fz_rand;
+	cb.tunnel_event = fz_event;
 	memset(&dp, 0, sizeof(dp));
-	dp.sa_add = fz_sa;
-	dp.sa_del = fz_sa;
+	dp.sa_add = fz_sa_add;
+	dp.sa_del = fz_sa_del;
 	vpnr_addr_parse(&f->s[0].addr, "192.0.2.1");
 	vpnr_addr_parse(&f->s[1].addr, "198.51.100.2");
 	for (i = 0; i < 2; i++) {
 		f->s[i].idx = i;
 		f->s[i].f = f;
+		inv_init(&f->s[i].inv,
+		    i == 0 ? "fuzz_ike_engine initiator" :
+			     "fuzz_ike_engine responder");
 		f->s[i].rng = 12345 + (uint64_t)i;
 		if (vpnr_config_new(&cfg, NULL) != VPNR_OK)
 			return -1;
@@ -189,6 +230,14 @@ fz_free(struct fz *f)
 
 	for (i = 0; i < f->nq; i++)
 		free(f->q[i].data);
+	f->nq = 0;
+	/* Deleting the tunnels removes every SA they installed. */
+	for (i = 0; i < 2; i++)
+		if (f->s[i].ctx != NULL)
+			fz_del_tunnel(f, i);
+	for (i = 0; i < f->nq; i++)
+		free(f->q[i].data);
+	f->nq = 0;
 	for (i = 0; i < 2; i++)
 		vpnr_ctx_del(f->s[i].ctx);
 }
@@ -298,12 +347,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			f.q[f.nq++] = p;
 			break;
 		case 12:
-			vpnr_tunnel_del(f.s[side].ctx, f.s[side].tid, f.now);
+			fz_del_tunnel(&f, side);
 			fz_add_tunnel(&f, side);
 			break;
 		default:
 			break;
 		}
+		inv_check(&f.s[0].inv, f.s[0].ctx);
+		inv_check(&f.s[1].inv, f.s[1].ctx);
 	}
 done:
 	fz_free(&f);

@@ -37,7 +37,9 @@
  * sa_add keys present with the lengths the algorithms imply, never two
  * live SAs with the same SPI and direction, no sa_del of an SA that
  * was never added or already deleted; an ESTABLISHED tunnel's current
- * CHILD_SA SPIs are live SAs.
+ * CHILD_SA SPIs are live SAs.  The checks of ike_inv.h run too (ids
+ * never reused, events in a sane order, monotonic counters), and at
+ * the end each tunnel is deleted: none of its SAs may stay installed.
  *
  * FUZZ_IKE_SA_RECORD=<dir> (environment) makes the program write the
  * seed corpus into <dir> and exit: full handshakes, rekeys and closes
@@ -55,6 +57,8 @@
 #include <openssl/rand.h>
 
 #include <vpnroute/vpnroute.h>
+
+#include "ike_inv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -113,6 +117,7 @@ struct fz_side {
 	int npend;
 	int async;
 	int closing; /* vpnr_tunnel_close called, no UP since */
+	struct inv inv;
 };
 
 struct fz {
@@ -306,6 +311,7 @@ fz_sa_add(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
 		    s->idx == FZ_RESP ? "resp" : "init",
 		    (unsigned long long)sa->sa_id, sa->direction, sa->spi);
 	fz_check_keys(sa);
+	inv_sa_add(&s->inv, op, sa);
 	fz_check(sa->sa_id != 0, "sa_add sa_id 0");
 	fz_check(sa->tunnel_id == s->tid, "sa_add tunnel_id");
 	fz_check(fz_sa_find(s, sa->sa_id) == NULL, "sa_add sa_id reused");
@@ -345,7 +351,7 @@ fz_sa_del(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
 	struct fz_sa *e;
 
 	(void)ctx;
-	(void)op;
+	inv_sa_del(&s->inv, op, sa);
 	if (s->overflow)
 		return VPNR_OK;
 	e = fz_sa_find(s, sa->sa_id);
@@ -364,9 +370,10 @@ fz_sa_del(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
 static int
 fz_pol(vpnr_ctx *ctx, uint64_t op, const vpnr_policy *pol, void *dp)
 {
+	struct fz_side *s = dp;
+
 	(void)ctx;
-	(void)op;
-	(void)dp;
+	inv_new_id(&s->inv, op, "policy op_id reused");
 	fz_check(pol->direction >= VPNR_DIR_IN &&
 		pol->direction <= VPNR_DIR_FWD,
 	    "policy direction");
@@ -393,6 +400,7 @@ fz_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *ud)
 		ev->type <= VPNR_TUNNEL_EV_FAILED,
 	    "tunnel event type");
 	fz_check(ev->tunnel_id == s->tid, "tunnel event id");
+	inv_event(&s->inv, ev);
 	if (ev->type == VPNR_TUNNEL_EV_UP)
 		s->closing = 0;
 	/* Known bug (reported): a CHILD_SA rekey answered after
@@ -449,6 +457,8 @@ fz_add_tunnel(struct fz *f, int i)
 	vpnr_tunnel_config_set_retransmit(tc, 500 * VPNR_MILLISECONDS, 3);
 	rv = vpnr_tunnel_add(f->s[i].ctx, tc, NULL, &f->s[i].tid);
 	vpnr_tunnel_config_del(tc);
+	if (rv == VPNR_OK)
+		inv_tunnel_added(&f->s[i].inv, f->s[i].tid);
 	return rv;
 }
 
@@ -486,6 +496,9 @@ fz_setup(struct fz *f, const uint8_t *hdr, size_t hlen)
 
 		s->f = f;
 		s->idx = i;
+		inv_init(&s->inv,
+		    i == FZ_RESP ? "fuzz_ike_sa responder" :
+				   "fuzz_ike_sa initiator");
 		s->rng = seed * 2 + (uint64_t)i;
 		s->ssl_rng = seed * 2 + (uint64_t)i + 0x1000;
 		s->async = i == FZ_RESP && (f->flags & FZ_F_ASYNC);
@@ -514,7 +527,10 @@ fz_check_state(struct fz_side *s)
 	vpnr_tunnel_info ti;
 	int i, in = 0, out = 0;
 
-	if (s->ctx == NULL || s->overflow)
+	if (s->ctx == NULL)
+		return;
+	inv_check(&s->inv, s->ctx);
+	if (s->overflow)
 		return;
 	if (vpnr_tunnel_get_info(s->ctx, s->tid, &ti) != VPNR_OK)
 		return;
@@ -539,6 +555,19 @@ fz_free(struct fz *f)
 {
 	int i, k;
 
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < f->q[i].n; k++)
+			free(f->q[i].p[k].data);
+		f->q[i].n = 0;
+	}
+	/* Deleting the tunnels removes every SA they installed. */
+	for (i = 0; i < 2; i++) {
+		fz_cur = &f->s[i];
+		if (f->s[i].ctx != NULL && f->s[i].tid != 0 &&
+		    vpnr_tunnel_del(f->s[i].ctx, f->s[i].tid, f->now) ==
+			VPNR_OK)
+			inv_tunnel_gone(&f->s[i].inv, f->s[i].tid);
+	}
 	for (i = 0; i < 2; i++) {
 		for (k = 0; k < f->q[i].n; k++)
 			free(f->q[i].p[k].data);
@@ -702,6 +731,7 @@ fz_api(struct fz *f, int side, int what)
 			memmove(&s->pend[0], &s->pend[1],
 			    (size_t)(s->npend - 1) * sizeof(s->pend[0]));
 			s->npend--;
+			inv_complete(&s->inv, op, k);
 			vpnr_dp_complete(s->ctx, op, k, f->now);
 		}
 		break;

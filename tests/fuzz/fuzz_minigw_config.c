@@ -18,6 +18,73 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Rule id checked (not in the override list). */
+static int
+on(const char (*ovr)[MGW_RULEID_MAX], int n, const char *id)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(ovr[i], id) == 0)
+			return 0;
+	return 1;
+}
+
+static void
+check_profiles(const struct mgw_config *c)
+{
+	const struct mgw_cfg_tunnel *t;
+	const struct mgw_cfg_neighbor *n;
+	int i, k;
+
+	for (i = 0; i < c->n_tun; i++) {
+		t = &c->tun[i];
+		assert(t->profile >= MGW_PROFILE_NONE &&
+		    t->profile <= MGW_PROFILE_ALIBABA);
+		assert(t->n_ovr >= 0 && t->n_ovr <= MGW_OVR_MAX);
+		for (k = 0; k < t->n_ovr; k++)
+			assert(mgw_profile_rule_source(t->profile, t->ovr[k]) !=
+			    NULL);
+#define ON(id) on((const char(*)[MGW_RULEID_MAX])t->ovr, t->n_ovr, id)
+		if (t->profile == MGW_PROFILE_AWS && ON("AWS-PSK-1"))
+			assert(t->psk_len <= 64 && t->psk[0] != '0');
+		if (t->profile == MGW_PROFILE_AWS && ON("AWS-MTU-1"))
+			assert(t->mtu <= 1446 && t->mss <= 1406);
+		if (t->profile == MGW_PROFILE_AZURE && ON("AZ-MTU-1"))
+			assert(t->mtu <= 1400 && t->mss <= 1350);
+		if (t->profile == MGW_PROFILE_AZURE && ON("AZ-PSK-1"))
+			assert(memchr(t->psk, '-', t->psk_len) == NULL);
+		if (t->profile == MGW_PROFILE_GCP && ON("GCP-MTU-1"))
+			assert(t->mtu <= 1460);
+		if (t->profile == MGW_PROFILE_ALIBABA && ON("ALI-MTU-1"))
+			assert(t->mtu <= 1360);
+#undef ON
+	}
+	for (i = 0; i < c->n_nb; i++) {
+		n = &c->nb[i];
+		assert(n->n_ovr >= 0 && n->n_ovr <= MGW_OVR_MAX);
+		for (k = 0; k < n->n_ovr; k++)
+			assert(mgw_profile_rule_source(n->profile, n->ovr[k]) !=
+			    NULL);
+#define ON(id) on((const char(*)[MGW_RULEID_MAX])n->ovr, n->n_ovr, id)
+		if (n->profile == MGW_PROFILE_AZURE && ON("AZ-BGP-1"))
+			assert(n->hold == 180);
+		if (n->profile == MGW_PROFILE_AZURE && ON("AZ-BGP-3"))
+			assert(n->out_max_prefix >= 1 &&
+			    n->out_max_prefix <= 4000 && c->n_networks <= 4000);
+		if (n->profile == MGW_PROFILE_AWS && ON("AWS-BGP-2"))
+			assert(n->out_max_prefix >= 1 &&
+			    n->out_max_prefix <= 100 && c->n_networks <= 100);
+		if (n->profile == MGW_PROFILE_GCP && ON("GCP-BGP-1"))
+			assert(n->keepalive >= 20 && n->keepalive <= 60 &&
+			    n->hold == 3 * n->keepalive);
+		if (n->profile == MGW_PROFILE_ALIBABA && ON("ALI-BGP-3"))
+			assert(n->out_max_prefix >= 1 &&
+			    n->out_max_prefix <= 50 && c->n_networks <= 50);
+#undef ON
+	}
+}
+
 static char *
 print_cfg(const struct mgw_config *c)
 {
@@ -74,6 +141,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_ranges(&a);
+	check_profiles(&a);
 	pa = print_cfg(&a);
 	rc = mgw_config_load(&b, "fuzz.yaml", pa, strlen(pa), 0, err,
 	    sizeof(err));

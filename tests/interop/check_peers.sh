@@ -27,6 +27,7 @@ birdc bird2
 gobgpd gobgpd
 gobgp gobgpd
 iperf3 iperf3
+nft nftables
 ping iputils-ping
 ip iproute2
 python3 python3
@@ -75,5 +76,5 @@ loaded=" $(timeout 10 swanctl --stats --uri "$(vi_vici check)" 2>/dev/null | sed
 for p in $VI_SS_PLUGINS; do
 	case $loaded in *" $p "*) ;; *) lack "strongSwan plugin $p" "$(plugin_pkg "$p")" ;; esac
 done
-[ $rc = 0 ] && echo "check_peers: strongSwan (plugins:$loaded), BIRD 2, GoBGP, iperf3 present"
+[ $rc = 0 ] && echo "check_peers: strongSwan (plugins:$loaded), BIRD 2, GoBGP, iperf3, nftables present"
 exit $rc

@@ -10,6 +10,7 @@
  * nothing moves.  Links can be cut (bytes dropped) or blocked (the
  * sender gets VPNR_ERR_WOULDBLOCK) to test hold and send-hold timers.
  * A "raw" endpoint lets a test speak BGP bytes to a speaker itself.
+ * bh_tunnel_set() plays the IKE engine for peers bound to a tunnel.
  */
 #ifndef BGP_HARNESS_H
 #define BGP_HARNESS_H
@@ -24,6 +25,8 @@
 #include <cmocka.h>
 
 #include <vpnroute/vpnroute.h>
+
+#include "lib/ctx.h"
 
 #define BH_MAX_SPK    6
 #define BH_MAX_LINKS  32
@@ -587,6 +590,78 @@ static __attribute__((unused)) int
 bh_raw_send(struct bh_link *l, const uint8_t *data, size_t len)
 {
 	return vpnr_transport_recv(bh_spk[l->a].ctx, l->ta, data, len, bh_now);
+}
+
+/* The link between speakers a and b still open on a's side, or NULL. */
+static __attribute__((unused)) struct bh_link *
+bh_link_between(int a, int b)
+{
+	int i;
+
+	for (i = 0; i < BH_MAX_LINKS; i++)
+		if (bh_links[i].used && !bh_links[i].closed_a &&
+		    ((bh_links[i].a == a && bh_links[i].b == b) ||
+			(bh_links[i].a == b && bh_links[i].b == a)))
+			return &bh_links[i];
+	return NULL;
+}
+
+static int
+bh_count_walk(const vpnr_prefix *p, const vpnr_path_attrs *a, uint64_t peer,
+    void *arg)
+{
+	(void)p, (void)a, (void)peer;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Paths in one of speaker s's RIBs (VPNR_RIB_*), for peer (0: all). */
+static __attribute__((unused)) int
+bh_rib_count(int s, int rib, uint64_t peer)
+{
+	int n = 0;
+
+	assert_int_equal(vpnr_bgp_rib_walk(bh_spk[s].ctx, rib, peer,
+			     bh_count_walk, &n),
+	    VPNR_OK);
+	return n;
+}
+
+/* Tunnels 1-15 as the IKE engine would report them: CHILD_SA up or
+ * not, interface id 100 + id.  Install with bh_tunnel_fake(s). */
+static int bh_tun_up[16];
+
+static int
+bh_tunnel_lookup(const vpnr_ctx *ctx, uint64_t tunnel_id, uint32_t *if_id,
+    int *child_up)
+{
+	(void)ctx;
+	if (tunnel_id == 0 || tunnel_id >= 16)
+		return VPNR_ERR_NOT_FOUND;
+	*if_id = 100 + (uint32_t)tunnel_id;
+	*child_up = bh_tun_up[tunnel_id];
+	return VPNR_OK;
+}
+
+static __attribute__((unused)) void
+bh_tunnel_fake(int s)
+{
+	memset(bh_tun_up, 0, sizeof(bh_tun_up));
+	bh_spk[s].ctx->ike_tunnel_lookup = bh_tunnel_lookup;
+}
+
+/* What the IKE engine does when a tunnel's first CHILD_SA comes up or
+ * its last one goes. */
+static __attribute__((unused)) void
+bh_tunnel_set(int s, uint64_t id, int up)
+{
+	vpnr_ctx *ctx = bh_spk[s].ctx;
+
+	assert_true(id > 0 && id < 16);
+	bh_tun_up[id] = up;
+	assert_int_equal(vpnr__drive_begin(ctx, bh_now), VPNR_OK);
+	assert_int_equal(ctx->bgp_tunnel_changed(ctx, id, up, bh_now), VPNR_OK);
+	assert_int_equal(vpnr__drive_end(ctx, VPNR_OK), VPNR_OK);
 }
 
 #endif /* BGP_HARNESS_H */

@@ -20,26 +20,6 @@ teardown_all(void)
 	bh_reset();
 }
 
-static int
-count_walk(const vpnr_prefix *p, const vpnr_path_attrs *a, uint64_t peer,
-    void *arg)
-{
-	(void)p, (void)a, (void)peer;
-	(*(int *)arg)++;
-	return 0;
-}
-
-static int
-rib_count(int s, int rib, uint64_t peer)
-{
-	int n = 0;
-
-	assert_int_equal(vpnr_bgp_rib_walk(bh_spk[s].ctx, rib, peer, count_walk,
-			     &n),
-	    VPNR_OK);
-	return n;
-}
-
 static uint64_t
 add_path(int s, const char *pfx, const char *nh)
 {
@@ -123,11 +103,11 @@ test_exchange_v4_v6(void **state)
 	assert_int_equal(bh_has_route(0, "2001:db8:1::/48", "2001:db8:ffff::2"),
 	    1);
 	assert_int_equal(bh_spk[0].routes[0].peer_id, pa);
-	assert_int_equal(rib_count(0, VPNR_RIB_LOC, 0), 2);
-	assert_int_equal(rib_count(0, VPNR_RIB_ADJ_IN, pa), 2);
-	assert_int_equal(rib_count(1, VPNR_RIB_ADJ_OUT, pb), 2);
+	assert_int_equal(bh_rib_count(0, VPNR_RIB_LOC, 0), 2);
+	assert_int_equal(bh_rib_count(0, VPNR_RIB_ADJ_IN, pa), 2);
+	assert_int_equal(bh_rib_count(1, VPNR_RIB_ADJ_OUT, pb), 2);
 	/* A exports nothing of what it learned (EXPORT_LOCAL) */
-	assert_int_equal(rib_count(0, VPNR_RIB_ADJ_OUT, pa), 0);
+	assert_int_equal(bh_rib_count(0, VPNR_RIB_ADJ_OUT, pa), 0);
 	/* withdraw */
 	assert_int_equal(vpnr_bgp_path_del(bh_spk[1].ctx, p4, bh_now), VPNR_OK);
 	bh_run();
@@ -202,7 +182,7 @@ test_rfc8212_default(void **state)
 	bh_run();
 	assert_int_equal(bh_state(0, pa), VPNR_BGP_STATE_ESTABLISHED);
 	/* B exported, A did not import; A did not export */
-	assert_int_equal(rib_count(1, VPNR_RIB_ADJ_OUT, pb), 1);
+	assert_int_equal(bh_rib_count(1, VPNR_RIB_ADJ_OUT, pb), 1);
 	assert_int_equal(bh_spk[0].n_routes, 0);
 	assert_int_equal(bh_spk[1].n_routes, 0);
 	teardown_all();
@@ -266,7 +246,7 @@ test_ecmp(void **state)
 	assert_int_equal(bh_has_route(a, "10.9.0.0/16", C_ADDR), 1);
 	assert_int_equal(bh_has_route(a, "10.8.0.0/16", C_ADDR), 1);
 	/* Loc-RIB walk shows the multipath set */
-	assert_int_equal(rib_count(a, VPNR_RIB_LOC, 0), 3);
+	assert_int_equal(bh_rib_count(a, VPNR_RIB_LOC, 0), 3);
 	/* one tunnel goes away: one next hop left */
 	assert_int_equal(vpnr_bgp_peer_enable(bh_spk[a].ctx, ac, 0, bh_now),
 	    VPNR_OK);
@@ -370,19 +350,6 @@ test_hold_negotiation(void **state)
 	}
 }
 
-static struct bh_link *
-link_between(int a, int b)
-{
-	int i;
-
-	for (i = 0; i < BH_MAX_LINKS; i++)
-		if (bh_links[i].used && !bh_links[i].closed_a &&
-		    ((bh_links[i].a == a && bh_links[i].b == b) ||
-			(bh_links[i].a == b && bh_links[i].b == a)))
-			return &bh_links[i];
-	return NULL;
-}
-
 /* The peer goes silent: hold expiry withdraws its routes; then it
  * comes back and they are learned again. */
 static void
@@ -398,7 +365,7 @@ test_hold_expiry_and_restart(void **state)
 	add_path(1, "10.1.0.0/16", NULL);
 	bh_run();
 	assert_int_equal(bh_has_route(0, "10.1.0.0/16", B_ADDR), 1);
-	l = link_between(0, 1);
+	l = bh_link_between(0, 1);
 	assert_non_null(l);
 	l->cut = 1;
 	bh_advance(29 * VPNR_SECONDS);
@@ -431,7 +398,7 @@ test_send_hold(void **state)
 	/* hold 0 so that only the send-hold timer can fire */
 	pair(&pa, &pb, tw_timers, (void *)t0, tw_timers, (void *)t0);
 	assert_int_equal(bh_state(0, pa), VPNR_BGP_STATE_ESTABLISHED);
-	l = link_between(0, 1);
+	l = bh_link_between(0, 1);
 	assert_non_null(l);
 	/* A is the active side: link side a is A */
 	assert_int_equal(l->a, 0);
@@ -530,7 +497,7 @@ test_out_budget(void **state)
 	add_path(1, "10.3.0.0/16", NULL);
 	bh_run();
 	assert_int_equal(bh_spk[0].n_routes, 2);
-	assert_int_equal(rib_count(1, VPNR_RIB_ADJ_OUT, pb), 2);
+	assert_int_equal(bh_rib_count(1, VPNR_RIB_ADJ_OUT, pb), 2);
 	assert_int_equal(bh_count_ev(1, VPNR_BGP_EV_PREFIX_LIMIT), 1);
 	assert_int_equal(bh_state(0, pa), VPNR_BGP_STATE_ESTABLISHED);
 	teardown_all();
@@ -563,7 +530,7 @@ test_collision(void **state)
 			live++;
 	assert_int_equal(live, 1);
 	/* B has the higher identifier: its connection (B -> A) wins */
-	assert_int_equal(link_between(a, b)->a, b);
+	assert_int_equal(bh_link_between(a, b)->a, b);
 	assert_int_equal(bh_count_ev(a, VPNR_BGP_EV_ESTABLISHED), 1);
 	assert_int_equal(bh_count_ev(a, VPNR_BGP_EV_DOWN), 0);
 	add_path(b, "10.5.0.0/16", NULL);

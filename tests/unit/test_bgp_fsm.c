@@ -3,7 +3,8 @@
  * BGP bytes itself) with a fake clock: OPEN handshake, hold expiry,
  * keepalives, NOTIFICATIONs with the right codes, FSM errors, header
  * errors, connect-retry, RFC 7606 treat-as-withdraw keeping the
- * session up, AS-path loop rejection, graceful-restart helper.
+ * session up, AS-path loop rejection, graceful-restart helper (and
+ * none across a tunnel going down).
  */
 #include "bgp_harness.h"
 
@@ -230,6 +231,8 @@ setup_raw(uint64_t *peer, int gr, void (*tw)(vpnr_bgp_peer_config *, void *),
 	struct bh_link *l;
 	uint8_t t[8];
 
+	bh_tunnel_fake(a);
+	bh_tun_up[7] = 1;
 	*peer = bh_peer(a, R_ADDR, R_AS, 1, tw ? tw : tw_hold30, arg);
 	assert_int_equal(vpnr_bgp_peer_enable(bh_spk[a].ctx, *peer, 1, bh_now),
 	    VPNR_OK);
@@ -478,6 +481,7 @@ test_gr_restart_eor(void **state)
 	uint64_t p;
 	struct bh_link *l;
 	uint8_t t[8], eor[] = { 0 };
+	vpnr_bgp_peer_info info;
 	uint64_t dels;
 	int i;
 
@@ -513,6 +517,73 @@ test_gr_restart_eor(void **state)
 	assert_int_equal(bh_state(0, p), VPNR_BGP_STATE_ESTABLISHED);
 	assert_int_equal(bh_has_route(0, "10.2.0.0/24", NULL), 0);
 	assert_int_equal(bh_has_route(0, "10.1.0.0/16", R_ADDR), 1);
+	/* the purged stale route is no longer counted */
+	assert_int_equal(vpnr_bgp_peer_get_info(bh_spk[0].ctx, p, &info),
+	    VPNR_OK);
+	assert_int_equal(info.pfx_received_v4, 1);
+	assert_int_equal(info.pfx_accepted_v4, 1);
+}
+
+static void
+tw_tunnel7(vpnr_bgp_peer_config *pc, void *arg)
+{
+	tw_hold30(pc, NULL);
+	assert_int_equal(vpnr_bgp_peer_config_set_tunnel(pc, 7), VPNR_OK);
+	if (arg != NULL)
+		assert_int_equal(vpnr_bgp_peer_config_set_tunnel_down(pc,
+				     *(const uint32_t *)arg),
+		    VPNR_OK);
+}
+
+/* A restarting GR peer's stale routes leave as soon as its tunnel goes
+ * down, and are not brought back with it. */
+static void
+test_gr_stale_tunnel_down(void **state)
+{
+	uint64_t p;
+	struct bh_link *l;
+
+	(void)state;
+	l = setup_raw(&p, 1, tw_tunnel7, NULL);
+	raw_update(l, good_attrs, sizeof(good_attrs), nlri_10_1,
+	    sizeof(nlri_10_1));
+	assert_int_equal(bh_has_route(0, "10.1.0.0/16", R_ADDR), 1);
+	vpnr_transport_closed(bh_spk[0].ctx, l->ta, VPNR_ERR_PEER_CLOSED,
+	    bh_now);
+	l->closed_a = 1;
+	assert_int_equal(bh_has_route(0, "10.1.0.0/16", R_ADDR), 1);
+	bh_tunnel_set(0, 7, 0);
+	assert_int_equal(bh_has_route(0, "10.1.0.0/16", NULL), 0);
+	bh_tunnel_set(0, 7, 1);
+	assert_int_equal(bh_has_route(0, "10.1.0.0/16", NULL), 0);
+}
+
+/* HOLD, and the hold timer expires while the tunnel is down: a GR
+ * peer's routes are not kept for a restart either. */
+static void
+test_gr_hold_expiry_tunnel_down(void **state)
+{
+	static const uint32_t hold = VPNR_BGP_TUNNEL_DOWN_HOLD;
+	vpnr_bgp_peer_info info;
+	uint64_t p;
+	struct bh_link *l;
+
+	(void)state;
+	l = setup_raw(&p, 1, tw_tunnel7, (void *)&hold);
+	raw_update(l, good_attrs, sizeof(good_attrs), nlri_10_1,
+	    sizeof(nlri_10_1));
+	assert_int_equal(bh_has_route(0, "10.1.0.0/16", R_ADDR), 1);
+	bh_tunnel_set(0, 7, 0);
+	assert_int_equal(bh_has_route(0, "10.1.0.0/16", NULL), 0);
+	assert_int_equal(bh_state(0, p), VPNR_BGP_STATE_ESTABLISHED);
+	bh_advance(31 * VPNR_SECONDS);
+	assert_int_not_equal(bh_state(0, p), VPNR_BGP_STATE_ESTABLISHED);
+	assert_int_equal(vpnr_bgp_peer_get_info(bh_spk[0].ctx, p, &info),
+	    VPNR_OK);
+	assert_int_equal(info.last_reason, VPNR_ERR_TIMEOUT);
+	assert_int_equal(info.pfx_received_v4, 0);
+	bh_tunnel_set(0, 7, 1);
+	assert_int_equal(bh_has_route(0, "10.1.0.0/16", NULL), 0);
 }
 
 static void
@@ -653,6 +724,9 @@ main(void)
 		cmocka_unit_test_setup(test_connect_retry, bh_setup),
 		cmocka_unit_test_setup(test_max_prefix_notification, bh_setup),
 		cmocka_unit_test_setup(test_route_refresh, bh_setup),
+		cmocka_unit_test_setup(test_gr_stale_tunnel_down, bh_setup),
+		cmocka_unit_test_setup(test_gr_hold_expiry_tunnel_down,
+		    bh_setup),
 	};
 	int rv;
 

@@ -811,6 +811,50 @@ count_sa(const vpnr_esp_sa_info *info, void *arg)
  * outbound SA is deleted, or after a timeout; the old inbound SA keeps
  * working until it is deleted.
  */
+/*
+ * sa_add again for an installed sa_id (a NAT mapping moved, or
+ * vpnr_dp_replay): the SA takes the new outer addresses in place and
+ * keeps its state: the sequence numbers go on (a new SA would start
+ * at 1 again and the peer's replay window would drop it).
+ */
+static void
+test_sa_moved_in_place(void **state)
+{
+	const vpnr_dataplane *dp = vpnr_esp_dataplane();
+	uint8_t ip[100], esp[300], out[300];
+	vpnr_addr dst, src = peer_b();
+	vpnr_child_sa sa;
+	struct pair p;
+	size_t n, m;
+	int i;
+
+	pair_new(&p, &suites[1], 0, 64);
+	make_ip(ip, sizeof(ip), 4, 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(vpnr_esp_encap(p.a, 5, ip, sizeof(ip), esp,
+				     sizeof(esp), &n, &dst, 1),
+		    VPNR_OK);
+		assert_int_equal(vpnr_esp_decap(p.b, &src, esp, n, out,
+				     sizeof(out), &m, NULL, 1),
+		    VPNR_OK);
+	}
+	make_sa(&sa, &suites[1], VPNR_DIR_OUT, 0xc0ffee01, 1, 5, 0, 0);
+	sa.dst.port = 44500;
+	assert_int_equal(dp->sa_add(NULL, 1, &sa, p.a), VPNR_OK);
+	assert_int_equal(vpnr_esp_encap(p.a, 5, ip, sizeof(ip), esp,
+			     sizeof(esp), &n, &dst, 2),
+	    VPNR_OK);
+	assert_int_equal(dst.port, 44500);
+	assert_int_equal(vpnr_esp_decap(p.b, &src, esp, n, out, sizeof(out), &m,
+			     NULL, 2),
+	    VPNR_OK);
+	/* The moved packet was the fourth: a replay of it is dropped. */
+	assert_int_equal(vpnr_esp_decap(p.b, &src, esp, n, out, sizeof(out), &m,
+			     NULL, 2),
+	    VPNR_ERR_REPLAY);
+	pair_del(&p);
+}
+
 static void
 test_rekey_make_before_break(void **state)
 {
@@ -1099,6 +1143,7 @@ main(void)
 		cmocka_unit_test(test_lifetimes),
 		cmocka_unit_test(test_expired_then_removed),
 		cmocka_unit_test(test_rekey_make_before_break),
+		cmocka_unit_test(test_sa_moved_in_place),
 		cmocka_unit_test(test_rekey_switch_fallbacks),
 		cmocka_unit_test(test_traffic_selectors),
 		cmocka_unit_test(test_ops_table),

@@ -204,6 +204,27 @@ test_rekeys_make_before_break(void **state)
 	ikew_free(&w);
 }
 
+/* A CHILD_UP, if any, comes after the DOWN of the IKE SA whose
+ * install failed (it belongs to the reconnect). */
+static int
+first_child_up_after_down(const struct ikew_side *s)
+{
+	int up = ikew_trace_find(s, IKEW_T_EVENT, VPNR_TUNNEL_EV_CHILD_UP, 0);
+	int down = ikew_trace_find(s, IKEW_T_EVENT, VPNR_TUNNEL_EV_DOWN, 0);
+
+	return up < 0 || (down >= 0 && up > down);
+}
+
+/* The initiator gives up at its first failure (every failure is
+ * retried, and the test looks at the failed attempt). */
+static int
+close_on_failed(struct ikew_side *s, const vpnr_tunnel_event *ev)
+{
+	if (ev->type == VPNR_TUNNEL_EV_FAILED)
+		s->cb_rv = vpnr_tunnel_close(s->ctx, s->tunnel_id, s->w->now);
+	return VPNR_OK;
+}
+
 /*
  * The first install fails (at once, or later): the events on the
  * initiator must be the same, the IKE SA goes and the tunnel
@@ -232,7 +253,10 @@ failed_install_events(int sync, uint32_t *types, int32_t *reasons, int max)
 		assert_int_equal(ikew_complete_one(&w, 0, VPNR_OK), 1);
 		w.s[0].dp_async = 0;
 	}
-	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_UP), 0);
+	/* No CHILD_UP for the failed pair: the first one is the
+	 * reconnect's (which may already have run: it starts within
+	 * 0.5 s), after the failed IKE SA's DOWN. */
+	assert_true(first_child_up_after_down(&w.s[0]));
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 30 * VPNR_SECONDS));
 	ikew_advance(&w, 100 * VPNR_MILLISECONDS);
 	/* The peer lost the IKE SA with its half of the CHILD_SA. */
@@ -302,7 +326,7 @@ test_complete_inside_own_op(void **state)
 	ev = ikew_last_ev(&w.s[0], VPNR_TUNNEL_EV_FAILED);
 	assert_non_null(ev);
 	assert_int_equal(ev->reason, VPNR_ERR_DATAPLANE);
-	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_UP), 0);
+	assert_true(first_child_up_after_down(&w.s[0]));
 	/* ... and the reconnect brings the tunnel back. */
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 30 * VPNR_SECONDS));
 	ikew_free(&w);
@@ -576,6 +600,7 @@ test_close_while_answer_held(void **state)
 	(void)state;
 	assert_int_equal(ikew_init(&w, 1312, 64), VPNR_OK);
 	w.s[1].dp_async = 1;
+	w.s[0].on_event = close_on_failed;
 	add_both(&w);
 	initiate(&w, 0);
 	ikew_advance(&w, 500 * VPNR_MILLISECONDS);
@@ -748,6 +773,7 @@ test_install_deadline(void **state)
 	(void)state;
 	assert_int_equal(ikew_init(&w, 1314, 64), VPNR_OK);
 	w.s[1].dp_async = 1;
+	w.s[0].on_event = close_on_failed;
 	add_both(&w);
 	initiate(&w, 0);
 	ikew_advance(&w, 5 * VPNR_SECONDS);

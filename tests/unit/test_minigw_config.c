@@ -99,6 +99,7 @@ static const char complete[] =
     "    - address: 169.254.22.2\n"
     "      remote_as: 4200000001\n"
     "      tunnel: aws2\n"
+    "      tunnel_down: hold\n"
     "      export: networks\n"
     "  networks: [192.168.2.0/24, 2001:db8:2::/48]\n";
 
@@ -173,6 +174,8 @@ roundtrip(void **state)
 	assert_int_equal(a.nb[0].local.bytes[0], 10);
 	assert_int_equal(a.nb[0].local.bytes[3], 2);
 	assert_int_equal(a.nb[1].remote_as, 4200000001u);
+	assert_int_equal(a.nb[0].tunnel_down, VPNR_BGP_TUNNEL_DOWN_RESET);
+	assert_int_equal(a.nb[1].tunnel_down, VPNR_BGP_TUNNEL_DOWN_HOLD);
 	pa = print_cfg(&a);
 	/* The printed form parses (same directory: psk_file) ... */
 	if (mgw_config_load(&b, path, pa, strlen(pa), MGW_LOAD_FILES, err,
@@ -400,6 +403,9 @@ words_and_keys(void **state)
 	with_line(9, "    mtu: 1400\n    mtu: 1300",
 	    "t.yaml:10: tunnels[0]: "
 	    "'mtu' given twice");
+	with_line(16, "      remote_as: 65010\n      tunnel_down: drop",
+	    "t.yaml:17: bgp.neighbors[0].tunnel_down: 'drop' is not allowed "
+	    "(allowed: reset, hold)");
 	with_line(9, "    dpd_action: reboot",
 	    "t.yaml:9: tunnels[0].dpd_action: 'reboot' is not allowed "
 	    "(allowed: clear, restart, none)");
@@ -465,6 +471,27 @@ legacy_refuses(void **state)
 	assert_int_equal(mgw_legacy_opt(&l, "mss", "abc", err, sizeof(err)),
 	    -1);
 	assert_non_null(strstr(err, "--mss: 'abc' is not a number in 0-9000"));
+	/* Liveness flags: the ranges of the dpd_* keys. */
+	assert_int_equal(mgw_legacy_opt(&l, "dpd-timeout", "1", err,
+			     sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "--dpd-timeout: '1'"));
+	assert_int_equal(mgw_legacy_opt(&l, "dpd-interval", "3601", err,
+			     sizeof(err)),
+	    -1);
+	assert_int_equal(mgw_legacy_opt(&l, "dpd-action", "reboot", err,
+			     sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "--dpd-action: 'reboot'"));
+	assert_int_equal(l.t.dpd_timeout, 20); /* the default, untouched */
+	assert_int_equal(mgw_legacy_opt(&l, "dpd-timeout", "12", err,
+			     sizeof(err)),
+	    0);
+	assert_int_equal(mgw_legacy_opt(&l, "dpd-action", "clear", err,
+			     sizeof(err)),
+	    0);
+	assert_int_equal(l.t.dpd_timeout, 12);
+	assert_int_equal(l.t.dpd_action, VPNR_DPD_ACTION_CLEAR);
 	memset(psk, 'p', 300);
 	psk[300] = '\0';
 	assert_int_equal(mgw_legacy_opt(&l, "psk", psk, err, sizeof(err)), -1);

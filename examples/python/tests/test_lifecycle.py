@@ -23,6 +23,14 @@ def test_version_and_errors():
     assert v.Error(v.ERR_INTERNAL).fatal and not v.Error(v.ERR_LIMIT).fatal
     assert v.udp_classify(b"\xff") == v.UDP_KEEPALIVE
     assert v.udp_classify(b"\0\0\0\0" + b"x" * 28) == v.UDP_IKE
+    assert v.tunnel_event_name(v.TUNNEL_EV_CHILD_DOWN) == "CHILD_DOWN"
+    assert v.tunnel_event_name(99) == "UNKNOWN"
+    assert v.bgp_event_name(v.BGP_EV_ESTABLISHED) == "ESTABLISHED"
+    assert v.err_name(v.ERR_DEAD_PEER) == "VPNR_ERR_DEAD_PEER"
+    with v.Context() as c:
+        with pytest.raises(v.Error) as ei:  # timeout out of range
+            c.add_tunnel(A_WAN, B_WAN, PSK, liveness=(10 * v.SECONDS, 0))
+        assert "timeout" in ei.value.detail
 
 
 def test_close_is_idempotent_and_final():

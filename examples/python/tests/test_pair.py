@@ -28,6 +28,8 @@ def test_tunnel_bgp_and_esp(net):
     assert v.TUNNEL_EV_CHILD_UP in hb.types()
     ia = a.tunnel_info(ta)
     assert ia.state == v.TUNNEL_ESTABLISHED
+    up = [e for e in ha.tunnel_events if e.type == v.TUNNEL_EV_UP][-1]
+    assert (up.ike_spi_i, up.ike_spi_r) == (ia.spi_i, ia.spi_r) != (0, 0)
     assert ia.remote.host == B_WAN and ia.n_child_sa >= 1
     assert b.tunnel_info(tb).child_spi_in == ia.child_spi_out
 

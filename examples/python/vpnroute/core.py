@@ -32,7 +32,8 @@ __all__ = [
     "Error", "Addr", "Ts", "TunnelEvent", "BgpEvent", "ChildSA", "Policy",
     "Route", "TunnelInfo", "BgpPeerInfo", "PathAttrs", "EspCounters",
     "EspSAInfo", "Host", "Dataplane", "Esp", "Context", "version",
-    "strerror", "err_name", "udp_classify",
+    "strerror", "err_name", "udp_classify", "tunnel_event_name",
+    "bgp_event_name",
 ]
 
 _log = logging.getLogger("vpnroute")
@@ -72,6 +73,18 @@ def strerror(code: int) -> str:
 def err_name(code: int) -> str:
     """Name of a VPNR_ERR_* code, e.g. "VPNR_ERR_NOMEM"."""
     return ffi.string(lib.vpnr_err_name(code)).decode()
+
+
+def tunnel_event_name(type: int) -> str:
+    """Name of a VPNR_TUNNEL_EV_* constant ("UP", "CHILD_DOWN" ...), or
+    "UNKNOWN"."""
+    return ffi.string(lib.vpnr_tunnel_event_name(type)).decode()
+
+
+def bgp_event_name(type: int) -> str:
+    """Name of a VPNR_BGP_EV_* constant ("ESTABLISHED" ...), or
+    "UNKNOWN"."""
+    return ffi.string(lib.vpnr_bgp_event_name(type)).decode()
 
 
 def version() -> Tuple[str, str]:
@@ -234,6 +247,8 @@ class TunnelEvent:
     local: Optional[Addr]
     remote: Optional[Addr]
     notify: int
+    ike_spi_i: int = 0  # the tunnel's IKE SA, when it has one
+    ike_spi_r: int = 0
 
 
 @dataclass(frozen=True)
@@ -854,6 +869,7 @@ class Context:
                    remote_id: Optional[Tuple[int, bytes]] = None,
                    ts: Iterable[Tuple[Ts, Ts]] = (),
                    dpd: Optional[Tuple[int, int]] = None,
+                   liveness: Optional[Tuple[int, int]] = None,
                    rekey: Optional[Tuple[int, int, int]] = None,
                    force_encap: bool = False,
                    replay_window: Optional[int] = None,
@@ -862,7 +878,8 @@ class Context:
 
         Proposals are strongSwan-style strings; local_id/remote_id are
         (VPNR_ID_* type, value); ts is a list of (local, remote) Ts
-        pairs (default 0/0 both ways); dpd (interval ns, action), rekey
+        pairs (default 0/0 both ways); dpd (interval ns, action),
+        liveness (interval ns, timeout ns), rekey
         (ike ns, child ns, jitter %), retransmit (first ns, tries).
         """
         ptc = ffi.new("vpnr_tunnel_config **")
@@ -895,6 +912,8 @@ class Context:
                 chk(lib.vpnr_tunnel_config_add_ts(tc, a, b))
             if dpd is not None:
                 chk(lib.vpnr_tunnel_config_set_dpd(tc, *dpd))
+            if liveness is not None:
+                chk(lib.vpnr_tunnel_config_set_liveness(tc, *liveness))
             if rekey is not None:
                 chk(lib.vpnr_tunnel_config_set_rekey(tc, *rekey))
             if force_encap:
@@ -1104,7 +1123,7 @@ def _py_rand_bytes(c, buf, n, ud):
 def _py_tunnel_event(c, ev, ud):
     return _rc(_ctx_of(ud).host.tunnel_event(TunnelEvent(
         ev.type, ev.reason, ev.tunnel_id, ev.sa_id, _addr_from_c(ev.local),
-        _addr_from_c(ev.remote), ev.notify)))
+        _addr_from_c(ev.remote), ev.notify, ev.ike_spi_i, ev.ike_spi_r)))
 
 
 @ffi.def_extern(error=_FAIL, onerror=_onerror)

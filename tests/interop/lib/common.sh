@@ -281,7 +281,7 @@ charon {
     install_virtual_ip = no
     retransmit_tries = ${VI_SS_RETRANSMIT_TRIES:-3}
     retransmit_timeout = ${VI_SS_RETRANSMIT_TIMEOUT:-1.0}
-    retransmit_base = 1.4
+    retransmit_base = ${VI_SS_RETRANSMIT_BASE:-1.4}
     filelog {
         charon {
             path = $VI_RUN/$side/charon.log

@@ -285,6 +285,28 @@ ikew_policy_del(vpnr_ctx *ctx, uint64_t op_id, const vpnr_policy *pol, void *dp)
 	return ikew_policy(ctx, op_id, pol, dp, IKEW_T_POL_DEL);
 }
 
+static int
+ikew_sa_query(vpnr_ctx *ctx, uint64_t sa_id, uint64_t *bytes, uint64_t *packets,
+    vpnr_tstamp *last_used, void *dp)
+{
+	struct ikew_side *s = dp;
+	int i;
+
+	s->n_query++;
+	if (!s->dp_query)
+		return VPNR_ERR_NOT_FOUND;
+	for (i = 0; i < IKEW_MAX_SA; i++)
+		if (s->sas[i].live && s->sas[i].sa_id == sa_id) {
+			*packets = s->sas[i].dir == VPNR_DIR_IN ?
+			    s->esp_in_packets :
+			    0;
+			*bytes = *packets * 100;
+			*last_used = 0; /* unknown: the counter speaks */
+			return VPNR_OK;
+		}
+	return VPNR_ERR_NOT_FOUND;
+}
+
 int
 ikew_init(struct ikew *w, uint64_t seed, uint32_t cookie_threshold)
 {
@@ -316,6 +338,7 @@ ikew_init_ports(struct ikew *w, uint64_t seed, uint32_t cookie_threshold,
 	dp.sa_del = ikew_sa_del;
 	dp.policy_add = ikew_policy_add;
 	dp.policy_del = ikew_policy_del;
+	dp.sa_query = ikew_sa_query;
 	for (i = 0; i < 2; i++) {
 		struct ikew_side *s = &w->s[i];
 

@@ -97,6 +97,11 @@ struct ikew_side {
 	int inside_rv;   /* what vpnr_dp_complete returned inside */
 	int inside_ran;  /* trace entries the inside completion caused */
 	int dp_policies; /* install policy_add/_del ops */
+	/* sa_query answers for inbound SAs with esp_in_packets (inbound
+	 * ESP seen) when set, else fails (no counters). */
+	int dp_query;
+	uint64_t esp_in_packets;
+	uint64_t n_query;
 	struct ikew_trace trace[IKEW_MAX_TRACE];
 	int n_trace;
 };
