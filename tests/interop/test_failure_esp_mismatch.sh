@@ -17,12 +17,7 @@ set -u
 VI_MAX_SECONDS=600
 VI_PROG_TIMEOUT=700
 mg_init failure_esp_mismatch nft
-wan_setup_netns || vi_fail "namespaces"
-mg_psk
-vi_start_charon right aes256-sha1-modp1024 aes256-sha256 none || vi_fail "charon"
-wan_right_inner || vi_fail "inner address on ipsec0"
-wan_minigw_conf "$VI_RUN/minigw.conf" aes128gcm16 static
-mg_start gw "$VI_RUN/minigw.conf" || vi_fail "minigw start"
+wan_start_minigw aes128gcm16 static || vi_fail "set-up"
 gw_pid=$(cat "$VI_RUN/gw.pid")
 ss_pid=$(cat "$VI_RUN/right/charon.mypid")
 

@@ -18,18 +18,8 @@ VI_MAX_SECONDS=600
 VI_PROG_TIMEOUT=700
 VI_SS_DPD_ACTION=clear
 mg_init failure_kill nft
-wan_setup_netns || vi_fail "namespaces"
-mg_psk
-vi_start_charon right aes256-sha1-modp1024 aes256-sha256 none || vi_fail "charon"
-wan_right_inner || vi_fail "inner address on ipsec0"
-wan_bird_right || vi_fail "bird"
-wan_minigw_conf "$VI_RUN/minigw.conf" aes256-sha256 bgp
-mg_start gw "$VI_RUN/minigw.conf" || vi_fail "minigw start"
-
-vi_wait_for 30 vi_swan_child_installed right || vi_fail "no CHILD_SA at strongSwan"
-vi_wait_for 60 mg_bird_established right || vi_fail "BGP not Established at BIRD"
-vi_wait_for 30 wan_gw_routes_bgp || vi_fail "no BGP route: $(ip -n "$VI_NS_LEFT" route)"
-vi_wait_for 10 wan_ping || vi_fail "no ping lhost -> rhost"
+wan_start_minigw aes256-sha256 bgp || vi_fail "set-up"
+wan_wait_bgp_path || vi_fail "not up"
 gw_pid=$(cat "$VI_RUN/gw.pid")
 ss_pid=$(cat "$VI_RUN/right/charon.mypid")
 bird_pid=$(cat "$VI_RUN/right/bird.pid")

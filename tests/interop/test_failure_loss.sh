@@ -29,12 +29,7 @@ VI_SS_RETRANSMIT_TIMEOUT=4.0
 VI_SS_RETRANSMIT_BASE=1.8
 VI_SS_DPD=0
 mg_init failure_loss nft
-wan_setup_netns || vi_fail "namespaces"
-mg_psk
-vi_start_charon right aes256-sha1-modp1024 aes256-sha256 none || vi_fail "charon"
-wan_right_inner || vi_fail "inner address on ipsec0"
-wan_minigw_conf "$VI_RUN/minigw.conf" aes256-sha256 static
-mg_start gw "$VI_RUN/minigw.conf" || vi_fail "minigw start"
+wan_start_minigw aes256-sha256 static || vi_fail "set-up"
 vi_wait_for 30 vi_swan_child_installed right || vi_fail "no CHILD_SA at strongSwan"
 vi_wait_for 10 vi_grep_out gw '^EVENT CHILD_UP ' || vi_fail "no CHILD_UP at minigw"
 vi_wait_for 10 wan_ping || vi_fail "no ping lhost -> rhost before the loss"

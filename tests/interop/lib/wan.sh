@@ -39,6 +39,12 @@
 #                           aes256-sha1-modp1024, ESP as given, DPD and
 #                           reconnect on their defaults; 172.16.0.0/16 as
 #                           a static route or learned from BIRD
+#   wan_start_minigw ESP MODE   the failure tests' set-up: namespaces,
+#                           charon right (responder), its inner address,
+#                           BIRD when MODE is bgp, minigw "gw" from
+#                           wan_minigw_conf; says which step failed
+#   wan_wait_bgp_path       until the CHILD_SA, BGP, the BGP route in
+#                           left and a ping are all there
 #   wan_gw_dead NAME        minigw's output has the dead-peer DOWN event
 #   wan_gw_routes_bgp       left has 172.16.0.0/16 "proto bgp" (BGP-learned)
 #   wan_gw_no_routes        left has no route to 172.16.0.0/16 at all
@@ -240,6 +246,29 @@ wan_minigw_conf() { # file esp [bgp|static]
 }
 
 wan_gw_dead() { vi_grep_out "$1" "$WAN_DEAD_RE"; }
+
+wan_start_minigw() { # esp bgp|static
+	wan_setup_netns || { vi_log "wan: namespaces"; return 1; }
+	mg_psk
+	vi_start_charon right aes256-sha1-modp1024 aes256-sha256 none ||
+		{ vi_log "wan: charon"; return 1; }
+	wan_right_inner || { vi_log "wan: inner address on ipsec0"; return 1; }
+	if [ "$2" = bgp ]; then
+		wan_bird_right || { vi_log "wan: bird"; return 1; }
+	fi
+	wan_minigw_conf "$VI_RUN/minigw.conf" "$1" "$2"
+	mg_start gw "$VI_RUN/minigw.conf" || { vi_log "wan: minigw start"; return 1; }
+}
+
+wan_wait_bgp_path() {
+	vi_wait_for 30 vi_swan_child_installed right ||
+		{ vi_log "wan: no CHILD_SA at strongSwan"; return 1; }
+	vi_wait_for 60 mg_bird_established right ||
+		{ vi_log "wan: BGP not Established at BIRD"; return 1; }
+	vi_wait_for 30 wan_gw_routes_bgp ||
+		{ vi_log "wan: no BGP route: $(ip -n "$VI_NS_LEFT" route)"; return 1; }
+	vi_wait_for 10 wan_ping || { vi_log "wan: no ping lhost -> rhost"; return 1; }
+}
 
 wan_gw_routes_bgp() { ip -n "$VI_NS_LEFT" route show $VI_RIGHT_LAN | grep -q 'dev vpnr0 proto bgp'; }
 
