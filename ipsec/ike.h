@@ -56,24 +56,30 @@
 #define VPNR__IKE_PROBE_FIRST      (VPNR_SECONDS / 2)
 
 /*
- * A proposal list, immutable once made and shared by reference: every
- * tunnel added from one builder holds the builder's list instead of a
- * copy (adding a proposal to the builder makes a new list).  Freed
- * with the allocator that made it when the last holder lets go.
+ * The head of a block that is immutable once made and shared by
+ * reference; freed with the allocator that made it when the last
+ * holder lets go.
  */
-struct vpnr__prop_set {
+struct vpnr__shared {
 	uint32_t refs; /* atomic */
 	int has_mem;
 	vpnr_mem mem;
+};
+
+/*
+ * A proposal list, shared: every tunnel added from one builder holds
+ * the builder's list instead of a copy (adding a proposal to the
+ * builder makes a new list).
+ */
+struct vpnr__prop_set {
+	struct vpnr__shared hdr; /* first: the block starts here */
 	size_t n;
 	struct vpnr__prop p[];
 };
 
 /* The traffic selectors, shared the same way: n_local, then n_remote. */
 struct vpnr__ts_set {
-	uint32_t refs; /* atomic */
-	int has_mem;
-	vpnr_mem mem;
+	struct vpnr__shared hdr; /* first: the block starts here */
 	size_t n_local, n_remote;
 	vpnr_ts ts[];
 };

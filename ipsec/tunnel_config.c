@@ -53,6 +53,39 @@ vpnr_tunnel_config_new(vpnr_tunnel_config **ptc, const vpnr_mem *mem)
 	return VPNR_OK;
 }
 
+/* A shared block of size bytes, one reference held. */
+static void *
+shared_new(const vpnr_mem *mem, size_t size)
+{
+	struct vpnr__shared *h = vpnr__calloc(mem, 1, size);
+
+	if (h == NULL)
+		return NULL;
+	h->refs = 1;
+	if (mem != NULL) {
+		h->has_mem = 1;
+		h->mem = *mem;
+	}
+	return h;
+}
+
+static void
+shared_hold(struct vpnr__shared *h)
+{
+	__atomic_add_fetch(&h->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void
+shared_release(struct vpnr__shared *h)
+{
+	vpnr_mem mem;
+
+	if (__atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	mem = h->mem;
+	vpnr__free(h->has_mem ? &mem : NULL, h);
+}
+
 /* A new list: old's n entries and room for more (not counted). */
 static struct vpnr__prop_set *
 set_new(const vpnr_mem *mem, const struct vpnr__prop_set *old, size_t more)
@@ -60,14 +93,9 @@ set_new(const vpnr_mem *mem, const struct vpnr__prop_set *old, size_t more)
 	struct vpnr__prop_set *s;
 	size_t n = old != NULL ? old->n : 0;
 
-	s = vpnr__calloc(mem, 1, sizeof(*s) + (n + more) * sizeof(s->p[0]));
+	s = shared_new(mem, sizeof(*s) + (n + more) * sizeof(s->p[0]));
 	if (s == NULL)
 		return NULL;
-	s->refs = 1;
-	if (mem != NULL) {
-		s->has_mem = 1;
-		s->mem = *mem;
-	}
 	if (n > 0)
 		memcpy(s->p, old->p, n * sizeof(s->p[0]));
 	s->n = n;
@@ -77,21 +105,9 @@ set_new(const vpnr_mem *mem, const struct vpnr__prop_set *old, size_t more)
 static void
 set_release(struct vpnr__prop_set **ps)
 {
-	struct vpnr__prop_set *s = *ps;
-	vpnr_mem mem;
-
+	if (*ps != NULL)
+		shared_release(&(*ps)->hdr);
 	*ps = NULL;
-	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	mem = s->mem;
-	vpnr__free(s->has_mem ? &mem : NULL, s);
-}
-
-static void
-set_hold(struct vpnr__prop_set *s)
-{
-	if (s != NULL)
-		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
 }
 
 /* A selector set with old's entries plus local and remote (either may
@@ -104,14 +120,9 @@ ts_set_new(const vpnr_mem *mem, const struct vpnr__ts_set *old,
 	size_t nl = old != NULL ? old->n_local : 0;
 	size_t nr = old != NULL ? old->n_remote : 0;
 
-	s = vpnr__calloc(mem, 1, sizeof(*s) + (nl + nr + 2) * sizeof(s->ts[0]));
+	s = shared_new(mem, sizeof(*s) + (nl + nr + 2) * sizeof(s->ts[0]));
 	if (s == NULL)
 		return NULL;
-	s->refs = 1;
-	if (mem != NULL) {
-		s->has_mem = 1;
-		s->mem = *mem;
-	}
 	if (nl > 0)
 		memcpy(s->ts, old->ts, nl * sizeof(s->ts[0]));
 	if (local != NULL)
@@ -129,14 +140,9 @@ ts_set_new(const vpnr_mem *mem, const struct vpnr__ts_set *old,
 static void
 ts_set_release(struct vpnr__ts_set **ps)
 {
-	struct vpnr__ts_set *s = *ps;
-	vpnr_mem mem;
-
+	if (*ps != NULL)
+		shared_release(&(*ps)->hdr);
 	*ps = NULL;
-	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	mem = s->mem;
-	vpnr__free(s->has_mem ? &mem : NULL, s);
 }
 
 /* Point ike/esp and their counts at the sets. */
@@ -519,11 +525,13 @@ vpnr__tunnel_config_copy(struct vpnr_tunnel_config *dst,
 	/* The builder's proposal lists are shared, not copied. */
 	dst->ike_set = src->ike_set;
 	dst->esp_set = src->esp_set;
-	set_hold(dst->ike_set);
-	set_hold(dst->esp_set);
-	if (src->ts_set != NULL)
-		__atomic_add_fetch(&src->ts_set->refs, 1, __ATOMIC_RELAXED);
 	dst->ts_set = src->ts_set;
+	if (dst->ike_set != NULL)
+		shared_hold(&dst->ike_set->hdr);
+	if (dst->esp_set != NULL)
+		shared_hold(&dst->esp_set->hdr);
+	if (dst->ts_set != NULL)
+		shared_hold(&dst->ts_set->hdr);
 	if (dst->ike_set == NULL) {
 		rv = VPNR_ERR_NOMEM;
 		if ((dst->ike_set = set_new(mem, NULL, 1)) == NULL)

@@ -128,7 +128,7 @@ test_share_and_copy_on_write(void **state)
 	assert_ptr_equal(t1->cfg.ike_set, t2->cfg.ike_set);
 	assert_ptr_equal(t1->cfg.esp_set, t2->cfg.esp_set);
 	assert_ptr_equal(t1->cfg.ike_set, tc->ike_set);
-	assert_int_equal(t1->cfg.ike_set->refs, 3);
+	assert_int_equal(t1->cfg.ike_set->hdr.refs, 3);
 	assert_int_equal(t1->cfg.n_ts_local, 1);
 	assert_int_equal(t1->cfg.n_ts_remote, 1); /* "any" filled in */
 	assert_memory_equal(&t1->cfg.ts_local[0], &ts, sizeof(ts));
@@ -140,7 +140,7 @@ test_share_and_copy_on_write(void **state)
 	    VPNR_OK);
 	assert_int_equal(tc->n_ike, 2);
 	assert_int_equal(t1->cfg.n_ike, 1);
-	assert_int_equal(t1->cfg.ike_set->refs, 2);
+	assert_int_equal(t1->cfg.ike_set->hdr.refs, 2);
 	vpnr_addr_parse(&b, "192.0.2.4");
 	vpnr_tunnel_config_set_addrs(tc, &a, &b);
 	assert_int_equal(vpnr_tunnel_add(ctx, tc, NULL, &id3), VPNR_OK);
@@ -151,8 +151,8 @@ test_share_and_copy_on_write(void **state)
 	assert_ptr_not_equal(t3->cfg.ike_set, t1->cfg.ike_set);
 	/* The builder goes first; the tunnels' lists stay valid. */
 	vpnr_tunnel_config_del(tc);
-	assert_int_equal(t1->cfg.ike_set->refs, 2);
-	assert_int_equal(t3->cfg.ike_set->refs, 1);
+	assert_int_equal(t1->cfg.ike_set->hdr.refs, 2);
+	assert_int_equal(t3->cfg.ike_set->hdr.refs, 1);
 	assert_int_equal(t3->cfg.ike[1].protocol, t1->cfg.ike[0].protocol);
 	vpnr_ctx_del(ctx);
 	assert_int_equal(live, 0);
