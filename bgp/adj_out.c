@@ -27,6 +27,42 @@ exports(const struct vpnr__bgp_peer *p, int a)
 	    p->cfg.export != VPNR_BGP_EXPORT_NONE;
 }
 
+static void
+work_set(struct vpnr__bgp_peer *p)
+{
+	struct vpnr__bgp *bgp = p->ctx->bgp;
+
+	p->work = 1;
+	if (!p->on_work) {
+		TAILQ_INSERT_TAIL(&bgp->workq, p, work_entry);
+		p->on_work = 1;
+	}
+}
+
+static void
+work_clear(struct vpnr__bgp_peer *p)
+{
+	struct vpnr__bgp *bgp = p->ctx->bgp;
+
+	p->work = 0;
+	if (p->on_work) {
+		TAILQ_REMOVE(&bgp->workq, p, work_entry);
+		p->on_work = 0;
+	}
+}
+
+void
+vpnr__bgp_out_forget(struct vpnr__bgp_peer *p)
+{
+	struct vpnr__bgp *bgp = p->ctx->bgp;
+
+	work_clear(p);
+	if (p->on_exp) {
+		TAILQ_REMOVE(&bgp->exporters, p, exp_entry);
+		p->on_exp = 0;
+	}
+}
+
 static int
 pend_push(struct vpnr__bgp_peer *p, const struct vpnr__bgp_pfx *pfx)
 {
@@ -64,7 +100,7 @@ vpnr__bgp_out_changed(struct vpnr__bgp *bgp, const struct vpnr__bgp_node *n)
 	struct vpnr__bgp_pfx pfx;
 	int a = vpnr__bgp_afi_idx(n->af), have = 0;
 
-	TAILQ_FOREACH(p, &bgp->peers, entry) {
+	TAILQ_FOREACH(p, &bgp->exporters, exp_entry) {
 		if (!exports(p, a))
 			continue;
 		if (p->syncing[a] &&
@@ -81,7 +117,7 @@ vpnr__bgp_out_changed(struct vpnr__bgp *bgp, const struct vpnr__bgp_node *n)
 			p->syncing[a] = 1;
 			p->sync_cursor[a] = 0;
 		}
-		p->work = 1;
+		work_set(p);
 	}
 }
 
@@ -97,7 +133,11 @@ vpnr__bgp_out_start(struct vpnr__bgp_peer *p)
 		p->sync_cursor[a] = 0;
 		p->sync_gen[a] = bgp->rib[a].gen;
 	}
-	p->work = 1;
+	if (p->cfg.export != VPNR_BGP_EXPORT_NONE && !p->on_exp) {
+		TAILQ_INSERT_TAIL(&bgp->exporters, p, exp_entry);
+		p->on_exp = 1;
+	}
+	work_set(p);
 }
 
 void
@@ -112,7 +152,7 @@ vpnr__bgp_out_reset(struct vpnr__bgp_peer *p)
 		p->eor_sent[a] = 0;
 	}
 	p->pend.n = p->pend.head = 0;
-	p->work = 0;
+	vpnr__bgp_out_forget(p);
 }
 
 void
@@ -126,7 +166,7 @@ vpnr__bgp_out_refresh(struct vpnr__bgp_peer *p, int a)
 	p->syncing[a] = exports(p, a);
 	p->sync_cursor[a] = 0;
 	p->sync_gen[a] = bgp->rib[a].gen;
-	p->work = 1;
+	work_set(p);
 }
 
 static int
@@ -139,13 +179,16 @@ ann_cmp(const void *x, const void *y)
 	return 0;
 }
 
+/* The best path of a Loc-RIB node (NULL: look pfx up). */
 static struct vpnr__bgp_path *
-best_of(struct vpnr__bgp *bgp, const struct vpnr__bgp_pfx *pfx)
+best_of(struct vpnr__bgp *bgp, const struct vpnr__bgp_node *n,
+    const struct vpnr__bgp_pfx *pfx)
 {
-	struct vpnr__bgp_node *n;
 	struct vpnr__bgp_path *path;
 
-	n = vpnr__bgp_table_get(&bgp->rib[vpnr__bgp_afi_idx(pfx->afi)], pfx);
+	if (n == NULL)
+		n = vpnr__bgp_table_get(&bgp->rib[vpnr__bgp_afi_idx(pfx->afi)],
+		    pfx);
 	if (n == NULL)
 		return NULL;
 	for (path = n->paths; path != NULL; path = path->next)
@@ -174,14 +217,37 @@ pack_all(struct vpnr__bgp_peer *p, const struct vpnr__bgp_attrs *a, int aid,
 	return VPNR_OK;
 }
 
-/* Evaluate batch[0..n) of one family and queue the UPDATEs. */
+/* Evaluate batch[0..n) of one family (with their Loc-RIB nodes in
+ * batch_node when walk is set) and queue the UPDATEs. */
+/*
+ * The outbound budget (the clouds' caps) is close: at 90 % of it a
+ * warning and one VPNR_BGP_EV_PREFIX_LIMIT event with reason VPNR_OK,
+ * once per session, so that an operator hears of it before routes are
+ * held back (the event at the cap says VPNR_ERR_LIMIT).
+ */
+static void
+budget_near(struct vpnr__bgp_peer *p, int a)
+{
+	uint32_t max = p->cfg.out_budget, n = p->pfx_out[0] + p->pfx_out[1];
+	char nb[64];
+
+	if (max < 10 || n < (uint64_t)max * 9 / 10 || (p->budget_warned & 4))
+		return;
+	p->budget_warned |= 4;
+	vpnr__log(p->ctx, VPNR_LOG_WARNING, "bgp",
+	    "peer %s: %u of the outbound prefix budget %u advertised",
+	    vpnr_addr_format(&p->cfg.remote, nb, sizeof(nb)), n, max);
+	(void)vpnr__bgp_emit(p, VPNR_BGP_EV_PREFIX_LIMIT, VPNR_OK, 0, 0,
+	    (uint8_t)(0x80 | (a + 1)));
+}
+
 static int
-process_batch(struct vpnr__bgp_peer *p, int a, size_t n)
+process_batch(struct vpnr__bgp_peer *p, int a, size_t n, int walk)
 {
 	struct vpnr__bgp *bgp = p->ctx->bgp;
 	struct vpnr__bgp_table *ao = &p->adj_out[a];
 	struct vpnr__bgp_node *node;
-	struct vpnr__bgp_path *best, *op;
+	struct vpnr__bgp_path *best;
 	const struct vpnr__bgp_attrs *out, *cur;
 	size_t i, j, nw = 0, na = 0;
 	int rv = VPNR_OK, aid = a;
@@ -190,11 +256,20 @@ process_batch(struct vpnr__bgp_peer *p, int a, size_t n)
 	for (i = 0; i < n; i++) {
 		const struct vpnr__bgp_pfx *pfx = &bgp->batch[i];
 
-		best = best_of(bgp, pfx);
+		/* the Adj-RIB-Out lookups miss the cache: ask ahead */
+		if (i + 16 < n)
+			vpnr__bgp_table_prefetch(ao, &bgp->batch[i + 16], 0);
+		if (i + 8 < n) {
+			vpnr__bgp_table_prefetch(ao, &bgp->batch[i + 8], 1);
+			if (walk)
+				__builtin_prefetch(
+				    bgp->batch_node[i + 8]->paths);
+		}
+		best = best_of(bgp, walk ? bgp->batch_node[i] : NULL, pfx);
 		out =
 		    best != NULL ? vpnr__bgp_policy_export(p, pfx, best) : NULL;
 		node = vpnr__bgp_table_get(ao, pfx);
-		cur = node != NULL ? node->paths->attrs : NULL;
+		cur = node != NULL ? node->out : NULL;
 		if (out == cur) {
 			vpnr__bgp_attrs_unref(bgp->attrs, out);
 			continue;
@@ -202,8 +277,6 @@ process_batch(struct vpnr__bgp_peer *p, int a, size_t n)
 		if (out == NULL) {
 			/* withdraw */
 			vpnr__bgp_attrs_unref(bgp->attrs, cur);
-			vpnr__free(p->ctx->mem, node->paths);
-			node->paths = NULL;
 			vpnr__bgp_table_del(p->ctx, ao, node);
 			p->pfx_out[a]--;
 			bgp->grp[nw++] = *pfx;
@@ -230,26 +303,18 @@ process_batch(struct vpnr__bgp_peer *p, int a, size_t n)
 				}
 				continue;
 			}
-			node = vpnr__bgp_table_add(p->ctx, ao, pfx);
-			op = node != NULL ?
-			    vpnr__malloc(p->ctx->mem, sizeof(*op)) :
-			    NULL;
-			if (op == NULL) {
-				if (node != NULL)
-					vpnr__bgp_table_del(p->ctx, ao, node);
+			if ((node = vpnr__bgp_table_insert(p->ctx, ao, pfx)) ==
+			    NULL) {
 				vpnr__bgp_attrs_unref(bgp->attrs, out);
 				rv = VPNR_ERR_NOMEM;
 				continue;
 			}
-			op->next = NULL;
-			op->peer_idx = p->idx;
-			op->flags = 0;
-			op->attrs = out;
-			node->paths = op;
+			node->out = out;
 			p->pfx_out[a]++;
+			budget_near(p, a);
 		} else {
 			vpnr__bgp_attrs_unref(bgp->attrs, cur);
-			node->paths->attrs = out;
+			node->out = out;
 		}
 		bgp->ann[na].pfx = *pfx;
 		bgp->ann[na].a = vpnr__bgp_attrs_ref(out);
@@ -314,7 +379,7 @@ vpnr__bgp_out_pump(struct vpnr__bgp_peer *p)
 			if (q->head == q->n)
 				q->head = q->n = 0;
 			if (exports(p, a) &&
-			    (rv = process_batch(p, a, cnt)) != VPNR_OK)
+			    (rv = process_batch(p, a, cnt, 0)) != VPNR_OK)
 				return rv;
 			continue;
 		}
@@ -332,6 +397,7 @@ vpnr__bgp_out_pump(struct vpnr__bgp_peer *p)
 				     n = n->hnext) {
 					if (cnt == BATCH)
 						break;
+					bgp->batch_node[cnt] = n;
 					vpnr__bgp_node_pfx(n,
 					    &bgp->batch[cnt++]);
 				}
@@ -344,7 +410,7 @@ vpnr__bgp_out_pump(struct vpnr__bgp_peer *p)
 			}
 			if (p->sync_cursor[a] >= t->nb)
 				p->syncing[a] = 0;
-			if (cnt > 0 && (rv = process_batch(p, a, cnt)) != 0)
+			if (cnt > 0 && (rv = process_batch(p, a, cnt, 1)) != 0)
 				return rv;
 			did = 1;
 		}
@@ -354,7 +420,7 @@ vpnr__bgp_out_pump(struct vpnr__bgp_peer *p)
 			if ((p->sess.afi & (1 << a)) && !p->eor_sent[a] &&
 			    (rv = send_eor(p, a)) != VPNR_OK)
 				return rv;
-		p->work = 0;
+		work_clear(p);
 	}
 	(void)k;
 	return VPNR_OK;
@@ -370,8 +436,8 @@ vpnr__bgp_pump_all(vpnr_ctx *ctx)
 	if (bgp == NULL || bgp->pumping)
 		return VPNR_OK;
 	bgp->pumping = 1;
-	for (p = TAILQ_FIRST(&bgp->peers); p != NULL; p = pn) {
-		pn = TAILQ_NEXT(p, entry);
+	for (p = TAILQ_FIRST(&bgp->workq); p != NULL; p = pn) {
+		pn = TAILQ_NEXT(p, work_entry);
 		if (p->est == NULL || !p->work)
 			continue;
 		rv = vpnr__bgp_out_pump(p);
@@ -399,7 +465,7 @@ vpnr__bgp_pump_soon(vpnr_ctx *ctx)
 
 	if (bgp == NULL)
 		return VPNR_OK;
-	TAILQ_FOREACH(p, &bgp->peers, entry)
+	TAILQ_FOREACH(p, &bgp->workq, work_entry)
 		if (p->est != NULL && p->pend.n - p->pend.head >= BATCH)
 			return vpnr__bgp_pump_all(ctx);
 	if (bgp->pump_timer.fn == NULL)

@@ -334,12 +334,12 @@ bgp_free(vpnr_ctx *ctx)
 {
 	struct vpnr__bgp *bgp = ctx->bgp;
 	struct vpnr__bgp_peer *p;
-	struct vpnr__bgp_lpath *lp, *ln;
-	size_t i;
+	uint32_t i;
 	int a;
 
 	if (bgp == NULL)
 		return;
+	bgp->dying = 1;
 	vpnr__bgp_lingers_free(ctx);
 	while ((p = TAILQ_FIRST(&bgp->peers)) != NULL) {
 		TAILQ_REMOVE(&bgp->peers, p, entry);
@@ -358,13 +358,14 @@ bgp_free(vpnr_ctx *ctx)
 	}
 	for (a = 0; a < BGP_NAFI; a++)
 		vpnr__bgp_table_free(ctx, &bgp->rib[a]);
-	for (i = 0; i < bgp->lp_nb; i++)
-		for (lp = bgp->lp[i]; lp != NULL; lp = ln) {
-			ln = lp->hnext;
-			vpnr__free(ctx->mem, lp);
-		}
-	vpnr__free(ctx->mem, bgp->lp);
+	for (i = 0; i < bgp->lslot_nblk; i++)
+		vpnr__free(ctx->mem, bgp->lslot[i]);
+	vpnr__free(ctx->mem, bgp->lslot);
+	for (a = 0; a < BGP_NAFI; a++)
+		vpnr__bgp_pool_clear(&bgp->pool_node[a]);
+	vpnr__bgp_pool_clear(&bgp->pool_path);
 	vpnr__free(ctx->mem, bgp->by_idx);
+	vpnr__free(ctx->mem, bgp->free_idx);
 	vpnr__timer_disarm(ctx, &bgp->pump_timer);
 	vpnr__wbuf_free(&bgp->wb);
 	vpnr__free(ctx->mem, bgp->bld);
@@ -442,12 +443,20 @@ vpnr__bgp_get(vpnr_ctx *ctx)
 		return NULL;
 	bgp->ctx = ctx;
 	TAILQ_INIT(&bgp->peers);
+	TAILQ_INIT(&bgp->exporters);
+	TAILQ_INIT(&bgp->workq);
 	RB_INIT(&bgp->peers_by_id);
 	RB_INIT(&bgp->peers_by_addr);
 	RB_INIT(&bgp->peers_by_tunnel);
 	RB_INIT(&bgp->conns);
 	vpnr__bgp_table_init(&bgp->rib[0]);
 	vpnr__bgp_table_init(&bgp->rib[1]);
+	vpnr__bgp_pool_init(&bgp->pool_node[BGP_AFI_V4], ctx->mem,
+	    offsetof(struct vpnr__bgp_node, key) + 4);
+	vpnr__bgp_pool_init(&bgp->pool_node[BGP_AFI_V6], ctx->mem,
+	    offsetof(struct vpnr__bgp_node, key) + 16);
+	vpnr__bgp_pool_init(&bgp->pool_path, ctx->mem,
+	    sizeof(struct vpnr__bgp_path));
 	vpnr__wbuf_init(&bgp->wb, ctx->mem, 1 << 20);
 	(void)vpnr__random(ctx, &seed, sizeof(seed));
 	if ((bgp->bld = vpnr__malloc(ctx->mem, sizeof(*bgp->bld))) == NULL ||
@@ -545,22 +554,36 @@ vpnr__bgp_peer_next_by_addr(struct vpnr__bgp *bgp, struct vpnr__bgp_peer *p)
 /* ------------------------------------------------------------------ */
 /* Peers */
 
+/* A path owner index: a deleted peer's first, else a new one.  The
+ * free list has room for every index, so deleting never allocates. */
 static int
 alloc_idx(struct vpnr__bgp *bgp, struct vpnr__bgp_peer *p)
 {
 	struct vpnr__bgp_peer **v;
-	uint32_t i;
+	uint32_t i, *f, cap;
 
-	for (i = 1; i < bgp->n_idx; i++)
-		if (bgp->by_idx[i] == NULL)
-			break;
-	if (i == bgp->n_idx) {
-		v = vpnr__reallocarray(bgp->ctx->mem, bgp->by_idx, i + 1,
-		    sizeof(*v));
-		if (v == NULL)
-			return VPNR_ERR_NOMEM;
-		bgp->by_idx = v;
-		bgp->n_idx = i + 1;
+	if (bgp->n_free_idx > 0) {
+		i = bgp->free_idx[--bgp->n_free_idx];
+	} else {
+		if (bgp->n_idx >= bgp->cap_idx) {
+			if (bgp->cap_idx >= UINT32_MAX / 2)
+				return VPNR_ERR_LIMIT;
+			cap = bgp->cap_idx ? bgp->cap_idx * 2 : 16;
+			v = vpnr__reallocarray(bgp->ctx->mem, bgp->by_idx, cap,
+			    sizeof(*v));
+			if (v == NULL)
+				return VPNR_ERR_NOMEM;
+			bgp->by_idx = v;
+			f = vpnr__reallocarray(bgp->ctx->mem, bgp->free_idx,
+			    cap, sizeof(*f));
+			if (f == NULL)
+				return VPNR_ERR_NOMEM;
+			bgp->free_idx = f;
+			if (bgp->cap_idx == 0)
+				bgp->by_idx[0] = NULL; /* local */
+			bgp->cap_idx = cap;
+		}
+		i = bgp->n_idx++;
 	}
 	bgp->by_idx[i] = p;
 	p->idx = i;
@@ -611,8 +634,10 @@ vpnr_bgp_peer_add(vpnr_ctx *ctx, const vpnr_bgp_peer_config *pc,
 	p->id = vpnr__ctx_new_id(ctx);
 	p->user_data = peer_user_data;
 	p->state = BGP_ST_IDLE;
-	for (a = 0; a < BGP_NAFI; a++)
+	for (a = 0; a < BGP_NAFI; a++) {
 		vpnr__bgp_table_init(&p->adj_out[a]);
+		p->adj_out[a].adj_out = 1;
+	}
 	vpnr__bgp_peer_timers_init(p);
 	TAILQ_INSERT_TAIL(&bgp->peers, p, entry);
 	RB_INSERT(vpnr__bgp_peer_id_tree, &bgp->peers_by_id, p);
@@ -692,11 +717,14 @@ peer_del_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	vpnr__timer_disarm(ctx, &p->idle_timer);
 	vpnr__timer_disarm(ctx, &p->gr_timer);
 	vpnr__bgp_peer_free_conns(p);
+	vpnr__bgp_out_forget(p);
 	TAILQ_REMOVE(&bgp->peers, p, entry);
 	RB_REMOVE(vpnr__bgp_peer_id_tree, &bgp->peers_by_id, p);
 	RB_REMOVE(vpnr__bgp_peer_addr_tree, &bgp->peers_by_addr, p);
 	RB_REMOVE(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, p);
 	bgp->by_idx[p->idx] = NULL;
+	/* room was made when the peer was added */
+	bgp->free_idx[bgp->n_free_idx++] = p->idx;
 	for (a = 0; a < BGP_NAFI; a++)
 		vpnr__bgp_table_free(ctx, &p->adj_out[a]);
 	vpnr__free(ctx->mem, p->pend.v);
@@ -778,70 +806,81 @@ VPNR_API int(vpnr_bgp_peer_get_info)(const vpnr_ctx *ctx, uint64_t peer_id,
 /* ------------------------------------------------------------------ */
 /* Locally originated paths */
 
-static uint32_t
-lp_hash(uint64_t id)
+/* Path ids: see struct vpnr__bgp (lslot). */
+static uintptr_t *
+slot_node(struct vpnr__bgp *bgp, uint32_t slot)
 {
-	return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32);
+	return &bgp->lslot[slot / BGP_LSLOT_BLOCK]
+		    ->node[slot % BGP_LSLOT_BLOCK];
 }
 
-static struct vpnr__bgp_lpath **
-lp_find(struct vpnr__bgp *bgp, uint64_t id)
+static uint32_t *
+slot_gen(struct vpnr__bgp *bgp, uint32_t slot)
 {
-	struct vpnr__bgp_lpath **pp;
-
-	if (bgp->lp_nb == 0)
-		return NULL;
-	pp = &bgp->lp[lp_hash(id) & (bgp->lp_nb - 1)];
-	for (; *pp != NULL; pp = &(*pp)->hnext)
-		if ((*pp)->id == id)
-			return pp;
-	return NULL;
+	return &bgp->lslot[slot / BGP_LSLOT_BLOCK]->gen[slot % BGP_LSLOT_BLOCK];
 }
 
 static int
-lp_insert(struct vpnr__bgp *bgp, struct vpnr__bgp_lpath *lp)
+slot_alloc(struct vpnr__bgp *bgp, uint32_t *slot)
 {
-	struct vpnr__bgp_lpath **nb, *l, *ln;
-	size_t i, sz, h;
+	struct vpnr__bgp_lslots **v, *blk;
 
-	if (bgp->lp_n >= bgp->lp_nb) {
-		sz = bgp->lp_nb ? bgp->lp_nb * 2 : 256;
-		if ((nb = vpnr__calloc(bgp->ctx->mem, sz, sizeof(*nb))) == NULL)
-			return VPNR_ERR_NOMEM;
-		for (i = 0; i < bgp->lp_nb; i++)
-			for (l = bgp->lp[i]; l != NULL; l = ln) {
-				ln = l->hnext;
-				h = lp_hash(l->id) & (sz - 1);
-				l->hnext = nb[h];
-				nb[h] = l;
-			}
-		vpnr__free(bgp->ctx->mem, bgp->lp);
-		bgp->lp = nb;
-		bgp->lp_nb = sz;
+	if (bgp->lslot_free != 0) {
+		*slot = bgp->lslot_free - 1;
+		bgp->lslot_free = (uint32_t)(*slot_node(bgp, *slot) >> 1);
+		*slot_node(bgp, *slot) = 0;
+		return VPNR_OK;
 	}
-	h = lp_hash(lp->id) & (bgp->lp_nb - 1);
-	lp->hnext = bgp->lp[h];
-	bgp->lp[h] = lp;
-	bgp->lp_n++;
+	if (bgp->lslot_n == bgp->lslot_nblk * BGP_LSLOT_BLOCK) {
+		if (bgp->lslot_n > BGP_LSLOT_MAX)
+			return VPNR_ERR_LIMIT;
+		v = vpnr__reallocarray(bgp->ctx->mem, bgp->lslot,
+		    bgp->lslot_nblk + 1, sizeof(*v));
+		if (v == NULL)
+			return VPNR_ERR_NOMEM;
+		bgp->lslot = v;
+		if ((blk = vpnr__malloc(bgp->ctx->mem, sizeof(*blk))) == NULL)
+			return VPNR_ERR_NOMEM;
+		bgp->lslot[bgp->lslot_nblk++] = blk;
+	}
+	*slot = bgp->lslot_n++;
+	*slot_node(bgp, *slot) = 0;
 	return VPNR_OK;
 }
 
-/* Remove the local path entry (not the RIB path) that names pfx. */
 static void
-lp_forget_pfx(struct vpnr__bgp *bgp, const struct vpnr__bgp_pfx *pfx)
+slot_free(struct vpnr__bgp *bgp, uint32_t slot)
 {
-	struct vpnr__bgp_lpath **pp, *l;
-	size_t i;
+	*slot_node(bgp, slot) = (uintptr_t)bgp->lslot_free << 1 | 1;
+	*slot_gen(bgp, slot) = 0;
+	bgp->lslot_free = slot + 1;
+}
 
-	for (i = 0; i < bgp->lp_nb; i++)
-		for (pp = &bgp->lp[i]; *pp != NULL; pp = &(*pp)->hnext)
-			if (memcmp(&(*pp)->pfx, pfx, sizeof(*pfx)) == 0) {
-				l = *pp;
-				*pp = l->hnext;
-				bgp->lp_n--;
-				vpnr__free(bgp->ctx->mem, l);
-				return;
-			}
+static struct vpnr__bgp_path *
+local_of(const struct vpnr__bgp_node *n)
+{
+	struct vpnr__bgp_path *path;
+
+	for (path = n != NULL ? n->paths : NULL; path != NULL;
+	     path = path->next)
+		if (path->peer_idx == 0)
+			return path;
+	return NULL;
+}
+
+/* The node whose local path id is id, or NULL. */
+static struct vpnr__bgp_node *
+lp_find(struct vpnr__bgp *bgp, uint64_t id)
+{
+	uint32_t slot = (uint32_t)id - 1, gen = (uint32_t)(id >> 32);
+	uintptr_t n;
+
+	if ((uint32_t)id == 0 || slot >= bgp->lslot_n || gen == 0)
+		return NULL;
+	n = *slot_node(bgp, slot);
+	if ((n & 1) || n == 0 || *slot_gen(bgp, slot) != gen)
+		return NULL;
+	return (struct vpnr__bgp_node *)n;
 }
 
 VPNR_API int
@@ -853,13 +892,14 @@ vpnr_bgp_path_add_versioned(vpnr_ctx *ctx, const vpnr_prefix *prefix,
 	const vpnr_path_attrs *attrs = NULL;
 	struct vpnr__bgp *bgp;
 	struct vpnr__bgp_attrs_build *b;
-	struct vpnr__bgp_lpath *lp;
+	struct vpnr__bgp_path *lp, *old;
 	struct vpnr__bgp_node *n;
-	struct vpnr__bgp_path *path;
 	const struct vpnr__bgp_attrs *a;
 	struct vpnr__bgp_pfx pfx;
+	struct vpnr__bgp_table *t;
 	size_t i;
-	int rv, was_new, had_local = 0;
+	uint32_t slot = 0;
+	int rv, was_new;
 
 	if (ctx == NULL || prefix == NULL || path_id == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
@@ -919,31 +959,31 @@ vpnr_bgp_path_add_versioned(vpnr_ctx *ctx, const vpnr_prefix *prefix,
 		rv = VPNR_ERR_NOMEM;
 		goto out;
 	}
-	if ((lp = vpnr__calloc(ctx->mem, 1, sizeof(*lp))) == NULL) {
-		vpnr__bgp_attrs_unref(bgp->attrs, a);
-		rv = VPNR_ERR_NOMEM;
-		goto out;
-	}
-	/* One local path per prefix: a new add replaces the old one. */
-	n = vpnr__bgp_table_get(&bgp->rib[vpnr__bgp_afi_idx(pfx.afi)], &pfx);
-	if (n != NULL)
-		for (path = n->paths; path != NULL; path = path->next)
-			if (path->peer_idx == 0)
-				had_local = 1;
-	if (had_local)
-		lp_forget_pfx(bgp, &pfx);
-	lp->id = vpnr__ctx_new_id(ctx);
-	lp->pfx = pfx;
-	if ((rv = lp_insert(bgp, lp)) != VPNR_OK) {
-		vpnr__free(ctx->mem, lp);
+	/* One local path per prefix: a new add replaces the old one in
+	 * its slot, with a new generation. */
+	t = &bgp->rib[vpnr__bgp_afi_idx(pfx.afi)];
+	old = local_of(vpnr__bgp_table_get(t, &pfx));
+	if (old == NULL && (rv = slot_alloc(bgp, &slot)) != VPNR_OK) {
 		vpnr__bgp_attrs_unref(bgp->attrs, a);
 		goto out;
 	}
-	rv = vpnr__bgp_rib_update(bgp, 0, &pfx, a, &was_new);
-	if (rv == VPNR_OK) {
-		*path_id = lp->id;
-		rv = vpnr__bgp_pump_soon(ctx);
+	if ((rv = vpnr__bgp_rib_update(bgp, 0, &pfx, a, &was_new)) != VPNR_OK) {
+		if (old == NULL)
+			slot_free(bgp, slot);
+		goto out;
 	}
+	n = vpnr__bgp_table_get(t, &pfx);
+	lp = local_of(n);
+	if (old == NULL) {
+		lp->lslot = slot & BGP_LSLOT_MAX;
+		*slot_node(bgp, slot) = (uintptr_t)n;
+	}
+	slot = lp->lslot;
+	if (++bgp->lgen == 0)
+		bgp->lgen = 1;
+	*slot_gen(bgp, slot) = bgp->lgen;
+	*path_id = (uint64_t)bgp->lgen << 32 | (slot + 1);
+	rv = vpnr__bgp_pump_soon(ctx);
 out:
 	return vpnr__drive_end(ctx, rv);
 }
@@ -960,20 +1000,19 @@ VPNR_API int
 vpnr_bgp_path_del(vpnr_ctx *ctx, uint64_t path_id, vpnr_tstamp now)
 {
 	struct vpnr__bgp *bgp;
-	struct vpnr__bgp_lpath **pp, *lp;
+	struct vpnr__bgp_node *n;
+	struct vpnr__bgp_pfx pfx;
 	int rv;
 
 	if (ctx == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
-	if ((bgp = ctx->bgp) == NULL || (pp = lp_find(bgp, path_id)) == NULL)
+	if ((bgp = ctx->bgp) == NULL || (n = lp_find(bgp, path_id)) == NULL)
 		return VPNR_ERR_NOT_FOUND;
 	if ((rv = vpnr__drive_begin(ctx, now)) != VPNR_OK)
 		return rv;
-	lp = *pp;
-	*pp = lp->hnext;
-	bgp->lp_n--;
-	vpnr__bgp_rib_withdraw(bgp, 0, &lp->pfx);
-	vpnr__free(ctx->mem, lp);
+	slot_free(bgp, (uint32_t)path_id - 1);
+	vpnr__bgp_node_pfx(n, &pfx);
+	vpnr__bgp_rib_withdraw(bgp, 0, &pfx);
 	rv = vpnr__bgp_pump_soon(ctx);
 	return vpnr__drive_end(ctx, rv);
 }
@@ -999,6 +1038,17 @@ walk_table(struct vpnr__bgp *bgp, struct vpnr__bgp_table *t, int rib,
 
 	for (i = 0; i < t->nb; i++) {
 		for (n = t->b[i]; n != NULL; n = n->hnext) {
+			if (rib == VPNR_RIB_ADJ_OUT) {
+				/* one sent attribute set per node */
+				vpnr__bgp_node_pfx(n, &pfx);
+				vpnr__bgp_pfx_to_public(&pfx, &pub);
+				vpnr__bgp_attrs_to_public(n->out, &pa);
+				pa.as_path = vpnr__bgp_attrs_aspath_flat(n->out,
+				    scratch, &pa.n_as_path);
+				if ((rv = cb(&pub, &pa, peer_id, arg)) != 0)
+					return rv;
+				continue;
+			}
 			for (path = n->paths; path != NULL; path = path->next) {
 				if (rib == VPNR_RIB_ADJ_IN &&
 				    path->peer_idx != idx)
@@ -1015,9 +1065,7 @@ walk_table(struct vpnr__bgp *bgp, struct vpnr__bgp_table *t, int rib,
 				pa.as_path =
 				    vpnr__bgp_attrs_aspath_flat(path->attrs,
 					scratch, &pa.n_as_path);
-				pid = rib == VPNR_RIB_ADJ_OUT ?
-				    peer_id :
-				    path->peer_idx == 0 ?
+				pid = path->peer_idx == 0 ?
 				    0 :
 				    bgp->by_idx[path->peer_idx]->id;
 				if ((rv = cb(&pub, &pa, pid, arg)) != 0)

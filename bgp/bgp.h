@@ -16,6 +16,7 @@
 
 #include "bgp/attr.h"
 #include "bgp/msg.h"
+#include "bgp/pool.h"
 #include "lib/buf.h"
 #include "lib/ctx.h"
 #include "lib/timer.h"
@@ -41,16 +42,30 @@
 #define BGP_PATH_INSTALLED 0x04 /* route_add was issued */
 #define BGP_PATH_STALE     0x08 /* graceful restart: awaiting refresh */
 
+/* 24 bytes: nodes and paths come from pools (bgp/pool.h), so a
+ * received IPv4 route costs a node, a path and a bucket pointer. */
+#define BGP_LSLOT_MAX   0xffffffu /* local paths per context, less one */
+#define BGP_LSLOT_BLOCK 1024
+struct vpnr__bgp_lslots {
+	uintptr_t node[BGP_LSLOT_BLOCK];
+	uint32_t gen[BGP_LSLOT_BLOCK];
+};
 struct vpnr__bgp_path {
 	struct vpnr__bgp_path *next;
 	const struct vpnr__bgp_attrs *attrs; /* one reference held */
 	uint32_t peer_idx;                   /* 0 = locally originated */
-	uint32_t flags;                      /* BGP_PATH_* */
+	uint32_t flags : 8;                  /* BGP_PATH_* */
+	uint32_t lslot : 24; /* local path: its id's slot (api.c) */
 };
 
+/* 24 bytes for IPv4, 40 for IPv6. */
 struct vpnr__bgp_node {
 	struct vpnr__bgp_node *hnext;
-	struct vpnr__bgp_path *paths;
+	union {
+		struct vpnr__bgp_path *paths;      /* RIB: every path */
+		const struct vpnr__bgp_attrs *out; /* Adj-RIB-Out: what was
+						      sent (one reference) */
+	};
 	uint8_t af;
 	uint8_t len;
 	uint8_t key[]; /* 4 or 16 bytes */
@@ -61,14 +76,25 @@ struct vpnr__bgp_table {
 	size_t nb; /* power of two, or 0 */
 	size_t n;
 	uint64_t gen; /* bumped on every resize (walk cursors restart) */
+	int adj_out;  /* nodes hold .out, not .paths (kept by _free) */
 };
 
+struct vpnr__bgp;
 void vpnr__bgp_table_init(struct vpnr__bgp_table *t);
+/* Back to its pool. */
+void vpnr__bgp_path_free(struct vpnr__bgp *bgp, struct vpnr__bgp_path *p);
 void vpnr__bgp_table_free(vpnr_ctx *ctx, struct vpnr__bgp_table *t);
 struct vpnr__bgp_node *
 vpnr__bgp_table_get(struct vpnr__bgp_table *t, const struct vpnr__bgp_pfx *p);
+/* A hint before a lookup of p: load its bucket (node 0) or, once the
+ * bucket is in cache, its first node (node 1). */
+void vpnr__bgp_table_prefetch(const struct vpnr__bgp_table *t,
+    const struct vpnr__bgp_pfx *p, int node);
 /* Find or create; NULL on NOMEM. */
 struct vpnr__bgp_node *vpnr__bgp_table_add(vpnr_ctx *ctx,
+    struct vpnr__bgp_table *t, const struct vpnr__bgp_pfx *p);
+/* Create, p known to be absent; NULL on NOMEM. */
+struct vpnr__bgp_node *vpnr__bgp_table_insert(vpnr_ctx *ctx,
     struct vpnr__bgp_table *t, const struct vpnr__bgp_pfx *p);
 /* Unlink and free a node whose path list is empty. */
 void vpnr__bgp_table_del(vpnr_ctx *ctx, struct vpnr__bgp_table *t,
@@ -193,6 +219,9 @@ struct vpnr__bgp_pending {
 
 struct vpnr__bgp_peer {
 	TAILQ_ENTRY(vpnr__bgp_peer) entry;
+	TAILQ_ENTRY(vpnr__bgp_peer) exp_entry;  /* bgp->exporters */
+	TAILQ_ENTRY(vpnr__bgp_peer) work_entry; /* bgp->workq */
+	uint8_t on_exp, on_work;
 	RB_ENTRY(vpnr__bgp_peer) id_entry;   /* bgp->peers_by_id */
 	RB_ENTRY(vpnr__bgp_peer) addr_entry; /* bgp->peers_by_addr */
 	RB_ENTRY(vpnr__bgp_peer) tun_entry;  /* bgp->peers_by_tunnel */
@@ -235,6 +264,8 @@ struct vpnr__bgp_peer {
 	uint64_t sync_gen[BGP_NAFI];
 	int eor_sent[BGP_NAFI];
 	int eor_rcvd[BGP_NAFI];
+	/* Said once per session: 1 the out budget reached, 2 max_prefix
+	 * exceeded, 4 the out budget near. */
 	int budget_warned;
 	int work; /* has export work */
 };
@@ -251,12 +282,6 @@ RB_PROTOTYPE(vpnr__bgp_peer_tun_tree, vpnr__bgp_peer, tun_entry,
 RB_HEAD(vpnr__bgp_conn_tree, vpnr__bgp_conn);
 RB_PROTOTYPE(vpnr__bgp_conn_tree, vpnr__bgp_conn, tid_entry,
     vpnr__bgp_conn_cmp);
-
-struct vpnr__bgp_lpath {
-	struct vpnr__bgp_lpath *hnext;
-	uint64_t id;
-	struct vpnr__bgp_pfx pfx;
-};
 
 /*
  * A connection closed by us while bytes (its final NOTIFICATION) were
@@ -279,24 +304,38 @@ struct vpnr__bgp {
 	struct vpnr__bgp_linger_list lingers; /* zeroed = empty */
 	uint64_t notif_lost; /* closes whose queued bytes were dropped */
 	struct vpnr__bgp_peer_q peers;
+	/* Per-message and per-pump work never walks every peer: */
+	struct vpnr__bgp_peer_q exporters; /* Established, export policy */
+	struct vpnr__bgp_peer_q workq;     /* p->work set */
 	/* Lookups on the connection and setup paths never walk peers. */
 	struct vpnr__bgp_peer_id_tree peers_by_id;
 	struct vpnr__bgp_peer_addr_tree peers_by_addr;  /* remote, id */
 	struct vpnr__bgp_peer_tun_tree peers_by_tunnel; /* tunnel, id */
 	struct vpnr__bgp_conn_tree conns;               /* transport id */
 	struct vpnr__bgp_peer **by_idx;
-	uint32_t n_idx;
+	uint32_t n_idx, cap_idx;
+	uint32_t *free_idx; /* indexes of deleted peers, reused first */
+	uint32_t n_free_idx;
 	struct vpnr__bgp_table rib[BGP_NAFI];
-	/* locally originated paths: id -> prefix */
-	struct vpnr__bgp_lpath **lp;
-	size_t lp_nb, lp_n;
+	/* RIB and Adj-RIB-Out objects */
+	struct vpnr__bgp_pool pool_node[BGP_NAFI];
+	struct vpnr__bgp_pool pool_path;
+	/* Locally originated paths: a path id is gen << 32 | (slot + 1);
+	 * a slot's node is the prefix's node (free slots hold next << 1 |
+	 * 1, a list from lslot_free - 1), its gen the generation of its
+	 * current id.  12 bytes per path, no search. */
+	struct vpnr__bgp_lslots **lslot; /* in blocks: no doubling slack */
+	uint32_t lslot_n, lslot_nblk, lslot_free;
+	uint32_t lgen; /* generation of the last path id handed out */
 	uint64_t routes_installed;
 	uint64_t dp_errors;
 	vpnr_tstamp log_last;
 	int pumping;
+	int dying; /* bgp_free: tables go with the pools, no unref walk */
 	struct vpnr__timer pump_timer; /* coalesces API-driven changes */
 	uint32_t n_exporting; /* Established peers with an export policy */
 	struct vpnr__bgp_pfx batch[4096];
+	struct vpnr__bgp_node *batch_node[4096]; /* table walk: its nodes */
 	struct vpnr__bgp_out_ent {
 		struct vpnr__bgp_pfx pfx;
 		const struct vpnr__bgp_attrs *a;
@@ -436,6 +475,8 @@ vpnr__bgp_out_changed(struct vpnr__bgp *bgp, const struct vpnr__bgp_node *n);
 void vpnr__bgp_out_start(struct vpnr__bgp_peer *p);
 void vpnr__bgp_out_reset(struct vpnr__bgp_peer *p);
 int vpnr__bgp_out_pump(struct vpnr__bgp_peer *p);
+/* Take a peer off the export and work lists (it is being deleted). */
+void vpnr__bgp_out_forget(struct vpnr__bgp_peer *p);
 int vpnr__bgp_pump_all(vpnr_ctx *ctx);
 /* Pump at the next vpnr_ctx_handle_expiry(), or now when a peer has a
  * full batch waiting: many API calls in a row make few UPDATEs. */

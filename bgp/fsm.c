@@ -223,7 +223,11 @@ conn_flush(struct vpnr__bgp_conn *c)
 		}
 	}
 	if (c->tx_off == c->tx_len) {
-		c->tx_off = c->tx_len = 0;
+		/* an idle session holds no transmit buffer (4 KiB or
+		 * more each, with a thousand sessions) */
+		vpnr__free(ctx->mem, c->tx);
+		c->tx = NULL;
+		c->tx_cap = c->tx_off = c->tx_len = 0;
 		c->tx_blocked = 0;
 		vpnr__timer_disarm(ctx, &c->sendhold_timer);
 	} else if (progress || !vpnr__timer_armed(&c->sendhold_timer)) {
@@ -995,6 +999,10 @@ vpnr__bgp_fsm_recv(struct vpnr__bgp_conn *c, const uint8_t *data, size_t len,
 			c->rx_len = 0;
 			if (handle_msg(c, type, c->rx, need, now) == CONN_GONE)
 				return VPNR_OK;
+			/* nor a receive buffer */
+			vpnr__free(c->peer->ctx->mem, c->rx);
+			c->rx = NULL;
+			c->rx_cap = 0;
 			break;
 		}
 		if (len == 0)

@@ -274,19 +274,30 @@ vpnr__bgp_nlri_next(struct vpnr__rbuf *r, uint8_t afi, struct vpnr__bgp_pfx *p)
 	uint8_t plen;
 	size_t bits = family_bits(afi), n;
 
+	/* Once per received prefix (twice: checked, then applied), so
+	 * the buffer is read directly, with the rbuf's rules: a short
+	 * read is a sticky error. */
 	if (r->err != 0 || bits == 0)
 		return VPNR_ERR_MALFORMED;
-	if (vpnr__rbuf_left(r) == 0)
+	if (r->off >= r->len)
 		return 0;
-	if (vpnr__rbuf_get_u8(r, &plen) != 0 || plen > bits)
+	plen = r->data[r->off];
+	if (plen > bits) {
+		r->off++;
 		return VPNR_ERR_MALFORMED;
+	}
+	n = ((size_t)plen + 7) / 8;
+	if (n > r->len - r->off - 1) {
+		r->err = VPNR_ERR_MALFORMED;
+		return VPNR_ERR_MALFORMED;
+	}
 	memset(p, 0, sizeof(*p));
 	p->afi = afi;
 	p->len = plen;
-	n = ((size_t)plen + 7) / 8;
-	if (vpnr__rbuf_get_bytes(r, p->addr, n) != 0)
-		return VPNR_ERR_MALFORMED;
-	pfx_mask(p);
+	memcpy(p->addr, r->data + r->off + 1, n);
+	r->off += 1 + n;
+	if (plen % 8 != 0) /* host bits of the last byte */
+		p->addr[n - 1] &= (uint8_t)(0xff << (8 - plen % 8));
 	return 1;
 }
 

@@ -90,6 +90,9 @@ withdraw_block(struct vpnr__bgp_peer *p, const uint8_t *data, size_t len,
 }
 
 /* Returns 1 when the session was torn down (stop touching msg). */
+#define ANN_CHUNK 256 /* prefixes parsed ahead of the RIB updates */
+#define ANN_AHEAD 8   /* prefixes between a prefetch and its use */
+
 static int
 announce_block(struct vpnr__bgp_peer *p, const uint8_t *data, size_t len,
     int aid, vpnr_tstamp now)
@@ -97,34 +100,53 @@ announce_block(struct vpnr__bgp_peer *p, const uint8_t *data, size_t len,
 	struct vpnr__bgp *bgp = p->ctx->bgp;
 	const struct vpnr__bgp_attrs *a;
 	struct vpnr__rbuf r;
-	struct vpnr__bgp_pfx pfx;
+	struct vpnr__bgp_pfx v[ANN_CHUNK], *pfx;
+	struct vpnr__bgp_table *t;
 	uint8_t family = vpnr__bgp_aid_family(aid);
-	int ai = vpnr__bgp_afi_idx(family), was_new, rv = 0;
+	int ai = vpnr__bgp_afi_idx(family), was_new, rv = 0, more = 1;
+	size_t i, n;
 
 	if ((a = vpnr__bgp_attrs_intern(bgp->attrs, bgp->bld, aid)) == NULL)
 		return 0;
+	t = &bgp->rib[ai];
 	vpnr__rbuf_init(&r, data, len);
-	while (vpnr__bgp_nlri_next(&r, family, &pfx) == 1) {
-		if (vpnr__bgp_policy_import(p, &pfx, a) != 0) {
-			if (vpnr__bgp_rib_withdraw(bgp, p->idx, &pfx) &&
-			    p->pfx_accepted[ai] > 0) {
-				p->pfx_accepted[ai]--;
-				p->pfx_rcvd[ai]--;
-			}
-			continue;
-		}
-		vpnr__bgp_attrs_ref(a);
-		if (vpnr__bgp_rib_update(bgp, p->idx, &pfx, a, &was_new) !=
-		    VPNR_OK)
-			continue;
-		if (was_new) {
-			p->pfx_accepted[ai]++;
-			p->pfx_rcvd[ai]++;
-			if (p->cfg.max_prefix &&
-			    accepted_total(p) > p->cfg.max_prefix &&
-			    check_max_prefix(p, aid, now)) {
-				rv = 1;
+	while (more && rv == 0) {
+		for (n = 0; n < ANN_CHUNK; n++)
+			if (vpnr__bgp_nlri_next(&r, family, &v[n]) != 1) {
+				more = 0;
 				break;
+			}
+		/* A big table's buckets and nodes are cache misses: ask
+		 * for them a few prefixes ahead (bucket, then node). */
+		for (i = 0; i < n && i < 2 * ANN_AHEAD; i++)
+			vpnr__bgp_table_prefetch(t, &v[i], 0);
+		for (i = 0; i < n && rv == 0; i++) {
+			if (i + 2 * ANN_AHEAD < n)
+				vpnr__bgp_table_prefetch(t,
+				    &v[i + 2 * ANN_AHEAD], 0);
+			if (i + ANN_AHEAD < n)
+				vpnr__bgp_table_prefetch(t, &v[i + ANN_AHEAD],
+				    1);
+			pfx = &v[i];
+			if (vpnr__bgp_policy_import(p, pfx, a) != 0) {
+				if (vpnr__bgp_rib_withdraw(bgp, p->idx, pfx) &&
+				    p->pfx_accepted[ai] > 0) {
+					p->pfx_accepted[ai]--;
+					p->pfx_rcvd[ai]--;
+				}
+				continue;
+			}
+			vpnr__bgp_attrs_ref(a);
+			if (vpnr__bgp_rib_update(bgp, p->idx, pfx, a,
+				&was_new) != VPNR_OK)
+				continue;
+			if (was_new) {
+				p->pfx_accepted[ai]++;
+				p->pfx_rcvd[ai]++;
+				if (p->cfg.max_prefix &&
+				    accepted_total(p) > p->cfg.max_prefix &&
+				    check_max_prefix(p, aid, now))
+					rv = 1;
 			}
 		}
 	}

@@ -2,9 +2,11 @@
  * RIBs: one chained hash per address family keyed by prefix.  A node
  * carries every peer's path for its prefix (the Adj-RIBs-In) and the
  * Loc-RIB marks (best, multipath set).  Nodes and paths are small
- * (32 bytes each with the allocator's header for IPv4) and attribute
- * sets are interned, so a large table with few distinct attribute sets
- * costs about 72 bytes per route.
+ * (24 bytes each for IPv4) and come from pools, and attribute sets are
+ * interned, so a large table with few distinct attribute sets costs
+ * about 56 bytes per route (node, path, bucket pointer).  The
+ * Adj-RIBs-Out use the same tables with the sent attributes in the
+ * node itself: about 28 bytes per route and peer.
  */
 #include <string.h>
 
@@ -42,36 +44,58 @@ vpnr__bgp_table_init(struct vpnr__bgp_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static struct vpnr__bgp_pool *
+node_pool(struct vpnr__bgp *bgp, uint8_t af)
+{
+	return &bgp->pool_node[vpnr__bgp_afi_idx(af)];
+}
+
+void
+vpnr__bgp_path_free(struct vpnr__bgp *bgp, struct vpnr__bgp_path *p)
+{
+	vpnr__bgp_pool_put(&bgp->pool_path, p);
+}
+
 void
 vpnr__bgp_table_free(vpnr_ctx *ctx, struct vpnr__bgp_table *t)
 {
+	struct vpnr__bgp *bgp = ctx->bgp;
 	struct vpnr__bgp_node *n, *nn;
 	struct vpnr__bgp_path *p, *pn;
 	size_t i;
+	int adj_out = t->adj_out;
 
-	for (i = 0; i < t->nb; i++) {
+	/* the context is going: the pools and interned sets go whole */
+	for (i = 0; i < t->nb && !bgp->dying; i++) {
 		for (n = t->b[i]; n != NULL; n = nn) {
 			nn = n->hnext;
-			for (p = n->paths; p != NULL; p = pn) {
-				pn = p->next;
-				vpnr__bgp_attrs_unref(((struct vpnr__bgp *)
-							      ctx->bgp)
-							  ->attrs,
-				    p->attrs);
-				vpnr__free(ctx->mem, p);
+			if (adj_out) {
+				vpnr__bgp_attrs_unref(bgp->attrs, n->out);
+			} else {
+				for (p = n->paths; p != NULL; p = pn) {
+					pn = p->next;
+					vpnr__bgp_attrs_unref(bgp->attrs,
+					    p->attrs);
+					vpnr__bgp_path_free(bgp, p);
+				}
 			}
-			vpnr__free(ctx->mem, n);
+			vpnr__bgp_pool_put(node_pool(bgp, n->af), n);
 		}
 	}
 	vpnr__free(ctx->mem, t->b);
 	memset(t, 0, sizeof(*t));
+	t->adj_out = adj_out;
 }
 
 static int
 node_match(const struct vpnr__bgp_node *n, const struct vpnr__bgp_pfx *p)
 {
-	return n->len == p->len && n->af == p->afi &&
-	    memcmp(n->key, p->addr, key_len(p->afi)) == 0;
+	if (n->len != p->len || n->af != p->afi)
+		return 0;
+	/* constant sizes: compiled inline, no library call per node */
+	if (p->afi == VPNR_AF_INET6)
+		return memcmp(n->key, p->addr, 16) == 0;
+	return memcmp(n->key, p->addr, 4) == 0;
 }
 
 struct vpnr__bgp_node *
@@ -88,6 +112,21 @@ vpnr__bgp_table_get(struct vpnr__bgp_table *t, const struct vpnr__bgp_pfx *p)
 	return NULL;
 }
 
+void
+vpnr__bgp_table_prefetch(const struct vpnr__bgp_table *t,
+    const struct vpnr__bgp_pfx *p, int node)
+{
+	struct vpnr__bgp_node *const *b;
+
+	if (t->nb == 0)
+		return;
+	b = &t->b[pfx_hash(p->afi, p->len, p->addr) & (t->nb - 1)];
+	if (!node)
+		__builtin_prefetch(b);
+	else if (*b != NULL)
+		__builtin_prefetch(*b);
+}
+
 static int
 table_grow(vpnr_ctx *ctx, struct vpnr__bgp_table *t)
 {
@@ -98,6 +137,9 @@ table_grow(vpnr_ctx *ctx, struct vpnr__bgp_table *t)
 	if ((nb = vpnr__calloc(ctx->mem, sz, sizeof(*nb))) == NULL)
 		return VPNR_ERR_NOMEM;
 	for (i = 0; i < t->nb; i++) {
+		/* the nodes are scattered: ask for a later bucket's first */
+		if (i + 8 < t->nb && t->b[i + 8] != NULL)
+			__builtin_prefetch(t->b[i + 8]);
 		for (n = t->b[i]; n != NULL; n = nn) {
 			nn = n->hnext;
 			h = pfx_hash(n->af, n->len, n->key) & (sz - 1);
@@ -117,14 +159,27 @@ vpnr__bgp_table_add(vpnr_ctx *ctx, struct vpnr__bgp_table *t,
     const struct vpnr__bgp_pfx *p)
 {
 	struct vpnr__bgp_node *n;
-	size_t h;
 
 	if ((n = vpnr__bgp_table_get(t, p)) != NULL)
 		return n;
-	if (t->n >= t->nb && table_grow(ctx, t) != VPNR_OK)
+	return vpnr__bgp_table_insert(ctx, t, p);
+}
+
+struct vpnr__bgp_node *
+vpnr__bgp_table_insert(vpnr_ctx *ctx, struct vpnr__bgp_table *t,
+    const struct vpnr__bgp_pfx *p)
+{
+	struct vpnr__bgp_node *n;
+	size_t h;
+
+	if (ctx->bgp == NULL && vpnr__bgp_get(ctx) == NULL)
 		return NULL;
-	n = vpnr__malloc(ctx->mem, sizeof(*n) + key_len(p->afi));
-	if (n == NULL)
+	/* Adj-RIBs-Out are looked up once per export, off the receive
+	 * path: two nodes per bucket there save 4 bytes per route. */
+	if (t->n >= (t->adj_out ? 2 * t->nb : t->nb) &&
+	    table_grow(ctx, t) != VPNR_OK)
+		return NULL;
+	if ((n = vpnr__bgp_pool_get(node_pool(ctx->bgp, p->afi))) == NULL)
 		return NULL;
 	n->paths = NULL;
 	n->af = p->afi;
@@ -157,7 +212,7 @@ vpnr__bgp_table_del(vpnr_ctx *ctx, struct vpnr__bgp_table *t,
 		if (*pp == n) {
 			*pp = n->hnext;
 			t->n--;
-			vpnr__free(ctx->mem, n);
+			vpnr__bgp_pool_put(node_pool(ctx->bgp, n->af), n);
 			return;
 		}
 	}
@@ -273,14 +328,20 @@ vpnr__bgp_rib_decide(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n)
 		    p->cfg.always_compare_med)
 			acm = 1;
 	}
-	for (path = n->paths; path != NULL; path = path->next) {
-		if (!path_usable(bgp, path))
-			continue;
-		vpnr__bgp_path_info(bgp, path, &pi);
-		if (best == NULL ||
-		    vpnr__bgp_decide_cmp(&pi, &bi, acm, &tie) < 0) {
-			best = path;
-			bi = pi;
+	if (n->paths != NULL && n->paths->next == NULL) {
+		/* one path, the common case: nothing to compare */
+		if (path_usable(bgp, n->paths))
+			best = n->paths;
+	} else {
+		for (path = n->paths; path != NULL; path = path->next) {
+			if (!path_usable(bgp, path))
+				continue;
+			vpnr__bgp_path_info(bgp, path, &pi);
+			if (best == NULL ||
+			    vpnr__bgp_decide_cmp(&pi, &bi, acm, &tie) < 0) {
+				best = path;
+				bi = pi;
+			}
 		}
 	}
 	for (path = n->paths; path != NULL; path = path->next) {
@@ -345,8 +406,7 @@ vpnr__bgp_rib_update(struct vpnr__bgp *bgp, uint32_t peer_idx,
 		 * advertise differently */
 		path->flags &= ~BGP_PATH_BEST;
 	} else {
-		path = vpnr__malloc(bgp->ctx->mem, sizeof(*path));
-		if (path == NULL) {
+		if ((path = vpnr__bgp_pool_get(&bgp->pool_path)) == NULL) {
 			vpnr__bgp_attrs_unref(bgp->attrs, a);
 			if (n->paths == NULL)
 				vpnr__bgp_table_del(bgp->ctx, t, n);
@@ -355,6 +415,7 @@ vpnr__bgp_rib_update(struct vpnr__bgp *bgp, uint32_t peer_idx,
 		path->attrs = a;
 		path->peer_idx = peer_idx;
 		path->flags = 0;
+		path->lslot = 0;
 		path->next = n->paths;
 		n->paths = path;
 		*was_new = 1;
@@ -373,7 +434,7 @@ path_remove(struct vpnr__bgp *bgp, struct vpnr__bgp_table *t,
 		route_op(bgp, n, path, 0);
 	*pp = path->next;
 	vpnr__bgp_attrs_unref(bgp->attrs, path->attrs);
-	vpnr__free(bgp->ctx->mem, path);
+	vpnr__bgp_path_free(bgp, path);
 	vpnr__bgp_rib_decide(bgp, n);
 	if (n->paths == NULL)
 		vpnr__bgp_table_del(bgp->ctx, t, n);

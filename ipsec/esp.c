@@ -294,8 +294,8 @@ vpnr_esp_encap(vpnr_esp *esp, uint32_t if_id, const uint8_t *ip_pkt, size_t len,
 		return VPNR_ERR_LIMIT;
 	}
 	sa->seq++;
-	esp_put_be32(out, sa->spi);
-	esp_put_be32(out + 4, (uint32_t)sa->seq);
+	vpnr__put_be32(out, sa->spi);
+	vpnr__put_be32(out + 4, (uint32_t)sa->seq);
 	for (i = 0; i < padlen; i++)
 		trailer[i] = (uint8_t)(i + 1);
 	trailer[padlen] = (uint8_t)padlen;
@@ -346,7 +346,7 @@ vpnr_esp_decap(vpnr_esp *esp, const vpnr_addr *src, const uint8_t *pkt,
 	if (esp == NULL || pkt == NULL || out == NULL || out_len == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
 	*out_len = 0;
-	if (len < ESP_HDR_LEN || (spi = esp_get_be32(pkt)) == 0) {
+	if (len < ESP_HDR_LEN || (spi = vpnr__get_be32(pkt)) == 0) {
 		/* spi 0 is the non-ESP marker (IKE) or a short packet. */
 		esp->c.malformed++;
 		return VPNR_ERR_MALFORMED;
@@ -377,7 +377,7 @@ vpnr_esp_decap(vpnr_esp *esp, const vpnr_addr *src, const uint8_t *pkt,
 	}
 	if (cap < ctlen)
 		return VPNR_ERR_BUFFER_TOO_SMALL;
-	seq = vpnr__replay_infer(&sa->replay, esp_get_be32(pkt + 4));
+	seq = vpnr__replay_infer(&sa->replay, vpnr__get_be32(pkt + 4));
 	if (vpnr__replay_check(&sa->replay, seq) != 0) {
 		ESP_DROP(esp, sa, replay_dropped);
 		drop_log(esp, sa->ctx, LOG_REPLAY, now, "replayed or too old",

@@ -161,11 +161,11 @@ gcm_aad(uint8_t *aad, const uint8_t *hdr, uint64_t seq, int esn)
 {
 	memcpy(aad, hdr, 4);
 	if (esn) {
-		esp_put_be32(aad + 4, (uint32_t)(seq >> 32));
-		esp_put_be32(aad + 8, (uint32_t)seq);
+		vpnr__put_be32(aad + 4, (uint32_t)(seq >> 32));
+		vpnr__put_be32(aad + 8, (uint32_t)seq);
 		return 12;
 	}
-	esp_put_be32(aad + 4, (uint32_t)seq);
+	vpnr__put_be32(aad + 4, (uint32_t)seq);
 	return 8;
 }
 
@@ -182,7 +182,7 @@ esp_hmac(struct vpnr__esp_crypto *c, const uint8_t *data, size_t len,
 	if (!EVP_MAC_update(c->mctx, data, len))
 		return VPNR_ERR_CRYPTO;
 	if (esn) {
-		esp_put_be32(hi, (uint32_t)(seq >> 32));
+		vpnr__put_be32(hi, (uint32_t)(seq >> 32));
 		if (!EVP_MAC_update(c->mctx, hi, 4))
 			return VPNR_ERR_CRYPTO;
 	}
@@ -208,8 +208,8 @@ vpnr__esp_crypto_seal(struct vpnr__esp_crypto *c, uint8_t *pkt, uint64_t seq,
 	ct = iv + c->iv_len;
 	if (c->aead) {
 		/* The sequence number is a unique 8-byte IV (RFC 4106 3.1). */
-		esp_put_be32(iv, (uint32_t)(seq >> 32));
-		esp_put_be32(iv + 4, (uint32_t)seq);
+		vpnr__put_be32(iv, (uint32_t)(seq >> 32));
+		vpnr__put_be32(iv + 4, (uint32_t)seq);
 		memcpy(nonce, c->salt, 4);
 		memcpy(nonce + 4, iv, 8);
 		aadlen = gcm_aad(aad, pkt, seq, esn);
@@ -235,8 +235,8 @@ vpnr__esp_crypto_seal(struct vpnr__esp_crypto *c, uint8_t *pkt, uint64_t seq,
 		return VPNR_OK;
 	}
 	memset(blk, 0, sizeof(blk));
-	esp_put_be32(blk, (uint32_t)(seq >> 32));
-	esp_put_be32(blk + 4, (uint32_t)seq);
+	vpnr__put_be32(blk, (uint32_t)(seq >> 32));
+	vpnr__put_be32(blk + 4, (uint32_t)seq);
 	if (!EVP_EncryptUpdate(c->ivctx, iv, &outl, blk, 16) || outl != 16)
 		return VPNR_ERR_CRYPTO;
 	if (!EVP_EncryptInit_ex(c->cctx, NULL, NULL, NULL, iv))

@@ -17,6 +17,7 @@
 #include <vpnroute/esp.h>
 #include <vpnroute/vpnroute.h>
 
+#include "buf.h"
 #include "esp_replay.h"
 
 #define ESP_HDR_LEN     8
@@ -24,23 +25,6 @@
 #define ESP_MAX_IV_LEN  16
 #define ESP_MAX_ICV_LEN 32
 #define ESP_MAX_TS      8 /* selectors kept per side; more: no check */
-
-/* SPI and sequence fields, network order (per packet: kept inline). */
-static inline void
-esp_put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline uint32_t
-esp_get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 /* ---- esp_crypto.c: one direction of one SA ------------------------- */
 

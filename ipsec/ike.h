@@ -86,8 +86,7 @@ struct vpnr__ts_set {
 
 /* The tunnel configuration builder (public opaque type). */
 struct vpnr_tunnel_config {
-	vpnr_mem mem_store;
-	const vpnr_mem *mem;
+	const vpnr_mem *mem; /* a builder's: its own copy, beside it */
 	vpnr_addr local, remote;
 	uint8_t *psk;
 	size_t psk_len;
@@ -105,10 +104,13 @@ struct vpnr_tunnel_config {
 	const vpnr_ts *ts_local, *ts_remote;
 	size_t n_ts_local, n_ts_remote;
 	uint32_t if_id;
-	vpnr_tstamp dpd_interval, dpd_timeout; /* liveness */
+	uint32_t ike_version; /* 2 (0 = unset) or 1 */
+	uint32_t ikev1_flags; /* VPNR_IKEV1_* */
 	uint32_t dpd_action;
+	vpnr_tstamp dpd_interval, dpd_timeout; /* liveness */
 	vpnr_tstamp ike_rekey, child_rekey;
 	uint32_t jitter_percent;
+	uint32_t rtx_tries;
 	vpnr_lifetime soft, hard;
 	int force_encap;
 	/* The peer's ports, apart from the address: set_addrs() leaves
@@ -117,8 +119,8 @@ struct vpnr_tunnel_config {
 	uint16_t peer_ike_port, peer_natt_port;
 	uint32_t replay_window;
 	vpnr_tstamp rtx_first;
-	uint32_t rtx_tries;
-	char last_error[160];
+	/* The builder's last error is kept beside it (struct
+	 * vpnr__tc_builder in tunnel_config.c), not in each tunnel's copy. */
 };
 
 /* Fill defaults where the builder left things unset. */
@@ -129,13 +131,14 @@ void vpnr__tunnel_config_clear(struct vpnr_tunnel_config *tc);
 struct ike_sa;
 struct tunnel;
 
-/* Keys of one IKE SA. */
+/*
+ * Keys of one IKE SA: one allocation sized to the negotiated suite
+ * (sk_d starts it, the others point into it, in prf+ order), wiped
+ * when freed (vpnr__ike_keys_free).  All NULL before IKE_SA_INIT.
+ */
 struct ike_keys {
-	uint8_t sk_d[VPNR__MAX_PRF_LEN];
-	uint8_t sk_ai[VPNR__MAX_KEY_LEN], sk_ar[VPNR__MAX_KEY_LEN];
-	uint8_t sk_ei[VPNR__MAX_KEY_LEN], sk_er[VPNR__MAX_KEY_LEN];
-	uint8_t sk_pi[VPNR__MAX_PRF_LEN], sk_pr[VPNR__MAX_PRF_LEN];
-	size_t prf_len, integ_len, encr_len;
+	uint8_t *sk_d, *sk_ai, *sk_ar, *sk_ei, *sk_er, *sk_pi, *sk_pr;
+	uint16_t prf_len, integ_len, encr_len;
 };
 
 #define CHILD_INSTALLED  1
@@ -163,6 +166,7 @@ struct child_sa {
 	uint64_t sa_id_in, sa_id_out;
 	uint32_t spi_in, spi_out; /* host order */
 	int state;
+	uint32_t life; /* IKEv1: the lifetime agreed (s), or 0 */
 	struct vpnr__suite suite;
 	vpnr_ts *ts_local, *ts_remote; /* one allocation, ts_local owns */
 	size_t n_ts_local, n_ts_remote;
@@ -185,7 +189,9 @@ struct child_sa {
 	/* Rekey collision bookkeeping (RFC 7296 2.8.1). */
 	uint64_t replaced_by;      /* child id that replaced this one */
 	uint64_t peer_rekey_child; /* child the peer's rekey created */
-	uint8_t peer_rekey_nonce[VPNR__IKE_MAX_NONCE]; /* lowest nonce */
+	/* The lower nonce of the peer's crossing rekey, sized to it; held
+	 * only while a collision is pending (NULL otherwise). */
+	uint8_t *peer_rekey_nonce;
 	size_t peer_rekey_nonce_len;
 };
 TAILQ_HEAD(child_list, child_sa);
@@ -224,21 +230,33 @@ STAILQ_HEAD(ike_task_q, ike_task);
 
 /*
  * Where a tunnel's bytes go, per side, measured by bench_scale at
- * N = 10,000 (aes256gcm16-prfsha256-x25519, one CHILD_SA, idle):
- * 6.1 KiB in all (target 4), malloc chunk overhead included.
- *   config   1.45 KiB: struct tunnel 920 (its vpnr_tunnel_config 544),
- *            PSK, identity, proposal and selector sets (~0.55 KiB
- *            shared with every tunnel added from the same builder)
- *   ike_sa   2.1 KiB: Ni/Nr 512 (up to 256 each, kept inline),
- *            keys 472, four timers 288, IKE rekey collision nonce
- *            256, three wbuf headers 144, tree/list links 112
- *   child_sa 0.7 KiB: 600 + its selectors sized to need (112)
- *   the rest ~1.8 KiB: the last request and response kept for
- *            retransmission (wbufs of >= 256 B each) and lib/dp.c's
- *            copies of the two SAs and two policies kept for replay
- * Next steps toward 4 KiB: Ni/Nr and the collision nonces sized to
- * need, keys in one allocation sized to the suite, smaller replay
- * copies in lib/dp.c.
+ * N = 10,000 alone (aes256gcm16-prfsha256-x25519, one CHILD_SA, idle):
+ * 3.91 KiB of RSS in all (target 4; was 6.31), of which 3.66 KiB is
+ * heap in use (mallinfo2) and ~0.25 KiB malloc's holes left by what
+ * the bring-up freed.  Sizes are malloc chunks (header and 16-byte
+ * rounding included):
+ *   config   1.29 KiB: struct tunnel 720 (its vpnr_tunnel_config 336;
+ *            the builder's error text and allocator copy stay with the
+ *            builder), PSK, identities, proposal and selector sets
+ *            (bench_scale makes one builder per tunnel: not shared)
+ *   ike_sa   1.05 KiB: the struct 896 (four timers 256, two wbuf
+ *            headers 96, tree/list links 112, our CREATE_CHILD_SA
+ *            nonce 32, SPIs, addresses, counters), keys 176 (one
+ *            allocation sized to the suite, wiped when freed).  Ni/Nr
+ *            go once IKE_AUTH is done, a collision nonce exists only
+ *            while a collision is pending, an answered request is
+ *            freed, and the cached last response (kept until the next
+ *            request, which it may have to answer again) is sized
+ *            exactly
+ *   child_sa 0.47 KiB: 352 + its selectors 128
+ *   lib/dp.c 0.84 KiB kept for vpnr_dp_replay(): two SA copies 256
+ *            each (fields and keys in one allocation), two policies
+ *            112 each (rebuilt per call), one selector block 128
+ *            shared by all four
+ * What is left is state in use, one copy each.  Next candidates: the
+ * handshake-only fields of ike_sa (~90 B), selectors shared between
+ * the engine and lib/dp.c (128), and the holes (allocate the
+ * handshake's transient buffers apart from long-lived objects).
  */
 struct ike_sa {
 	RB_ENTRY(ike_sa) entry;
@@ -248,22 +266,29 @@ struct ike_sa {
 	uint64_t spi_i, spi_r;
 	int initiator; /* we are the original initiator */
 	int state;
+	/* Small fields side by side: no padding between them. */
 	struct vpnr__suite suite;
+	uint16_t ke_group;     /* group of the KE we sent */
+	uint16_t nat_flags;    /* 1 local NAT, 2 remote NAT, 4 forced */
+	uint16_t close_notify; /* the notify behind close_reason, or 0 */
+	int natt;              /* floated to the NAT-T port */
+	int close_reason;      /* reason our DELETE of this IKE SA reports */
 	struct ike_keys keys;
 	uint64_t iv_seq; /* last AEAD IV we sealed with (ike_sk.c) */
 	struct vpnr__dh *dh;
-	uint16_t ke_group; /* group of the KE we sent */
-	uint8_t ni[VPNR__IKE_MAX_NONCE], nr[VPNR__IKE_MAX_NONCE];
-	size_t ni_len, nr_len;
+	/* Ni and Nr, each sized to its length; needed for SKEYSEED, AUTH
+	 * and the first CHILD_SA's KEYMAT only, so freed once IKE_AUTH is
+	 * done (vpnr__ike_sa_drop_nonces) or a rekey derived its keys. */
+	uint8_t *ni, *nr;
+	uint32_t ni_len, nr_len;       /* <= VPNR__IKE_MAX_NONCE */
 	uint8_t *init_req, *init_resp; /* IKE_SA_INIT messages (for AUTH) */
-	size_t init_req_len, init_resp_len;
+	uint32_t init_req_len, init_resp_len; /* <= VPNR__IKE_MAX_MSG */
 	uint8_t *cookie;
 	size_t cookie_len;
 	int invalid_ke_retries;
+	int half_open_counted;
 
 	vpnr_addr local, remote; /* current, ports included */
-	int natt;                /* floated to the NAT-T port */
-	uint16_t nat_flags;      /* 1 local NAT, 2 remote NAT, 4 forced */
 
 	/* Our requests. */
 	uint32_t next_req_id;
@@ -271,27 +296,25 @@ struct ike_sa {
 	uint64_t req_child;
 	struct vpnr__wbuf req; /* marker + message */
 	uint32_t req_tries;
+	uint32_t req_spi; /* new inbound ESP SPI (CREATE_CHILD_SA) */
 	struct vpnr__timer rtx_timer;
 	struct ike_task_q tasks;
 	/* Data for an outstanding CREATE_CHILD_SA. */
 	struct vpnr__dh *req_dh;
 	uint8_t req_nonce[VPNR__IKE_NONCE_LEN]; /* ours: always this long */
 	size_t req_nonce_len;
-	uint32_t req_spi;               /* new inbound ESP SPI */
 	RB_ENTRY(ike_sa) req_spi_entry; /* ike->req_spis while indexed */
 	int req_spi_indexed;
-	uint64_t req_ike_spi; /* new IKE SPI for an IKE rekey */
 	/* The peer's requests. */
 	uint32_t next_peer_id;
+	uint64_t req_ike_spi;   /* new IKE SPI for an IKE rekey */
 	struct vpnr__wbuf resp; /* cached last response */
 	int have_resp;
 	/* A response held until a CHILD_SA's install ops complete
 	 * (RFC 7296 lets the responder take its time), and the
 	 * TEMPORARY_FAILURE answer sent instead if one fails. */
 	uint64_t held_child;
-	struct vpnr__wbuf resp_fail;
-	int close_reason;      /* reason our DELETE of this IKE SA reports */
-	uint16_t close_notify; /* and the notify behind it, or 0 */
+	struct vpnr__wbuf *resp_fail; /* allocated while held, or NULL */
 
 	vpnr_tstamp last_rx;      /* any valid message from the peer */
 	vpnr_tstamp last_resp_rx; /* a response to one of our requests */
@@ -302,9 +325,8 @@ struct ike_sa {
 
 	/* IKE rekey collision: the SA the peer's rekey created. */
 	uint64_t peer_rekey_spi;
-	uint8_t peer_rekey_nonce[VPNR__IKE_MAX_NONCE];
+	uint8_t *peer_rekey_nonce; /* sized; NULL unless colliding */
 	size_t peer_rekey_nonce_len;
-	int half_open_counted;
 	struct vpnr__ike_src *half_open_src; /* its source's count */
 };
 RB_HEAD(vpnr__ike_sa_tree, ike_sa);
@@ -312,6 +334,10 @@ RB_PROTOTYPE(vpnr__ike_sa_tree, ike_sa, entry, vpnr__ike_sa_cmp);
 RB_HEAD(vpnr__req_spi_tree, ike_sa);
 RB_PROTOTYPE(vpnr__req_spi_tree, ike_sa, req_spi_entry, vpnr__req_spi_cmp);
 TAILQ_HEAD(ike_sa_list, ike_sa);
+
+struct v1_sa; /* an IKEv1 ISAKMP SA (ikev1_tunnel.c) */
+TAILQ_HEAD(v1_sa_list, v1_sa);
+RB_HEAD(vpnr__v1_sa_tree, v1_sa);
 
 struct tunnel {
 	RB_ENTRY(tunnel) entry;
@@ -321,11 +347,13 @@ struct tunnel {
 	struct vpnr_tunnel_config cfg;
 	int state;              /* VPNR_TUNNEL_* */
 	int want_up;            /* initiate/reconnect wanted */
-	int deleting;           /* vpnr_tunnel_del queued from a callback */
 	struct ike_sa *ike;     /* current IKE SA, or NULL */
 	struct ike_sa_list sas; /* every IKE SA of this tunnel */
 	struct child_list children;
+	struct v1_sa_list v1_sas; /* IKEv1: its ISAKMP SAs */
+	struct v1_sa *v1;         /* IKEv1: the current one, or NULL */
 	int child_up_reported;
+	int deleting; /* vpnr_tunnel_del queued from a callback */
 	struct vpnr__timer dpd_timer;
 	struct vpnr__timer reconnect_timer;
 	uint32_t reconnects;     /* since a CHILD_SA was last up */
@@ -333,9 +361,10 @@ struct tunnel {
 	vpnr_tstamp alive_at;    /* last proof of life of the peer */
 	vpnr_tstamp peer_req_at; /* last request from the peer */
 	vpnr_tstamp probe_start; /* liveness probing began, or 0 */
+	uint32_t probe_tries;    /* IKEv1 R-U-THEREs sent this round */
+	int32_t last_error;
 	vpnr_tstamp established_at;
 	uint64_t ike_rekeys, child_rekeys, retransmits, malformed;
-	int32_t last_error;
 	vpnr_tstamp log_last;
 };
 RB_HEAD(vpnr__tunnel_tree, tunnel);
@@ -363,6 +392,8 @@ struct vpnr__ike {
 	struct vpnr__req_spi_tree req_spis;     /* ESP SPIs offered */
 	struct vpnr__child_id_tree children;    /* by id (= sa_id_in) */
 	struct vpnr__child_spi_tree child_spis; /* by spi_in */
+	struct vpnr__v1_sa_tree v1_sas;         /* ISAKMP SAs by cky_i */
+	uint32_t v1_half_open;
 	uint32_t half_open;
 	struct vpnr__ike_src_tree srcs; /* half-open SAs per address */
 	uint32_t n_srcs;
@@ -426,6 +457,50 @@ void vpnr__child_dp_remove(vpnr_ctx *ctx, struct child_sa *c);
 int vpnr__child_collides(const struct ike_sa *sa, const struct child_sa *c);
 int vpnr__child_live(const struct child_sa *c);
 
+/* The tunnel came up / went away, whichever IKE version (the IKEv2
+ * wrappers above add their IKE SA's part). */
+void vpnr__tunnel_up(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+void vpnr__tunnel_gone(vpnr_ctx *ctx, struct tunnel *t, int reason,
+    uint16_t notify, vpnr_tstamp now);
+/* Every CHILD_SA of t goes; each CHILD_DOWN says reason (or its own). */
+void vpnr__tunnel_children_down(vpnr_ctx *ctx, struct tunnel *t, int reason,
+    vpnr_tstamp now);
+
+/* ---- IKEv1 tunnels (ikev1_tunnel.c) ---- */
+int vpnr__tunnel_v1(const struct tunnel *t);
+/* Refuse what IKEv1 cannot carry (message in err). */
+int vpnr__v1_config_check(const struct vpnr_tunnel_config *tc, char *err,
+    size_t len);
+/* An ISAKMP datagram (no marker); like vpnr__ike_sa_recv's results. */
+int vpnr__v1_recv(vpnr_ctx *ctx, const vpnr_addr *local,
+    const vpnr_addr *remote, const uint8_t *data, size_t len, vpnr_tstamp now);
+VPNR__MUST_CHECK int
+vpnr__v1_tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+VPNR__MUST_CHECK int vpnr__v1_tunnel_rekey(vpnr_ctx *ctx, struct tunnel *t,
+    uint32_t what, vpnr_tstamp now);
+/* One R-U-THERE (the liveness schedule is tunnel.c's). */
+VPNR__MUST_CHECK int
+vpnr__v1_tunnel_probe(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+/* Its ISAKMP SAs go (DELETEs first when say_delete), then the tunnel
+ * reports reason and follows its reconnect policy. */
+void vpnr__v1_tunnel_end(vpnr_ctx *ctx, struct tunnel *t, int reason,
+    int say_delete, vpnr_tstamp now);
+void vpnr__v1_tunnel_free(vpnr_ctx *ctx, struct tunnel *t);
+/* t has an ISAKMP SA (any state) / one established to use. */
+int vpnr__v1_tunnel_has_sa(const struct tunnel *t);
+int vpnr__v1_tunnel_up(vpnr_ctx *ctx, struct tunnel *t);
+/* A Quick Mode for t (rekey_of: the CHILD_SA it replaces, or 0);
+ * without an ISAKMP SA to the peer, a Main Mode first. */
+VPNR__MUST_CHECK int vpnr__v1_child_start(vpnr_ctx *ctx, struct tunnel *t,
+    uint64_t rekey_of, vpnr_tstamp now);
+/* Tell the peer c is gone (unacknowledged) and remove it; a replaced
+ * pair lingers briefly for packets in flight. */
+void vpnr__v1_child_delete(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now);
+void
+vpnr__v1_fill_event(vpnr_ctx *ctx, struct tunnel *t, vpnr_tunnel_event *ev);
+void vpnr__v1_fill_info(vpnr_ctx *ctx, const struct tunnel *t,
+    vpnr_tunnel_info *info);
+
 /* Our NAT-T port, and the one the peer of t listens on. */
 uint16_t vpnr__natt_port(const vpnr_ctx *ctx);
 uint16_t vpnr__peer_natt_port(const vpnr_ctx *ctx, const struct tunnel *t);
@@ -440,6 +515,12 @@ uint64_t vpnr__ike_new_spi(vpnr_ctx *ctx);
  * random when src is NULL. */
 VPNR__MUST_CHECK int vpnr__ike_sa_set_nonce(vpnr_ctx *ctx, struct ike_sa *sa,
     int resp, const uint8_t *src, size_t len);
+/* Wipe and free Ni and Nr (IKE_AUTH done, or a rekey's keys made). */
+void vpnr__ike_sa_drop_nonces(vpnr_ctx *ctx, struct ike_sa *sa);
+/* Keep a copy of the lower of two nonces in *out (sized to it; the
+ * previous one is wiped and freed).  VPNR_ERR_NOMEM leaves *out NULL. */
+VPNR__MUST_CHECK int vpnr__ike_keep_min_nonce(vpnr_ctx *ctx, const uint8_t *a,
+    size_t al, const uint8_t *b, size_t bl, uint8_t **out, size_t *outlen);
 void vpnr__ike_sa_free(vpnr_ctx *ctx, struct ike_sa *sa);
 struct ike_sa *vpnr__ike_sa_find(vpnr_ctx *ctx, uint64_t local_spi);
 VPNR__MUST_CHECK int
@@ -566,14 +647,16 @@ VPNR__MUST_CHECK int vpnr__ike_sk_open(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, const uint8_t *data, size_t len);
 
 /* ---- keys (ike_keymat.c) ---- */
-VPNR__MUST_CHECK int vpnr__ike_keymat(struct ike_sa *sa,
+/* Derives sa->keys into a new allocation from mem (the old one is
+ * wiped and freed). */
+VPNR__MUST_CHECK int vpnr__ike_keymat(const vpnr_mem *mem, struct ike_sa *sa,
     const uint8_t *skeyseed_key, size_t skeyseed_key_len, uint16_t skeyseed_prf,
     const uint8_t *gir, size_t gir_len);
 /* KEYMAT for a CHILD_SA: out gets 2 * (encr + integ) bytes. */
 VPNR__MUST_CHECK int vpnr__child_keymat(const struct ike_sa *sa,
     const uint8_t *gir, size_t gir_len, const uint8_t *ni, size_t ni_len,
     const uint8_t *nr, size_t nr_len, uint8_t *out, size_t outlen);
-void vpnr__ike_keys_wipe(struct ike_keys *k);
+void vpnr__ike_keys_free(const vpnr_mem *mem, struct ike_keys *k);
 
 /* ---- AUTH (ike_auth.c) ---- */
 /* Our ID payload body (type | 3 zero | value). */
@@ -615,6 +698,27 @@ vpnr__child_respond_finish(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
  */
 void vpnr__child_failed(vpnr_ctx *ctx, struct tunnel *t, int err,
     uint16_t notify, uint64_t sa_id, vpnr_tstamp now);
+/*
+ * A negotiated CHILD_SA for the data plane, whichever IKE version
+ * made it: outer addresses (ports included; natt: UDP-encapsulated),
+ * SPIs, suite, and each direction's keys (encr (| salt) | integ).
+ */
+struct vpnr__child_spec {
+	struct tunnel *tun;
+	vpnr_addr local, remote;
+	int natt;
+	const struct vpnr__suite *suite;
+	uint32_t spi_in, spi_out;
+	const uint8_t *key_in, *key_out;
+	int we_init, role; /* CHILD_ROLE_* */
+	uint64_t rekey_of; /* the CHILD_SA it replaces, or 0 */
+	const vpnr_ts *tsl, *tsr;
+	size_t ntsl, ntsr;
+};
+/* Install sp's SAs and policies; see ike_child.c.  Then
+ * vpnr__child_install_wait(). */
+VPNR__MUST_CHECK int vpnr__child_install(vpnr_ctx *ctx,
+    const struct vpnr__child_spec *sp, vpnr_tstamp now, struct child_sa **out);
 /* Initiator side: accept the response and start installing; the
  * caller then calls vpnr__child_install_wait(). */
 VPNR__MUST_CHECK int vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa,

@@ -170,22 +170,6 @@ vpnr__child_alloc_spi(vpnr_ctx *ctx, struct ike_sa *sa)
 	return 0;
 }
 
-static void
-put_spi(uint8_t out[4], uint32_t spi)
-{
-	out[0] = (uint8_t)(spi >> 24);
-	out[1] = (uint8_t)(spi >> 16);
-	out[2] = (uint8_t)(spi >> 8);
-	out[3] = (uint8_t)spi;
-}
-
-static uint32_t
-get_spi(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 static int
 nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
@@ -208,6 +192,23 @@ nonce_min(const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
 		memcpy(out, b, bl);
 		*outlen = bl;
 	}
+}
+
+int
+vpnr__ike_keep_min_nonce(vpnr_ctx *ctx, const uint8_t *a, size_t al,
+    const uint8_t *b, size_t bl, uint8_t **out, size_t *outlen)
+{
+	uint8_t *p;
+	size_t n = nonce_cmp(a, al, b, bl) <= 0 ? al : bl;
+
+	vpnr__freezero(ctx->mem, *out, *outlen);
+	*out = NULL;
+	*outlen = 0;
+	if ((p = vpnr__malloc(ctx->mem, n)) == NULL)
+		return VPNR_ERR_NOMEM;
+	nonce_min(a, al, b, bl, p, outlen);
+	*out = p;
+	return VPNR_OK;
 }
 
 void
@@ -307,7 +308,9 @@ child_settle(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now)
 		t->child_rekeys++;
 		child_announce(ctx, c, VPNR_TUNNEL_EV_CHILD_REKEYED);
 		/* The rekey initiator deletes the old pair. */
-		if (c->role == CHILD_ROLE_REKEY_I && ike_up)
+		if (c->role == CHILD_ROLE_REKEY_I && vpnr__tunnel_v1(t))
+			vpnr__v1_child_delete(ctx, old, now);
+		else if (c->role == CHILD_ROLE_REKEY_I && ike_up)
 			child_task(ctx, t->ike, REQ_DELETE_CHILD, old->id, now);
 	} else {
 		/* New, or the pair it replaces vanished meanwhile. */
@@ -332,7 +335,15 @@ child_ready(vpnr_ctx *ctx, struct child_sa *c, vpnr_tstamp now)
 	c->state = CHILD_INSTALLED;
 	c->installed_at = now;
 	vpnr__timer_disarm(ctx, &c->rekey_timer); /* the install deadline */
-	if ((d = t->cfg.child_rekey) != 0) {
+	d = t->cfg.child_rekey;
+	/* IKEv1: the proposed lifetime, or the peer's shorter one, and
+	 * a rekey at 90 % of it (the responder at 95 %). */
+	if (vpnr__tunnel_v1(t) && c->life != 0 &&
+	    (d == 0 || (vpnr_tstamp)c->life * VPNR_SECONDS < d))
+		d = (vpnr_tstamp)c->life * VPNR_SECONDS;
+	if (vpnr__tunnel_v1(t) && d != 0)
+		d = d / 100 * (c->we_init ? 90 : 95);
+	if (d != 0) {
 		d = c->we_init ? vpnr__jitter(ctx, d, t->cfg.jitter_percent) :
 				 d + d / 20;
 		vpnr__timer_arm(ctx, &c->rekey_timer, now + d);
@@ -372,7 +383,9 @@ child_install_failed(vpnr_ctx *ctx, struct child_sa *c, int status,
 		vpnr__timer_arm(ctx, &old->rekey_timer,
 		    now + 30 * VPNR_SECONDS);
 	}
-	if (told || t->ike == NULL || t->ike->state != IKE_ESTABLISHED)
+	if (vpnr__tunnel_v1(t))
+		vpnr__v1_child_delete(ctx, c, now);
+	else if (told || t->ike == NULL || t->ike->state != IKE_ESTABLISHED)
 		vpnr__child_destroy(ctx, c, 0, now);
 	else
 		child_task(ctx, t->ike, REQ_DELETE_CHILD, id, now);
@@ -405,10 +418,10 @@ dp_done(vpnr_ctx *ctx, uint64_t cookie, int status, vpnr_tstamp now)
 }
 
 static void
-fill_sa(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c, int dir,
+fill_sa(const struct vpnr__child_spec *sp, struct child_sa *c, int dir,
     vpnr_child_sa *o)
 {
-	struct tunnel *t = sa->tun;
+	struct tunnel *t = sp->tun;
 
 	memset(o, 0, sizeof(*o));
 	o->tunnel_id = t->id;
@@ -421,16 +434,16 @@ fill_sa(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c, int dir,
 	if (dir == VPNR_DIR_IN) {
 		o->sa_id = c->sa_id_in;
 		o->spi = c->spi_in;
-		o->src = sa->remote;
-		o->dst = sa->local;
+		o->src = sp->remote;
+		o->dst = sp->local;
 		o->replay_window = t->cfg.replay_window;
 	} else {
 		o->sa_id = c->sa_id_out;
 		o->spi = c->spi_out;
-		o->src = sa->local;
-		o->dst = sa->remote;
+		o->src = sp->local;
+		o->dst = sp->remote;
 	}
-	if (sa->natt)
+	if (sp->natt)
 		o->flags |= VPNR_SA_F_UDP_ENCAP;
 	else
 		o->src.port = o->dst.port = 0;
@@ -504,23 +517,21 @@ install_policies(vpnr_ctx *ctx, struct child_sa *c)
 }
 
 /*
- * Install a CHILD_SA pair and its policies.  keymat is i->r encr |
- * integ | r->i encr | integ; we_init says whether we initiated the
- * creating exchange.  The CHILD_SA stays CHILD_INSTALLING until every
- * op completed: child_ready() runs then (the caller runs it when none
- * was asynchronous).  A synchronous failure removes it at once.
+ * Install a CHILD_SA pair and its policies (either IKE version).  The
+ * CHILD_SA stays CHILD_INSTALLING until every op completed:
+ * child_ready() runs then (the caller runs it, through
+ * vpnr__child_install_wait(), when none was asynchronous).  A
+ * synchronous failure removes it at once.
  */
-static int
-install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
-    uint32_t spi_in, uint32_t spi_out, const uint8_t *km, int we_init, int role,
-    uint64_t rekey_of, const vpnr_ts *tsl, size_t ntsl, const vpnr_ts *tsr,
-    size_t ntsr, vpnr_tstamp now, struct child_sa **out)
+int
+vpnr__child_install(vpnr_ctx *ctx, const struct vpnr__child_spec *sp,
+    vpnr_tstamp now, struct child_sa **out)
 {
-	struct tunnel *t = sa->tun;
+	const struct vpnr__suite *suite = sp->suite;
+	struct tunnel *t = sp->tun;
 	struct child_sa *c;
 	vpnr_child_sa o;
-	size_t ek, ik;
-	const uint8_t *ir, *ri;
+	size_t ek, ik, ntsl = sp->ntsl, ntsr = sp->ntsr;
 	char s[128], a[256], b[256];
 	int rv;
 
@@ -531,15 +542,15 @@ install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
 		return VPNR_ERR_NOMEM;
 	c->tun = t;
 	c->suite = *suite;
-	c->spi_in = spi_in;
-	c->spi_out = spi_out;
+	c->spi_in = sp->spi_in;
+	c->spi_out = sp->spi_out;
 	c->sa_id_in = vpnr__ctx_new_id(ctx);
 	c->sa_id_out = vpnr__ctx_new_id(ctx);
 	c->id = c->sa_id_in;
 	c->state = CHILD_INSTALLING;
-	c->role = role;
-	c->we_init = we_init;
-	c->rekey_of = rekey_of;
+	c->role = sp->role;
+	c->we_init = sp->we_init;
+	c->rekey_of = sp->rekey_of;
 	c->installed_at = now;
 	if (ntsl > VPNR__IKE_MAX_TS)
 		ntsl = VPNR__IKE_MAX_TS;
@@ -553,8 +564,8 @@ install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
 		return VPNR_ERR_NOMEM;
 	}
 	c->ts_remote = c->ts_local + ntsl;
-	memcpy(c->ts_local, tsl, ntsl * sizeof(*tsl));
-	memcpy(c->ts_remote, tsr, ntsr * sizeof(*tsr));
+	memcpy(c->ts_local, sp->tsl, ntsl * sizeof(*sp->tsl));
+	memcpy(c->ts_remote, sp->tsr, ntsr * sizeof(*sp->tsr));
 	c->n_ts_local = ntsl;
 	c->n_ts_remote = ntsr;
 	c->n_policies = (uint32_t)(2 * ntsl * ntsr);
@@ -563,18 +574,16 @@ install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
 	TAILQ_INSERT_TAIL(&t->children, c, entry);
 	RB_INSERT(vpnr__child_id_tree, &vpnr__ike(ctx)->children, c);
 	RB_INSERT(vpnr__child_spi_tree, &vpnr__ike(ctx)->child_spis, c);
-	ir = km;
-	ri = km + ek + ik;
-	fill_sa(ctx, sa, c, VPNR_DIR_IN, &o);
-	o.encr_key = we_init ? ri : ir;
+	fill_sa(sp, c, VPNR_DIR_IN, &o);
+	o.encr_key = sp->key_in;
 	o.encr_key_len = ek;
 	o.integ_key = ik ? o.encr_key + ek : NULL;
 	o.integ_key_len = ik;
 	rv = install_op(c, vpnr__dp_sa_add(ctx, &o, dp_done, c->id));
 	if (rv != VPNR_OK)
 		goto fail;
-	fill_sa(ctx, sa, c, VPNR_DIR_OUT, &o);
-	o.encr_key = we_init ? ir : ri;
+	fill_sa(sp, c, VPNR_DIR_OUT, &o);
+	o.encr_key = sp->key_out;
 	o.encr_key_len = ek;
 	o.integ_key = ik ? o.encr_key + ek : NULL;
 	o.integ_key_len = ik;
@@ -591,19 +600,55 @@ install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
 	    "CHILD_SA %s SPIs %08x_i %08x_o, %s%s, TS %s === %s",
 	    c->pending > 0 ? "installing" : "installed", c->spi_in, c->spi_out,
 	    vpnr__suite_str(suite, s, sizeof(s)),
-	    sa->natt ? ", UDP-encapsulated" : "",
+	    sp->natt ? ", UDP-encapsulated" : "",
 	    ts_list_str(c->ts_local, c->n_ts_local, a, sizeof(a)),
 	    ts_list_str(c->ts_remote, c->n_ts_remote, b, sizeof(b)));
 	*out = c;
 	return VPNR_OK;
 fail:
 	vpnr__log(ctx, VPNR_LOG_ERR, "ike",
-	    "data plane refused CHILD_SA %08x_i %08x_o: %s", spi_in, spi_out,
-	    vpnr_err_name(rv));
+	    "data plane refused CHILD_SA %08x_i %08x_o: %s", sp->spi_in,
+	    sp->spi_out, vpnr_err_name(rv));
 	vpnr__child_destroy(ctx, c, 1, now);
 	return rv == VPNR_ERR_CALLBACK_FAILURE || vpnr_err_is_fatal(rv) ?
 	    rv :
 	    VPNR_ERR_DATAPLANE;
+}
+
+/*
+ * An IKEv2 CHILD_SA: keymat is i->r encr | integ | r->i encr | integ;
+ * we_init says whether we initiated the creating exchange.
+ */
+static int
+install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
+    uint32_t spi_in, uint32_t spi_out, const uint8_t *km, int we_init, int role,
+    uint64_t rekey_of, const vpnr_ts *tsl, size_t ntsl, const vpnr_ts *tsr,
+    size_t ntsr, vpnr_tstamp now, struct child_sa **out)
+{
+	struct vpnr__child_spec sp;
+	size_t ek, ik;
+
+	ek = vpnr__encr_keymat_len(suite->encr, suite->encr_bits);
+	ik = suite->integ ? vpnr__integ_key_len(suite->integ) : 0;
+	memset(&sp, 0, sizeof(sp));
+	sp.tun = sa->tun;
+	sp.local = sa->local;
+	sp.remote = sa->remote;
+	sp.natt = sa->natt;
+	sp.suite = suite;
+	sp.spi_in = spi_in;
+	sp.spi_out = spi_out;
+	/* i->r keys protect what the initiator sends. */
+	sp.key_in = we_init ? km + ek + ik : km;
+	sp.key_out = we_init ? km : km + ek + ik;
+	sp.we_init = we_init;
+	sp.role = role;
+	sp.rekey_of = rekey_of;
+	sp.tsl = tsl;
+	sp.ntsl = ntsl;
+	sp.tsr = tsr;
+	sp.ntsr = ntsr;
+	return vpnr__child_install(ctx, &sp, now, out);
 }
 
 /* Remove c's policies and SAs from the data plane; policies first, so
@@ -639,6 +684,7 @@ vpnr__child_destroy(vpnr_ctx *ctx, struct child_sa *c, int quiet,
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike", "CHILD_SA %08x_i %08x_o removed",
 	    c->spi_in, c->spi_out);
 	vpnr__free(ctx->mem, c->ts_local);
+	vpnr__freezero(ctx->mem, c->peer_rekey_nonce, c->peer_rekey_nonce_len);
 	vpnr__freezero(ctx->mem, c, sizeof(*c));
 	if (report)
 		vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_CHILD_DOWN, reason, 0,
@@ -669,7 +715,7 @@ vpnr__child_add_request(vpnr_ctx *ctx, struct ike_sa *sa,
 	vpnr__ike_sa_set_req_spi(ctx, sa, vpnr__child_alloc_spi(ctx, sa));
 	if (sa->req_spi == 0)
 		return VPNR_ERR_INTERNAL;
-	put_spi(spi, sa->req_spi);
+	vpnr__put_be32(spi, sa->req_spi);
 	rv = vpnr__prop_to_sa_ex(&sapl, c->esp, c->n_esp, spi, 4, 0,
 	    VPNR__PROP_NO_DH);
 	if (rv != VPNR_OK)
@@ -725,7 +771,7 @@ vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
 		*notify = VPNR__N_NO_PROPOSAL_CHOSEN;
 		return VPNR_ERR_NO_PROPOSAL;
 	}
-	spi_out = get_spi(msg->sa.p[chosen].spi);
+	spi_out = vpnr__get_be32(msg->sa.p[chosen].spi);
 	nti = vpnr__ts_narrow(msg->tsi.ts, msg->has_tsi ? msg->tsi.n : 0,
 	    cfg->ts_remote, cfg->n_ts_remote, tsi, VPNR__IKE_MAX_TS);
 	ntr = vpnr__ts_narrow(msg->tsr.ts, msg->has_tsr ? msg->tsr.n : 0,
@@ -783,6 +829,11 @@ vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
 	rv = vpnr__child_keymat(sa, glen ? gir : NULL, glen, ni, ni_len, np,
 	    np_len, km, kmlen);
 	explicit_bzero(gir, sizeof(gir));
+	/* Crossing rekeys: the lower nonce of the peer's exchange decides
+	 * against ours when our response comes (2.8.1). */
+	if (rv == VPNR_OK && role == CHILD_ROLE_COLLIDE)
+		rv = vpnr__ike_keep_min_nonce(ctx, ni, ni_len, nr, sizeof(nr),
+		    &rekeyed->peer_rekey_nonce, &rekeyed->peer_rekey_nonce_len);
 	if (rv != VPNR_OK)
 		goto done;
 	/* TSi is the initiator's (the peer's) side: our remote. */
@@ -795,20 +846,13 @@ vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
 		*notify = VPNR__N_TEMPORARY_FAILURE;
 		goto done;
 	}
-	put_spi(spi, spi_in);
+	vpnr__put_be32(spi, spi_in);
 	vpnr__suite_to_sa(&sapl, &suite, msg->sa.p[chosen].num, spi, 4);
 	vpnr__ike_add_sa(b, &sapl);
 	if (!in_auth) {
 		vpnr__ike_add_nonce(b, nr, sizeof(nr));
 		if (kelen > 0)
 			vpnr__ike_add_ke(b, suite.dh, ke, kelen);
-		if (rekeyed != NULL) {
-			memcpy(rekeyed->peer_rekey_nonce, ni, ni_len);
-			rekeyed->peer_rekey_nonce_len = ni_len;
-			nonce_min(ni, ni_len, nr, sizeof(nr),
-			    rekeyed->peer_rekey_nonce,
-			    &rekeyed->peer_rekey_nonce_len);
-		}
 	}
 	vpnr__ike_add_ts(b, VPNR__PL_TSI, tsi, nti);
 	vpnr__ike_add_ts(b, VPNR__PL_TSR, tsr, ntr);
@@ -875,7 +919,7 @@ vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa,
 	explicit_bzero(gir, sizeof(gir));
 	if (rv == VPNR_OK)
 		rv = install(ctx, sa, &suite, sa->req_spi,
-		    get_spi(msg->sa.p[0].spi), km, 1,
+		    vpnr__get_be32(msg->sa.p[0].spi), km, 1,
 		    rekeyed != NULL ? CHILD_ROLE_REKEY_I : CHILD_ROLE_NEW_I,
 		    rekeyed != NULL ? rekeyed->id : 0, msg->tsi.ts, msg->tsi.n,
 		    msg->tsr.ts, msg->tsr.n, now, created);
@@ -939,8 +983,8 @@ vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
 	if (sa->req_spi == 0 ||
 	    vpnr__random(ctx, sa->req_nonce, sa->req_nonce_len) != VPNR_OK)
 		return VPNR_ERR_INTERNAL;
-	put_spi(spi, sa->req_spi);
-	put_spi(old, c->spi_in);
+	vpnr__put_be32(spi, sa->req_spi);
+	vpnr__put_be32(old, c->spi_in);
 	rv = vpnr__prop_to_sa_ex(&sapl, cfg->esp, cfg->n_esp, spi, 4, group, 0);
 	if (rv != VPNR_OK)
 		return rv;
@@ -1051,11 +1095,13 @@ new_ike_sa(vpnr_ctx *ctx, struct ike_sa *old, int we_init, uint64_t local,
 	n->remote = old->remote;
 	n->natt = old->natt;
 	n->nat_flags = old->nat_flags;
-	if (vpnr__ike_keymat(n, old->keys.sk_d, old->keys.prf_len,
+	if (vpnr__ike_keymat(ctx->mem, n, old->keys.sk_d, old->keys.prf_len,
 		old->suite.prf, gir, glen) != VPNR_OK) {
 		vpnr__ike_sa_free(ctx, n);
 		return NULL;
 	}
+	/* A rekeyed IKE SA has no IKE_AUTH: its nonces served. */
+	vpnr__ike_sa_drop_nonces(ctx, n);
 	vpnr__ike_sa_established(ctx, n, now);
 	return n;
 }
@@ -1141,8 +1187,16 @@ ike_rekey_request(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 	if (rv == VPNR_OK)
 		rv = derive_child_dh(dh, msg, gir, sizeof(gir), &glen);
 	vpnr__dh_free(dh);
-	if (rv != VPNR_OK)
+	/* Crossing IKE rekeys: the lower nonce of the peer's exchange
+	 * decides against ours when our response comes (2.8.2). */
+	if (rv == VPNR_OK && sa->req_type == REQ_REKEY_IKE)
+		rv = vpnr__ike_keep_min_nonce(ctx, msg->nonce, msg->nonce_len,
+		    nr, sizeof(nr), &sa->peer_rekey_nonce,
+		    &sa->peer_rekey_nonce_len);
+	if (rv != VPNR_OK) {
+		explicit_bzero(gir, sizeof(gir));
 		return rv;
+	}
 	local = vpnr__ike_new_spi(ctx);
 	n = local != 0 ?
 	    new_ike_sa(ctx, sa, 0, local, peer_spi, &suite, msg->nonce,
@@ -1160,8 +1214,6 @@ ike_rekey_request(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 	vpnr__ike_add_sa(b, &sapl);
 	vpnr__ike_add_nonce(b, nr, sizeof(nr));
 	vpnr__ike_add_ke(b, suite.dh, ke, kelen);
-	nonce_min(msg->nonce, msg->nonce_len, nr, sizeof(nr),
-	    sa->peer_rekey_nonce, &sa->peer_rekey_nonce_len);
 	*created = n;
 	return VPNR_OK;
 }
@@ -1192,8 +1244,8 @@ vpnr__ike_create_child_request(vpnr_ctx *ctx, struct ike_sa *sa,
 		rn = vpnr__ike_find_notify(msg, VPNR__N_REKEY_SA);
 		if (rn != NULL) {
 			if (rn->spi_len == 4 && rn->spi != NULL)
-				old =
-				    vpnr__child_by_spi_out(t, get_spi(rn->spi));
+				old = vpnr__child_by_spi_out(t,
+				    vpnr__get_be32(rn->spi));
 			if (old == NULL ||
 			    (old->state != CHILD_INSTALLED &&
 				old->state != CHILD_REKEYING)) {
@@ -1469,6 +1521,7 @@ vpnr__ike_create_child_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	else
 		rv = child_rekey_response(ctx, sa, msg, now);
 	sa->req_type = REQ_NONE;
+	vpnr__wbuf_free(&sa->req); /* answered: no more retransmits */
 	if (sa->req_dh != NULL) {
 		vpnr__dh_free(sa->req_dh);
 		sa->req_dh = NULL;
@@ -1490,7 +1543,7 @@ vpnr__child_send_delete(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
 	uint8_t spi[4];
 	int rv;
 
-	put_spi(spi, c->spi_in);
+	vpnr__put_be32(spi, c->spi_in);
 	if (c->state != CHILD_REKEYED)
 		c->state = CHILD_DELETING;
 	vpnr__timer_disarm(ctx, &c->rekey_timer);
@@ -1536,6 +1589,11 @@ child_rekey_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 		child_install_failed(ctx, c, VPNR_ERR_TIMEOUT, now);
 		return VPNR_OK;
 	}
+	if (vpnr__tunnel_v1(t) && c->state == CHILD_INSTALLED) {
+		/* Retried if no Quick Mode could start now. */
+		vpnr__timer_arm(ctx, tm, now + 5 * VPNR_SECONDS);
+		return vpnr__v1_child_start(ctx, t, c->id, now);
+	}
 	if (c->state == CHILD_REKEYED) {
 		if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED) {
 			vpnr__child_destroy(ctx, c, 1, now);
@@ -1569,6 +1627,13 @@ vpnr__child_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard, vpnr_tstamp now)
 	/* Its CHILD_DOWN says a configured limit ended it. */
 	if (hard && c->down_reason == 0)
 		c->down_reason = VPNR_ERR_LIMIT;
+	if (vpnr__tunnel_v1(t)) {
+		if (hard)
+			vpnr__v1_child_delete(ctx, c, now);
+		else if (c->state == CHILD_INSTALLED)
+			return vpnr__v1_child_start(ctx, t, c->id, now);
+		return VPNR_OK;
+	}
 	if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED) {
 		if (hard)
 			vpnr__child_destroy(ctx, c, 0, now);

@@ -15,6 +15,7 @@
 #include "ike.h"
 #include "ike_msg.h"
 #include "ike_proposal.h"
+#include "ike_ts.h"
 #include "log.h"
 #include "mem.h"
 
@@ -202,7 +203,7 @@ derive_ike(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__ike_msg *msg)
 	rv = vpnr__dh_derive(sa->dh, msg->ke_data, msg->ke_len, gir,
 	    sizeof(gir), &glen);
 	if (rv == VPNR_OK)
-		rv = vpnr__ike_keymat(sa, NULL, 0, 0, gir, glen);
+		rv = vpnr__ike_keymat(ctx->mem, sa, NULL, 0, 0, gir, glen);
 	explicit_bzero(gir, sizeof(gir));
 	vpnr__dh_free(sa->dh);
 	sa->dh = NULL;
@@ -339,6 +340,23 @@ vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
 
 /* ---- IKE_AUTH, initiator ---- */
 
+/*
+ * Another IKE SA with this peer (another tunnel to the same address,
+ * established or connecting): INITIAL_CONTACT (RFC 7296 2.4) would
+ * make the peer delete it, so it is said only by the first.
+ */
+static int
+other_ike_sas(vpnr_ctx *ctx, const struct ike_sa *sa)
+{
+	struct tunnel *t;
+
+	for (t = vpnr__tunnel_first_by_peer(ctx, &sa->tun->cfg.remote);
+	     t != NULL; t = vpnr__tunnel_next_by_peer(ctx, t))
+		if (t != sa->tun && t->ike != NULL)
+			return 1;
+	return 0;
+}
+
 static int
 send_auth(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
 {
@@ -365,7 +383,9 @@ send_auth(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
 		goto done;
 	vpnr__ike_add_auth(&b, VPNR__AUTH_PSK, auth, alen);
 	explicit_bzero(auth, sizeof(auth));
-	vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_INITIAL_CONTACT, NULL, 0);
+	if (!other_ike_sas(ctx, sa))
+		vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_INITIAL_CONTACT,
+		    NULL, 0);
 	rv = vpnr__child_add_request(ctx, sa, &b);
 	if (rv != VPNR_OK)
 		goto done;
@@ -468,6 +488,7 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	    vpnr__ike_id_str(msg->idr_type, msg->idr_data, msg->idr_data_len,
 		idb, sizeof(idb)));
 	sa->req_type = REQ_NONE;
+	vpnr__wbuf_free(&sa->req); /* answered: no more retransmits */
 	vpnr__timer_disarm(ctx, &sa->rtx_timer);
 	sa->next_req_id++;
 	vpnr__ike_sa_established(ctx, sa, now);
@@ -493,6 +514,8 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		    vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now));
 	}
 	rv = vpnr__child_complete(ctx, sa, msg, 1, NULL, now, &child);
+	/* AUTH and the first CHILD_SA's keys are made: Ni, Nr served. */
+	vpnr__ike_sa_drop_nonces(ctx, sa);
 	if (rv == VPNR_ERR_DATAPLANE) {
 		/* The peer installed its half: the IKE SA goes with it
 		 * and the reconnect policy retries. */
@@ -724,37 +747,69 @@ fail:
 
 /* ---- IKE_AUTH, responder ---- */
 
+/* The initiator's proposed selectors (TSi: its side, TSr: ours) meet
+ * t's, or it proposed none. */
+static int
+ts_fit(const struct tunnel *t, const struct vpnr__ike_msg *msg)
+{
+	vpnr_ts out[1];
+
+	if (!msg->has_tsi || !msg->has_tsr)
+		return 1;
+	return vpnr__ts_narrow(msg->tsi.ts, msg->tsi.n, t->cfg.ts_remote,
+		   t->cfg.n_ts_remote, out, 1) > 0 &&
+	    vpnr__ts_narrow(msg->tsr.ts, msg->tsr.n, t->cfg.ts_local,
+		t->cfg.n_ts_local, out, 1) > 0;
+}
+
+/* t is configured for the initiator's identity. */
+static int
+id_fit(const struct tunnel *t, const struct vpnr__ike_msg *msg)
+{
+	return t->cfg.remote_id_set && t->cfg.remote_id_type != 0 &&
+	    t->cfg.remote_id_type == msg->idi_type &&
+	    t->cfg.remote_id_len == msg->idi_data_len &&
+	    memcmp(t->cfg.remote_id, msg->idi_data, msg->idi_data_len) == 0;
+}
+
 /*
  * Several tunnels to one peer address: IKE_SA_INIT picked the first;
- * the initiator's identity picks the right one.
+ * the initiator's identity, then its selectors pick the right one
+ * (several connections between the same two gateways, one per pair
+ * of networks).  The peer's tunnels are one range of the index.
  */
 static void
-pick_tunnel_by_id(vpnr_ctx *ctx, struct ike_sa *sa,
-    const struct vpnr__ike_msg *msg)
+pick_tunnel(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__ike_msg *msg)
 {
-	struct tunnel *t, *cur = sa->tun;
+	struct tunnel *t, *cur = sa->tun, *by_id = NULL;
+	int cur_id = vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
+			 msg->idi_data_len) == VPNR_OK;
 
-	if (vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
-		msg->idi_data_len) == VPNR_OK)
+	if (cur_id && ts_fit(cur, msg))
 		return;
 	for (t = vpnr__tunnel_first_by_peer(ctx, &cur->cfg.remote); t != NULL;
 	     t = vpnr__tunnel_next_by_peer(ctx, t)) {
-		if (t == cur)
+		if (t == cur || vpnr__tunnel_v1(t) || t->deleting)
 			continue;
-		if (!t->cfg.remote_id_set || t->cfg.remote_id_type == 0 ||
-		    t->cfg.remote_id_type != msg->idi_type ||
-		    t->cfg.remote_id_len != msg->idi_data_len ||
-		    memcmp(t->cfg.remote_id, msg->idi_data,
-			msg->idi_data_len) != 0)
+		/* An explicit identity match, or the same "any" as cur. */
+		if (!id_fit(t, msg) && !(cur_id && !t->cfg.remote_id_set))
 			continue;
-		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-		    "IKE_SA %016llx_i moves to tunnel %llu by identity",
-		    (unsigned long long)sa->spi_i, (unsigned long long)t->id);
-		TAILQ_REMOVE(&cur->sas, sa, tentry);
-		TAILQ_INSERT_TAIL(&t->sas, sa, tentry);
-		sa->tun = t;
-		return;
+		if (by_id == NULL)
+			by_id = t;
+		if (ts_fit(t, msg))
+			break;
 	}
+	if (t == NULL && (cur_id || (t = by_id) == NULL))
+		return;
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "IKE_SA %016llx_i moves to tunnel %llu by %s",
+	    (unsigned long long)sa->spi_i, (unsigned long long)t->id,
+	    t == by_id && !ts_fit(t, msg) ? "identity" :
+					    "identity and "
+					    "selectors");
+	TAILQ_REMOVE(&cur->sas, sa, tentry);
+	TAILQ_INSERT_TAIL(&t->sas, sa, tentry);
+	sa->tun = t;
 }
 
 int
@@ -778,7 +833,7 @@ vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
 	vpnr__wbuf_init(&finner, ctx->mem, VPNR__IKE_MAX_MSG);
 	vpnr__ike_build_begin_inner(&fb, &finner);
 	if (msg->has_idi)
-		pick_tunnel_by_id(ctx, sa, msg);
+		pick_tunnel(ctx, sa, msg);
 	if (!msg->has_idi ||
 	    vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
 		msg->idi_data_len) != VPNR_OK ||
@@ -829,6 +884,9 @@ vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
 	else
 		vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_NO_PROPOSAL_CHOSEN,
 		    NULL, 0);
+	/* AUTH and the first CHILD_SA's keys are made: Ni, Nr served
+	 * (a retransmitted IKE_AUTH gets the cached answer). */
+	vpnr__ike_sa_drop_nonces(ctx, sa);
 	if ((rv = vpnr__ike_build_end(&b)) != 0 ||
 	    (rv = vpnr__ike_build_end(&fb)) != 0)
 		goto done;

@@ -120,7 +120,7 @@ vpnr__ike_send_plain_notify(vpnr_ctx *ctx, const struct vpnr__ike_hdr *req,
  * configured peer is answered INVALID_MAJOR_VERSION with the highest
  * version we speak (rate-limited); a response is dropped.  Nothing is
  * kept, and the message counts as dropped (VPNR_ERR_MALFORMED, counted
- * as refused_version).  Major version 1 (IKEv1) is not handled here.
+ * as refused_version).  Major version 1 (IKEv1) goes to ikev1_tunnel.c.
  */
 static int
 recv_bad_version(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
@@ -171,6 +171,9 @@ recv_ike(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 	/* The header is filled in whatever its version (len >= 28); one
 	 * whose length field is wrong is garbage, dropped below. */
 	(void)vpnr__ike_parse_hdr(&msg.hdr, data, len);
+	/* IKEv1 (ISAKMP, major version 1) goes to its own engine. */
+	if ((msg.hdr.version >> 4) == 1 && msg.hdr.length == len)
+		return vpnr__v1_recv(ctx, local, remote, data, len, now);
 	if ((msg.hdr.version >> 4) > 2 && msg.hdr.length == len)
 		return recv_bad_version(ctx, local, remote, &msg.hdr, now);
 	rv = vpnr__ike_parse(&msg, data, len);

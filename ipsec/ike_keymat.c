@@ -6,10 +6,20 @@
 
 #include "crypto.h"
 #include "ike.h"
+#include "mem.h"
+
+/* The seven keys live in one allocation sk_d starts. */
+static size_t
+keys_len(const struct ike_keys *k)
+{
+	return 3 * (size_t)k->prf_len + 2 * (size_t)k->integ_len +
+	    2 * (size_t)k->encr_len;
+}
 
 void
-vpnr__ike_keys_wipe(struct ike_keys *k)
+vpnr__ike_keys_free(const vpnr_mem *mem, struct ike_keys *k)
 {
+	vpnr__freezero(mem, k->sk_d, keys_len(k));
 	explicit_bzero(k, sizeof(*k));
 }
 
@@ -21,8 +31,8 @@ vpnr__ike_keys_wipe(struct ike_keys *k)
  * must be set.
  */
 int
-vpnr__ike_keymat(struct ike_sa *sa, const uint8_t *key, size_t klen,
-    uint16_t old_prf, const uint8_t *gir, size_t gir_len)
+vpnr__ike_keymat(const vpnr_mem *mem, struct ike_sa *sa, const uint8_t *key,
+    size_t klen, uint16_t old_prf, const uint8_t *gir, size_t gir_len)
 {
 	struct ike_keys *k = &sa->keys;
 	uint8_t skeyseed[VPNR__MAX_PRF_LEN];
@@ -30,7 +40,8 @@ vpnr__ike_keymat(struct ike_sa *sa, const uint8_t *key, size_t klen,
 	uint8_t nn[2 * VPNR__IKE_MAX_NONCE];
 	uint8_t km[3 * VPNR__MAX_PRF_LEN + 4 * VPNR__MAX_KEY_LEN];
 	struct vpnr__iov iov[3];
-	size_t prf_len, seedlen, total, off, i;
+	size_t prf_len, integ_len, encr_len, seedlen, total, off, i;
+	uint8_t *p;
 	uint16_t prf = sa->suite.prf;
 	int rv;
 
@@ -66,34 +77,34 @@ vpnr__ike_keymat(struct ike_sa *sa, const uint8_t *key, size_t klen,
 		seed[off + i] = (uint8_t)(sa->spi_i >> (56 - 8 * i));
 	for (i = 0; i < 8; i++)
 		seed[off + 8 + i] = (uint8_t)(sa->spi_r >> (56 - 8 * i));
-	k->prf_len = prf_len;
-	k->integ_len =
-	    sa->suite.integ ? vpnr__integ_key_len(sa->suite.integ) : 0;
-	k->encr_len =
-	    vpnr__encr_keymat_len(sa->suite.encr, sa->suite.encr_bits);
-	if (k->encr_len == 0 || k->encr_len > VPNR__MAX_KEY_LEN ||
-	    k->integ_len > VPNR__MAX_KEY_LEN) {
+	vpnr__ike_keys_free(mem, k);
+	integ_len = sa->suite.integ ? vpnr__integ_key_len(sa->suite.integ) : 0;
+	encr_len = vpnr__encr_keymat_len(sa->suite.encr, sa->suite.encr_bits);
+	if (encr_len == 0 || encr_len > VPNR__MAX_KEY_LEN ||
+	    integ_len > VPNR__MAX_KEY_LEN) {
 		rv = VPNR_ERR_UNSUPPORTED;
 		goto done;
 	}
-	total = 3 * prf_len + 2 * k->integ_len + 2 * k->encr_len;
+	total = 3 * prf_len + 2 * integ_len + 2 * encr_len;
 	rv = vpnr__prf_plus(prf, skeyseed, seedlen, seed, off + 16, km, total);
 	if (rv != VPNR_OK)
 		goto done;
-	off = 0;
-	memcpy(k->sk_d, km + off, prf_len);
-	off += prf_len;
-	memcpy(k->sk_ai, km + off, k->integ_len);
-	off += k->integ_len;
-	memcpy(k->sk_ar, km + off, k->integ_len);
-	off += k->integ_len;
-	memcpy(k->sk_ei, km + off, k->encr_len);
-	off += k->encr_len;
-	memcpy(k->sk_er, km + off, k->encr_len);
-	off += k->encr_len;
-	memcpy(k->sk_pi, km + off, prf_len);
-	off += prf_len;
-	memcpy(k->sk_pr, km + off, prf_len);
+	/* One allocation sized to the suite, in prf+ order. */
+	if ((p = vpnr__malloc(mem, total)) == NULL) {
+		rv = VPNR_ERR_NOMEM;
+		goto done;
+	}
+	memcpy(p, km, total);
+	k->prf_len = (uint16_t)prf_len;
+	k->integ_len = (uint16_t)integ_len;
+	k->encr_len = (uint16_t)encr_len;
+	k->sk_d = p;
+	k->sk_ai = k->sk_d + prf_len;
+	k->sk_ar = k->sk_ai + integ_len;
+	k->sk_ei = k->sk_ar + integ_len;
+	k->sk_er = k->sk_ei + encr_len;
+	k->sk_pi = k->sk_er + encr_len;
+	k->sk_pr = k->sk_pi + prf_len;
 done:
 	explicit_bzero(skeyseed, sizeof(skeyseed));
 	explicit_bzero(km, sizeof(km));

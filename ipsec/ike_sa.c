@@ -65,18 +65,33 @@ int
 vpnr__ike_sa_set_nonce(vpnr_ctx *ctx, struct ike_sa *sa, int resp,
     const uint8_t *src, size_t len)
 {
-	uint8_t *p = resp ? sa->nr : sa->ni;
-	size_t *plen = resp ? &sa->nr_len : &sa->ni_len;
+	uint8_t **pp = resp ? &sa->nr : &sa->ni, *p;
+	uint32_t *plen = resp ? &sa->nr_len : &sa->ni_len;
 	int rv;
 
 	if (len == 0 || len > VPNR__IKE_MAX_NONCE)
 		return VPNR_ERR_INTERNAL;
+	if ((p = vpnr__malloc(ctx->mem, len)) == NULL)
+		return VPNR_ERR_NOMEM;
 	if (src != NULL)
 		memcpy(p, src, len);
-	else if ((rv = vpnr__random(ctx, p, len)) != VPNR_OK)
+	else if ((rv = vpnr__random(ctx, p, len)) != VPNR_OK) {
+		vpnr__freezero(ctx->mem, p, len);
 		return rv;
-	*plen = len;
+	}
+	vpnr__freezero(ctx->mem, *pp, *plen);
+	*pp = p;
+	*plen = (uint32_t)len; /* len <= VPNR__IKE_MAX_NONCE */
 	return VPNR_OK;
+}
+
+void
+vpnr__ike_sa_drop_nonces(vpnr_ctx *ctx, struct ike_sa *sa)
+{
+	vpnr__freezero(ctx->mem, sa->ni, sa->ni_len);
+	vpnr__freezero(ctx->mem, sa->nr, sa->nr_len);
+	sa->ni = sa->nr = NULL;
+	sa->ni_len = sa->nr_len = 0;
 }
 
 struct ike_sa *
@@ -112,7 +127,6 @@ vpnr__ike_sa_new(vpnr_ctx *ctx, struct tunnel *t, int initiator, uint64_t spi)
 		sa->local.port = vpnr__natt_port(ctx);
 	vpnr__wbuf_init(&sa->req, ctx->mem, VPNR__IKE_MAX_MSG + 4);
 	vpnr__wbuf_init(&sa->resp, ctx->mem, VPNR__IKE_MAX_MSG + 4);
-	vpnr__wbuf_init(&sa->resp_fail, ctx->mem, VPNR__IKE_MAX_MSG + 4);
 	STAILQ_INIT(&sa->tasks);
 	vpnr__timer_init(&sa->rtx_timer, rtx_fire, sa);
 	vpnr__timer_init(&sa->life_timer, life_fire, sa);
@@ -145,6 +159,16 @@ sa_unlink(vpnr_ctx *ctx, struct ike_sa *sa)
 		sa->tun->ike = NULL;
 }
 
+static void
+resp_fail_free(vpnr_ctx *ctx, struct ike_sa *sa)
+{
+	if (sa->resp_fail == NULL)
+		return;
+	vpnr__wbuf_free(sa->resp_fail);
+	vpnr__free(ctx->mem, sa->resp_fail);
+	sa->resp_fail = NULL;
+}
+
 void
 vpnr__ike_sa_free(vpnr_ctx *ctx, struct ike_sa *sa)
 {
@@ -164,9 +188,13 @@ vpnr__ike_sa_free(vpnr_ctx *ctx, struct ike_sa *sa)
 	vpnr__free(ctx->mem, sa->init_req);
 	vpnr__free(ctx->mem, sa->init_resp);
 	vpnr__free(ctx->mem, sa->cookie);
+	vpnr__ike_sa_drop_nonces(ctx, sa);
+	vpnr__freezero(ctx->mem, sa->peer_rekey_nonce,
+	    sa->peer_rekey_nonce_len);
+	vpnr__ike_keys_free(ctx->mem, &sa->keys);
 	vpnr__wbuf_free(&sa->req);
 	vpnr__wbuf_free(&sa->resp);
-	vpnr__wbuf_free(&sa->resp_fail);
+	resp_fail_free(ctx, sa);
 	vpnr__freezero(ctx->mem, sa, sizeof(*sa));
 }
 
@@ -312,11 +340,17 @@ seal_message(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch, uint32_t msg_id,
 	hdr.exchange = exch;
 	hdr.flags = flags | (sa->initiator ? VPNR__IKE_F_INITIATOR : 0);
 	hdr.msg_id = msg_id;
-	vpnr__wbuf_reset(w);
+	int rv;
+
+	/* Built afresh; kept (for retransmission) at its exact size. */
+	vpnr__wbuf_free(w);
 	vpnr__wbuf_put_zero(w, VPNR__IKE_MARKER_LEN);
-	return vpnr__ike_sk_build(ctx, sa, &hdr,
+	rv = vpnr__ike_sk_build(ctx, sa, &hdr,
 	    inner != NULL ? vpnr__wbuf_data(inner) : NULL,
 	    inner != NULL ? vpnr__wbuf_len(inner) : 0, first, w);
+	if (rv == VPNR_OK)
+		vpnr__wbuf_shrink(w);
+	return rv;
 }
 
 int
@@ -342,9 +376,19 @@ vpnr__ike_hold_response(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
 
 	rv = seal_message(ctx, sa, exch, msg_id, VPNR__IKE_F_RESPONSE, inner,
 	    first, &sa->resp);
+	/* The failure answer exists only while a response is held. */
+	if (rv == VPNR_OK && sa->resp_fail == NULL) {
+		sa->resp_fail =
+		    vpnr__calloc(ctx->mem, 1, sizeof(*sa->resp_fail));
+		if (sa->resp_fail == NULL)
+			rv = VPNR_ERR_NOMEM;
+		else
+			vpnr__wbuf_init(sa->resp_fail, ctx->mem,
+			    VPNR__IKE_MAX_MSG + 4);
+	}
 	if (rv == VPNR_OK)
 		rv = seal_message(ctx, sa, exch, msg_id, VPNR__IKE_F_RESPONSE,
-		    fail_inner, fail_first, &sa->resp_fail);
+		    fail_inner, fail_first, sa->resp_fail);
 	sa->have_resp = rv == VPNR_OK;
 	if (rv != VPNR_OK)
 		return rv;
@@ -369,12 +413,12 @@ vpnr__ike_release_response(vpnr_ctx *ctx, uint64_t child_id, int ok)
 	if (sa == NULL || sa->held_child != child_id)
 		return 0;
 	sa->held_child = 0;
-	if (!ok) {
+	if (!ok && sa->resp_fail != NULL) {
 		w = sa->resp;
-		sa->resp = sa->resp_fail;
-		sa->resp_fail = w;
+		sa->resp = *sa->resp_fail;
+		*sa->resp_fail = w;
 	}
-	vpnr__wbuf_reset(&sa->resp_fail);
+	resp_fail_free(ctx, sa);
 	/* A lost answer is a lost datagram: the peer retransmits. */
 	if (vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->resp) != VPNR_OK)
 		vpnr__log(ctx, VPNR_LOG_DEBUG, "ike", "held response not sent");
@@ -534,6 +578,7 @@ informational_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	int type = sa->req_type;
 
 	sa->req_type = REQ_NONE;
+	vpnr__wbuf_free(&sa->req); /* answered: no more retransmits */
 	vpnr__timer_disarm(ctx, &sa->rtx_timer);
 	sa->next_req_id++;
 	switch (type) {

@@ -40,7 +40,7 @@ vpnr__ike_sk_build(vpnr_ctx *ctx, struct ike_sa *sa,
 	icvlen = aead ? vpnr__encr_icv_len(encr) :
 			vpnr__integ_icv_len(sa->suite.integ);
 	if (ivlen == 0 || ivlen > sizeof(iv) || blk == 0 || blk > 16 ||
-	    icvlen == 0)
+	    icvlen == 0 || sa->keys.sk_d == NULL)
 		return VPNR_ERR_INTERNAL;
 	start = vpnr__wbuf_len(w);
 	vpnr__ike_build_begin(&b, w, hdr);
@@ -122,6 +122,8 @@ vpnr__ike_sk_open(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 	icv = body + ivlen + ctlen;
 	if (ike->scratch_cap < ctlen)
 		return VPNR_ERR_MALFORMED;
+	if (sa->keys.sk_d == NULL) /* no keys yet (or any more) */
+		return VPNR_ERR_INTEGRITY;
 	sk_keys(sa, 0, &ek, &ak);
 	memcpy(ike->scratch, body + ivlen, ctlen);
 	if (aead) {

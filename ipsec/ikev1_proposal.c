@@ -258,6 +258,14 @@ static const struct map hash_map[] = {
 	{ VPNR_INTEG_HMAC_SHA2_384_192, VPNR__V1_HASH_SHA2_384 },
 	{ VPNR_INTEG_HMAC_SHA2_512_256, VPNR__V1_HASH_SHA2_512 },
 };
+/* Phase 1's PRF is the HMAC of its hash (RFC 2409 4). */
+static const struct map prf_map[] = {
+	{ VPNR__V2_PRF_HMAC_MD5, VPNR__V1_HASH_MD5 },
+	{ VPNR__PRF_HMAC_SHA1, VPNR__V1_HASH_SHA1 },
+	{ VPNR__PRF_HMAC_SHA2_256, VPNR__V1_HASH_SHA2_256 },
+	{ VPNR__PRF_HMAC_SHA2_384, VPNR__V1_HASH_SHA2_384 },
+	{ VPNR__PRF_HMAC_SHA2_512, VPNR__V1_HASH_SHA2_512 },
+};
 static const struct map auth_map[] = {
 	{ VPNR__V2_INTEG_HMAC_MD5_96, VPNR__V1_AA_HMAC_MD5 },
 	{ VPNR_INTEG_HMAC_SHA1_96, VPNR__V1_AA_HMAC_SHA },
@@ -519,6 +527,18 @@ p1_match(const struct vpnr__prop *ours, size_t n,
 		return 1;
 	}
 	return 0;
+}
+
+void
+vpnr__v1_p1_suite_v2(const struct vpnr__v1_p1_suite *s, struct vpnr__suite *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->protocol = VPNR__PROTO_IKE;
+	o->encr = to_v2(p1enc_map, NMAP(p1enc_map), s->enc);
+	o->encr_bits = s->enc_bits;
+	o->integ = to_v2(hash_map, NMAP(hash_map), s->hash);
+	o->prf = to_v2(prf_map, NMAP(prf_map), s->hash);
+	o->dh = s->group;
 }
 
 int

@@ -107,6 +107,9 @@ int vpnr__v1_prop_parse(struct vpnr__prop *p, uint8_t protocol, const char *str,
  */
 int vpnr__v1_p1_to_sa(struct vpnr__v1_sa *sa, const struct vpnr__prop *p,
     size_t n, const struct vpnr__v1_life *life);
+/* A chosen Phase 1 transform in IKEv2 ids (for info and logs). */
+void
+vpnr__v1_p1_suite_v2(const struct vpnr__v1_p1_suite *s, struct vpnr__suite *o);
 /* Responder: the first peer transform one of ours accepts. */
 int vpnr__v1_p1_select(const struct vpnr__prop *ours, size_t n,
     const struct vpnr__v1_sa *peer, struct vpnr__v1_p1_suite *out);

@@ -589,8 +589,10 @@ i_mm4(struct vpnr__v1_ike *sa, const struct vpnr__v1_msg *m, vpnr_tstamp now)
 	begin_msg(sa, &b, &w, &h, VPNR__V1_EXCH_MAIN, 0);
 	add_own_id(sa, &b);
 	vpnr__v1_add_hash(&b, hash, sa->keys.prf_len);
-	vpnr__v1_add_notify(&b, VPNR__V1_DOI_IPSEC, VPNR__V1_PROTO_ISAKMP, spi,
-	    16, VPNR__V1_N_INITIAL_CONTACT, NULL, 0);
+	if (!sa->cfg->no_initial_contact)
+		vpnr__v1_add_notify(&b, VPNR__V1_DOI_IPSEC,
+		    VPNR__V1_PROTO_ISAKMP, spi, 16, VPNR__V1_N_INITIAL_CONTACT,
+		    NULL, 0);
 	rc = end_send(sa, &b, &w, rc, sa->iv, 1, now);
 	if (rc != VPNR_OK)
 		return fail(sa, rc, "Main Mode: cannot build message 5");
@@ -1033,8 +1035,9 @@ child_keys(struct vpnr__v1_ike *sa, const uint8_t *gxy, size_t gl,
 	c->suite = q->chosen.suite;
 	c->encap = q->chosen.encap;
 	c->life = q->chosen.life;
-	c->local_ts = sa->cfg->local_ts;
-	c->remote_ts = sa->cfg->remote_ts;
+	c->local_ts = q->conn.local_ts;
+	c->remote_ts = q->conn.remote_ts;
+	c->conn_id = q->conn.id;
 	c->key_len = kl;
 	/* Each direction keyed with the SPI its receiver chose. */
 	rc = vpnr__v1_keymat(&sa->keys, gxy, gl, VPNR__V1_PROTO_ESP, c->spi_in,
@@ -1100,10 +1103,15 @@ ts_eq(const vpnr_ts *a, const vpnr_ts *b)
 	    memcmp(a->addr_end.bytes, b->addr_end.bytes, 16) == 0;
 }
 
-/* IDci must be the initiator's selector, IDcr the responder's. */
+/*
+ * IDci must be the initiator's selector, IDcr the responder's.  A
+ * responder whose own connection's selectors differ asks qm_select
+ * for the connection they belong to (it sets sa->qm.conn).
+ */
 static int
-qm_ids_ok(const struct vpnr__v1_ike *sa, const struct vpnr__v1_msg *m)
+qm_ids_ok(struct vpnr__v1_ike *sa, const struct vpnr__v1_msg *m)
 {
+	const struct vpnr__v1_conn *c = &sa->qm.conn;
 	vpnr_ts ci, cr;
 
 	if (m->n_id == 0)
@@ -1112,10 +1120,12 @@ qm_ids_ok(const struct vpnr__v1_ike *sa, const struct vpnr__v1_msg *m)
 	    vpnr__v1_id_to_ts(&m->id[1], &cr) != VPNR_OK)
 		return 0;
 	if (sa->qm.initiator)
-		return ts_eq(&ci, &sa->cfg->local_ts) &&
-		    ts_eq(&cr, &sa->cfg->remote_ts);
-	return ts_eq(&ci, &sa->cfg->remote_ts) &&
-	    ts_eq(&cr, &sa->cfg->local_ts);
+		return ts_eq(&ci, &c->local_ts) && ts_eq(&cr, &c->remote_ts);
+	if (ts_eq(&ci, &c->remote_ts) && ts_eq(&cr, &c->local_ts))
+		return 1;
+	return sa->cfg->qm_select != NULL &&
+	    sa->cfg->qm_select(sa->cfg->qm_arg, &ci, &cr, &sa->qm.conn) &&
+	    sa->qm.conn.n_esp > 0;
 }
 
 static int
@@ -1131,8 +1141,29 @@ new_spi(struct vpnr__v1_ike *sa, uint8_t *spi)
 	return VPNR_OK;
 }
 
+void
+vpnr__v1_cfg_conn(const struct vpnr__v1_cfg *cfg, struct vpnr__v1_conn *conn)
+{
+	memset(conn, 0, sizeof(*conn));
+	conn->esp = cfg->esp;
+	conn->n_esp = cfg->n_esp;
+	conn->local_ts = cfg->local_ts;
+	conn->remote_ts = cfg->remote_ts;
+	conn->p2_life = cfg->p2_life;
+}
+
 int
 vpnr__v1_ike_quick(struct vpnr__v1_ike *sa, vpnr_tstamp now)
+{
+	struct vpnr__v1_conn own;
+
+	vpnr__v1_cfg_conn(sa->cfg, &own);
+	return vpnr__v1_ike_quick_conn(sa, &own, now);
+}
+
+int
+vpnr__v1_ike_quick_conn(struct vpnr__v1_ike *sa,
+    const struct vpnr__v1_conn *conn, vpnr_tstamp now)
 {
 	struct vpnr__v1_quick *q = &sa->qm;
 	struct vpnr__v1_builder b;
@@ -1147,8 +1178,11 @@ vpnr__v1_ike_quick(struct vpnr__v1_ike *sa, vpnr_tstamp now)
 	if (sa->state != V1S_P1_DONE || q->state == V1Q_SENT1 ||
 	    q->state == V1Q_SENT2)
 		return VPNR_ERR_INVALID_STATE;
+	if (conn->n_esp == 0)
+		return VPNR_ERR_INVALID_ARGUMENT;
 	qm_reset(sa);
 	q->initiator = 1;
+	q->conn = *conn;
 	sa->qm_abandoned = 0;
 	sa->error = 0;
 	sa->why = NULL;
@@ -1160,13 +1194,13 @@ vpnr__v1_ike_quick(struct vpnr__v1_ike *sa, vpnr_tstamp now)
 	q->mid = ((uint32_t)mb[0] << 24 | (uint32_t)mb[1] << 16 |
 		     (uint32_t)mb[2] << 8 | mb[3]) |
 	    1;
-	pfs = sa->cfg->esp[0].n_dh > 0 ? sa->cfg->esp[0].dh[0] : 0;
+	pfs = q->conn.esp[0].n_dh > 0 ? q->conn.esp[0].dh[0] : 0;
 	if (pfs != 0 && (rc = vpnr__v1_dh_new(pfs, &q->dh)) != VPNR_OK)
 		return qm_fail(sa, rc, "Quick Mode: no PFS key pair");
 	if ((sapl = vpnr__calloc(sa->cfg->mem, 1, sizeof(*sapl))) == NULL)
 		return qm_fail(sa, VPNR_ERR_NOMEM, "out of memory");
-	rc = vpnr__v1_p2_to_sa(sapl, sa->cfg->esp, sa->cfg->n_esp, q->spi_in,
-	    want_encap(sa), &sa->cfg->p2_life);
+	rc = vpnr__v1_p2_to_sa(sapl, q->conn.esp, q->conn.n_esp, q->spi_in,
+	    want_encap(sa), &q->conn.p2_life);
 	if (rc == VPNR_OK)
 		rc = vpnr__v1_p2_iv(&sa->keys, sa->iv, q->mid, q->iv);
 	hdr_init(sa, &h, VPNR__V1_EXCH_QUICK, q->mid);
@@ -1180,7 +1214,7 @@ vpnr__v1_ike_quick(struct vpnr__v1_ike *sa, vpnr_tstamp now)
 	if (rc == VPNR_OK && q->dh != NULL)
 		rc = add_ke(&b, q->dh, NULL);
 	if (rc == VPNR_OK)
-		rc = add_qm_ids(&b, &sa->cfg->local_ts, &sa->cfg->remote_ts);
+		rc = add_qm_ids(&b, &q->conn.local_ts, &q->conn.remote_ts);
 	if (rc == VPNR_OK)
 		rc = vpnr__v1_build_end(&b);
 	if (rc == VPNR_OK)
@@ -1289,18 +1323,20 @@ r_qm1(struct vpnr__v1_ike *sa, const uint8_t *data, size_t len,
 		sa->qm_abandoned = 1;
 	qm_reset(sa);
 	q->mid = mid;
-	if (vpnr__v1_p2_select(sa->cfg->esp, sa->cfg->n_esp, &m->sa,
-		want_encap(sa), &q->chosen) != VPNR_OK) {
-		(void)send_info(sa, VPNR__V1_N_NO_PROPOSAL_CHOSEN,
-		    VPNR__V1_PROTO_ESP, NULL, 0, NULL, 0, NULL, now);
-		return qm_fail(sa, VPNR_ERR_NO_PROPOSAL,
-		    "Quick Mode: no acceptable proposal from the initiator");
-	}
+	/* The IDs pick the connection, whose proposals then apply. */
+	vpnr__v1_cfg_conn(sa->cfg, &q->conn);
 	if (!qm_ids_ok(sa, m)) {
 		(void)send_info(sa, VPNR__V1_N_INVALID_ID_INFORMATION,
 		    VPNR__V1_PROTO_ESP, NULL, 0, NULL, 0, NULL, now);
 		return qm_fail(sa, VPNR_ERR_TS_UNACCEPTABLE,
 		    "Quick Mode: the initiator's IDs are not our selectors");
+	}
+	if (vpnr__v1_p2_select(q->conn.esp, q->conn.n_esp, &m->sa,
+		want_encap(sa), &q->chosen) != VPNR_OK) {
+		(void)send_info(sa, VPNR__V1_N_NO_PROPOSAL_CHOSEN,
+		    VPNR__V1_PROTO_ESP, NULL, 0, NULL, 0, NULL, now);
+		return qm_fail(sa, VPNR_ERR_NO_PROPOSAL,
+		    "Quick Mode: no acceptable proposal from the initiator");
 	}
 	q->ni_len = m->nonce_len;
 	memcpy(q->ni, m->nonce, m->nonce_len);
@@ -1317,11 +1353,11 @@ r_qm1(struct vpnr__v1_ike *sa, const uint8_t *data, size_t len,
 	explicit_bzero(gxy, sizeof(gxy));
 	memcpy(q->spi_out, q->chosen.spi, 4);
 	/* A longer life than ours: ours, said with RESPONDER-LIFETIME. */
-	lower = sa->cfg->p2_life.seconds != 0 &&
+	lower = q->conn.p2_life.seconds != 0 &&
 	    (q->chosen.life.seconds == 0 ||
-		q->chosen.life.seconds > sa->cfg->p2_life.seconds);
+		q->chosen.life.seconds > q->conn.p2_life.seconds);
 	if (lower)
-		q->chosen.life.seconds = sa->cfg->p2_life.seconds;
+		q->chosen.life.seconds = q->conn.p2_life.seconds;
 	if ((echo = vpnr__calloc(sa->cfg->mem, 1, sizeof(*echo))) == NULL)
 		return qm_fail(sa, VPNR_ERR_NOMEM, "out of memory");
 	rc = vpnr__v1_sa_echo(echo, &m->sa, q->chosen.p_idx, q->chosen.t_idx,
@@ -1379,7 +1415,7 @@ i_qm2(struct vpnr__v1_ike *sa, const uint8_t *data, size_t len,
 	    vpnr__v1_hash_verify(hash, sa->keys.prf_len, m->hash,
 		m->hash_len) != VPNR_OK)
 		return VPNR_ERR_MALFORMED;
-	if (vpnr__v1_p2_accept(sa->cfg->esp, sa->cfg->n_esp, &m->sa,
+	if (vpnr__v1_p2_accept(q->conn.esp, q->conn.n_esp, &m->sa,
 		want_encap(sa), &q->chosen) != VPNR_OK ||
 	    (q->dh != NULL) != (q->chosen.suite.dh != 0) ||
 	    (q->dh != NULL && vpnr__v1_dh_group(q->dh) != q->chosen.suite.dh))

@@ -3,29 +3,14 @@
  * Aggressive Mode) with a pre-shared key (RFC 2409 5.4) and Quick Mode with
  * optional PFS (RFC 2409 5.5), as initiator or responder.  Datagrams go in
  * through vpnr__v1_ike_input and come out of vpnr__v1_ike_output; time comes in
- * through vpnr__v1_ike_timer.  It is not wired into ike_io.c yet: the
- * engine owns no socket, timer or data plane, and reports the Phase 1
- * result and the negotiated CHILD_SA (SPIs, suite, keys) for the
- * caller to install.
+ * through vpnr__v1_ike_timer.  The engine owns no socket, timer or
+ * data plane: it reports the Phase 1 result and the negotiated CHILD_SA
+ * (SPIs, suite, keys) for the caller to install.
  *
- * Wiring it in (issue 9, still to do):
- * - ike_io/ike_msg: before the "major version must be 2" refusal, route
- *   vpnr__v1_is_v1() datagrams here; find the SA by CKY-I/CKY-R and, for
- *   MM1/AM1 with CKY-R zero, create a responder after the tunnel match
- *   (vpnr__tunnel_first_by_peer, then identity, then selectors).
- * - tunnel config: ike_version, aggressive, commit; build vpnr__v1_cfg
- *   with vpnr__v1_prop_parse (same proposal syntax as IKEv2).
- * - timers: vpnr__v1_ike_next_timer / vpnr__v1_ike_timer on ctx timers;
- *   output through transport_send, floating to 4500 (non-ESP marker)
- *   once NAT is detected at MM5/AM3 or the peer used 4500.
- * - data plane: install each child_gen change through ike_child.c's
- *   install()/child_ready() so IKEv1 gets the same contract as IKEv2
- *   (both sa_add ops, policies from local_ts/remote_ts, make-before-break,
- *   one failure path); child_deleted removes the pair whose outbound SPI
- *   is del_spi; peer_initial_contact drops older SAs with that peer.
- * - rekeys and DPD: vpnr__v1_ike_quick before expiry, then delete the old
- *   pair; Phase 1 rekey = a new engine, then vpnr__v1_ike_delete on the
- *   old one; schedule vpnr__v1_ike_dpd when peer_dpd is set.
+ * ikev1_tunnel.c drives it for tunnels configured with version 1:
+ * dispatch by cookie, timers, NAT-T float, CHILD_SAs through the
+ * data-plane ops, rekeys, DPD, and Quick Modes of several connections
+ * over one ISAKMP SA (qm_select, vpnr__v1_ike_quick_conn).
  *
  * Reliability (RFC 2408 does not define it; this follows what
  * strongSwan and Cisco do): the initiator of each exchange retransmits
@@ -46,6 +31,20 @@
 #include "ikev1_keymat.h"
 #include "ikev1_msg.h"
 #include "ikev1_proposal.h"
+
+/*
+ * What one Quick Mode negotiates for: a connection's ESP proposals,
+ * selectors and lifetime.  Several connections between the same two
+ * gateways share one ISAKMP SA, each with its own Quick Modes; id is
+ * the caller's name for the connection (0: the cfg's own).
+ */
+struct vpnr__v1_conn {
+	const struct vpnr__prop *esp;
+	size_t n_esp;
+	vpnr_ts local_ts, remote_ts;
+	struct vpnr__v1_life p2_life;
+	uint64_t id;
+};
 
 struct vpnr__v1_cfg {
 	const struct vpnr__prop *ike; /* Phase 1 proposals */
@@ -71,6 +70,18 @@ struct vpnr__v1_cfg {
 	 * QM2 holds the CHILD_SA back until that notify.
 	 */
 	int commit;
+	/* Leave INITIAL-CONTACT out of MM5: SAs with the peer exist (a
+	 * Phase 1 rekey, a second connection), which it must keep. */
+	int no_initial_contact;
+	/*
+	 * Responder Quick Mode with IDs other than local_ts/remote_ts:
+	 * may fill *conn with the connection those IDs (ci: the
+	 * initiator's, cr: ours) belong to and return 1; NULL or 0: the
+	 * IDs are refused (INVALID-ID-INFORMATION).
+	 */
+	int (*qm_select)(void *arg, const vpnr_ts *ci, const vpnr_ts *cr,
+	    struct vpnr__v1_conn *conn);
+	void *qm_arg;
 	vpnr_tstamp rtx_timeout; /* first retransmission, then doubled */
 	unsigned rtx_tries;      /* retransmissions before giving up */
 	/* Random bytes (cookies, nonces, SPIs); NULL: OpenSSL RAND_bytes. */
@@ -110,7 +121,8 @@ struct vpnr__v1_child {
 	uint16_t encap;
 	struct vpnr__v1_life life;
 	vpnr_ts local_ts, remote_ts;
-	size_t key_len; /* per direction: cipher key (| salt) | integ */
+	uint64_t conn_id; /* the vpnr__v1_conn it was negotiated for */
+	size_t key_len;   /* per direction: cipher key (| salt) | integ */
 	uint8_t key_in[96], key_out[96];
 };
 
@@ -119,6 +131,7 @@ struct vpnr__v1_quick {
 	int initiator; /* of this Quick Mode, not of Phase 1 */
 	int commit;    /* R: the initiator set the commit bit */
 	uint32_t mid;
+	struct vpnr__v1_conn conn; /* what it negotiates for */
 	uint8_t iv[VPNR__V1_MAX_BLOCK_LEN];
 	uint8_t ni[VPNR__V1_MAX_NONCE], nr[VPNR__V1_MAX_NONCE];
 	size_t ni_len, nr_len; /* ni is always the initiator's */
@@ -196,6 +209,12 @@ int vpnr__v1_ike_start(struct vpnr__v1_ike *sa, vpnr_tstamp now);
  * initiator's goes on and the other side's gives way (qm_abandoned).
  */
 int vpnr__v1_ike_quick(struct vpnr__v1_ike *sa, vpnr_tstamp now);
+/* The same for another connection to this peer (copied). */
+int vpnr__v1_ike_quick_conn(struct vpnr__v1_ike *sa,
+    const struct vpnr__v1_conn *conn, vpnr_tstamp now);
+/* The cfg's own connection (id 0). */
+void
+vpnr__v1_cfg_conn(const struct vpnr__v1_cfg *cfg, struct vpnr__v1_conn *conn);
 /*
  * One received datagram (ISAKMP, no non-ESP marker).  Returns VPNR_OK
  * (processed, dropped as a duplicate or out of place), or the error

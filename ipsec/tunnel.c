@@ -48,6 +48,22 @@ tunnel_peer_cmp(const struct tunnel *a, const struct tunnel *b)
 RB_GENERATE(vpnr__tunnel_peer_tree, tunnel, peer_entry, tunnel_peer_cmp)
 
 static int dpd_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
+
+/* The tunnel has an IKE / ISAKMP SA: connecting or up. */
+static int
+has_sa(const struct tunnel *t)
+{
+	return vpnr__tunnel_v1(t) ? vpnr__v1_tunnel_has_sa(t) : t->ike != NULL;
+}
+
+/* An established IKE SA (IKEv1: its own or a sibling's ISAKMP SA). */
+static int
+sa_up(vpnr_ctx *ctx, struct tunnel *t)
+{
+	if (vpnr__tunnel_v1(t))
+		return vpnr__v1_tunnel_up(ctx, t);
+	return t->ike != NULL && t->ike->state == IKE_ESTABLISHED;
+}
 static int reconnect_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
 static int tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
 
@@ -69,10 +85,13 @@ tunnel_free(vpnr_ctx *ctx, struct tunnel *t, int dp_ops)
 		if (dp_ops)
 			vpnr__child_dp_remove(ctx, c);
 		vpnr__free(ctx->mem, c->ts_local); /* and ts_remote */
+		vpnr__freezero(ctx->mem, c->peer_rekey_nonce,
+		    c->peer_rekey_nonce_len);
 		vpnr__freezero(ctx->mem, c, sizeof(*c));
 	}
 	while ((sa = TAILQ_FIRST(&t->sas)) != NULL)
 		vpnr__ike_sa_free(ctx, sa);
+	vpnr__v1_tunnel_free(ctx, t);
 	vpnr__tunnel_config_clear(&t->cfg);
 	vpnr__freezero(ctx->mem, t, sizeof(*t));
 }
@@ -147,6 +166,7 @@ vpnr__ike_init(vpnr_ctx *ctx)
 	RB_INIT(&ike->req_spis);
 	RB_INIT(&ike->children);
 	RB_INIT(&ike->child_spis);
+	RB_INIT(&ike->v1_sas);
 	ike->scratch_cap = VPNR__IKE_MAX_MSG;
 	ike->scratch = vpnr__malloc(ctx->mem, ike->scratch_cap);
 	if (ike->scratch == NULL ||
@@ -249,7 +269,9 @@ vpnr__tunnel_event(vpnr_ctx *ctx, struct tunnel *t, uint32_t type, int reason,
 	ev.tunnel_user_data = t->user_data;
 	ev.sa_id = sa_id;
 	ev.notify = notify;
-	if (t->ike != NULL) {
+	if (vpnr__tunnel_v1(t)) {
+		vpnr__v1_fill_event(ctx, t, &ev);
+	} else if (t->ike != NULL) {
 		ev.local = t->ike->local;
 		ev.remote = t->ike->remote;
 		ev.ike_spi_i = t->ike->spi_i;
@@ -376,8 +398,7 @@ vpnr__tunnel_probe_rtx(const struct tunnel *t, uint32_t tries)
 void
 vpnr__tunnel_dpd_arm(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 {
-	if (t->cfg.dpd_interval == 0 || t->ike == NULL ||
-	    t->ike->state != IKE_ESTABLISHED) {
+	if (t->cfg.dpd_interval == 0 || !sa_up(ctx, t)) {
 		vpnr__timer_disarm(ctx, &t->dpd_timer);
 		return;
 	}
@@ -419,8 +440,9 @@ esp_alive(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 
 /* Every CHILD_SA goes; each CHILD_DOWN says why (its own reason, if
  * it had one: a failed install). */
-static void
-children_down(vpnr_ctx *ctx, struct tunnel *t, int reason, vpnr_tstamp now)
+void
+vpnr__tunnel_children_down(vpnr_ctx *ctx, struct tunnel *t, int reason,
+    vpnr_tstamp now)
 {
 	struct child_sa *c;
 
@@ -447,10 +469,16 @@ vpnr__tunnel_ike_up(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
 		    (unsigned long long)old->spi_r);
 		t->ike = NULL;
 		/* The peer started over: what it had is gone. */
-		children_down(ctx, t, VPNR_ERR_PEER_CLOSED, now);
+		vpnr__tunnel_children_down(ctx, t, VPNR_ERR_PEER_CLOSED, now);
 		vpnr__ike_sa_dead(ctx, old, VPNR_ERR_PEER_CLOSED, 0, now);
 	}
 	t->ike = sa;
+	vpnr__tunnel_up(ctx, t, now);
+}
+
+void
+vpnr__tunnel_up(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
 	t->state = VPNR_TUNNEL_ESTABLISHED;
 	t->established_at = now;
 	t->last_error = 0;
@@ -531,9 +559,6 @@ void
 vpnr__tunnel_ike_gone(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
     int reason, uint16_t notify, vpnr_tstamp now)
 {
-	int was_up = t->state == VPNR_TUNNEL_ESTABLISHED ||
-	    (t->state == VPNR_TUNNEL_CLOSING && t->established_at != 0);
-
 	if (t->ike != sa) {
 		/* A responder's half-open attempt failed. */
 		if (reason != 0 && reason != VPNR_ERR_LOCAL_CLOSE) {
@@ -543,10 +568,20 @@ vpnr__tunnel_ike_gone(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
 		}
 		return;
 	}
+	vpnr__tunnel_gone(ctx, t, reason, notify, now);
+}
+
+void
+vpnr__tunnel_gone(vpnr_ctx *ctx, struct tunnel *t, int reason, uint16_t notify,
+    vpnr_tstamp now)
+{
+	int was_up = t->state == VPNR_TUNNEL_ESTABLISHED ||
+	    (t->state == VPNR_TUNNEL_CLOSING && t->established_at != 0);
+
 	/* Every end has a reason; one that lost it was ours. */
 	if (reason == 0)
 		reason = VPNR_ERR_LOCAL_CLOSE;
-	children_down(ctx, t, reason, now);
+	vpnr__tunnel_children_down(ctx, t, reason, now);
 	vpnr__timer_disarm(ctx, &t->dpd_timer);
 	t->probe_start = 0;
 	if (reason != VPNR_ERR_LOCAL_CLOSE)
@@ -609,12 +644,62 @@ vpnr__tunnel_peer_moved(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
 
 /* ---- timers ---- */
 
+/*
+ * IKEv1's liveness: the same schedule, with R-U-THERE (RFC 3706) as
+ * the probe.  An informational exchange is not retransmitted by the
+ * engine, so each probe is a new R-U-THERE.
+ */
+static int
+dpd_fire_v1(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	vpnr_tstamp next;
+
+	if (t->cfg.dpd_interval == 0)
+		return VPNR_OK;
+	if (!sa_up(ctx, t)) {
+		/* The sibling's ISAKMP SA it used went: one of its own, so
+		 * that liveness and rekeys go on. */
+		if (t->want_up && !TAILQ_EMPTY(&t->children) && !has_sa(t))
+			return vpnr__v1_tunnel_start(ctx, t, now);
+		return VPNR_OK;
+	}
+	esp_alive(ctx, t, now);
+	if (vpnr__tunnel_probing(t)) {
+		if (now >= dpd_dead_at(t)) {
+			vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+			    "tunnel %llu: nothing from the IKEv1 peer for "
+			    "%llu s, declaring it dead",
+			    (unsigned long long)t->id,
+			    (unsigned long long)((now - t->alive_at) /
+				VPNR_SECONDS));
+			t->probe_start = 0;
+			vpnr__v1_tunnel_end(ctx, t, VPNR_ERR_DEAD_PEER, 0, now);
+			return VPNR_OK;
+		}
+		next = now + vpnr__tunnel_probe_rtx(t, ++t->probe_tries);
+		vpnr__timer_arm(ctx, &t->dpd_timer,
+		    next < dpd_dead_at(t) ? next : dpd_dead_at(t));
+		return vpnr__v1_tunnel_probe(ctx, t, now);
+	}
+	t->probe_start = 0;
+	if (dpd_due(t) > now) {
+		vpnr__timer_arm(ctx, &t->dpd_timer, dpd_due(t));
+		return VPNR_OK;
+	}
+	t->probe_start = now;
+	t->probe_tries = 0;
+	vpnr__timer_arm(ctx, &t->dpd_timer, now + vpnr__tunnel_probe_rtx(t, 0));
+	return vpnr__v1_tunnel_probe(ctx, t, now);
+}
+
 static int
 dpd_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 {
 	struct tunnel *t = tm->arg;
 	struct ike_sa *sa = t->ike;
 
+	if (vpnr__tunnel_v1(t))
+		return dpd_fire_v1(ctx, t, now);
 	if (sa == NULL || sa->state != IKE_ESTABLISHED ||
 	    t->cfg.dpd_interval == 0)
 		return VPNR_OK;
@@ -659,7 +744,7 @@ reconnect_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 {
 	struct tunnel *t = tm->arg;
 
-	if (!t->want_up || t->ike != NULL)
+	if (!t->want_up || has_sa(t))
 		return VPNR_OK;
 	return tunnel_start(ctx, t, now);
 }
@@ -671,6 +756,7 @@ vpnr_tunnel_add(vpnr_ctx *ctx, const vpnr_tunnel_config *tc,
     void *tunnel_user_data, uint64_t *tunnel_id)
 {
 	struct tunnel *t;
+	char err[160];
 	int rv;
 
 	if (ctx == NULL || tc == NULL)
@@ -686,11 +772,19 @@ vpnr_tunnel_add(vpnr_ctx *ctx, const vpnr_tunnel_config *tc,
 		return vpnr__ctx_error(ctx, rv,
 		    "tunnel config needs addresses and a PSK");
 	}
+	if (vpnr__tunnel_v1(t) &&
+	    (rv = vpnr__v1_config_check(&t->cfg, err, sizeof(err))) !=
+		VPNR_OK) {
+		vpnr__tunnel_config_clear(&t->cfg);
+		vpnr__free(ctx->mem, t);
+		return vpnr__ctx_error(ctx, rv, "%s", err);
+	}
 	t->id = vpnr__ctx_new_id(ctx);
 	t->user_data = tunnel_user_data;
 	t->state = VPNR_TUNNEL_IDLE;
 	TAILQ_INIT(&t->sas);
 	TAILQ_INIT(&t->children);
+	TAILQ_INIT(&t->v1_sas);
 	vpnr__timer_init(&t->dpd_timer, dpd_fire, t);
 	vpnr__timer_init(&t->reconnect_timer, reconnect_fire, t);
 	RB_INSERT(vpnr__tunnel_tree, &vpnr__ike(ctx)->tunnels, t);
@@ -710,6 +804,8 @@ tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 	struct ike_sa *sa;
 	int rv;
 
+	if (vpnr__tunnel_v1(t))
+		return vpnr__v1_child_start(ctx, t, 0, now);
 	/* No memory for this tunnel's attempt: it fails (reported) and
 	 * retries by its reconnect policy; the context goes on. */
 	sa = vpnr__ike_sa_new(ctx, t, 1, 0);
@@ -740,7 +836,8 @@ initiate_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	if (t == NULL)
 		return VPNR_ERR_NOT_FOUND;
 	t->want_up = 1;
-	if (t->ike != NULL)
+	if (has_sa(t) &&
+	    (!vpnr__tunnel_v1(t) || t->child_up_reported || !sa_up(ctx, t)))
 		return VPNR_OK; /* connecting or up already */
 	vpnr__timer_disarm(ctx, &t->reconnect_timer);
 	return tunnel_start(ctx, t, now);
@@ -756,6 +853,13 @@ close_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 		return VPNR_ERR_NOT_FOUND;
 	t->want_up = 0;
 	vpnr__timer_disarm(ctx, &t->reconnect_timer);
+	if (vpnr__tunnel_v1(t)) {
+		if (!has_sa(t) && TAILQ_EMPTY(&t->children))
+			return VPNR_OK;
+		t->state = VPNR_TUNNEL_CLOSING;
+		vpnr__v1_tunnel_end(ctx, t, VPNR_ERR_LOCAL_CLOSE, 1, now);
+		return VPNR_OK;
+	}
 	sa = t->ike;
 	if (sa == NULL)
 		return VPNR_OK;
@@ -765,7 +869,7 @@ close_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	}
 	t->state = VPNR_TUNNEL_CLOSING;
 	sa->close_reason = VPNR_ERR_LOCAL_CLOSE;
-	children_down(ctx, t, VPNR_ERR_LOCAL_CLOSE, now);
+	vpnr__tunnel_children_down(ctx, t, VPNR_ERR_LOCAL_CLOSE, now);
 	/* Drop queued work; the DELETE goes first. */
 	return vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
 }
@@ -779,6 +883,8 @@ rekey_now(vpnr_ctx *ctx, uint64_t id, uint32_t what, vpnr_tstamp now)
 
 	if (t == NULL)
 		return VPNR_ERR_NOT_FOUND;
+	if (vpnr__tunnel_v1(t))
+		return vpnr__v1_tunnel_rekey(ctx, t, what, now);
 	if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED)
 		return VPNR_ERR_INVALID_STATE;
 	if (what & VPNR_REKEY_CHILD) {
@@ -867,7 +973,7 @@ vpnr_tunnel_del(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now)
 /* Fill the latest vpnr_tunnel_info; the caller gets its version's
  * bytes of it (vpnr__vcopy_out). */
 static void
-tunnel_fill_info(const struct tunnel *t, vpnr_tunnel_info *info)
+tunnel_fill_info(vpnr_ctx *ctx, const struct tunnel *t, vpnr_tunnel_info *info)
 {
 	struct child_sa *c, *cur = NULL;
 	struct ike_sa *sa;
@@ -880,7 +986,9 @@ tunnel_fill_info(const struct tunnel *t, vpnr_tunnel_info *info)
 			cur = c;
 	}
 	sa = t->ike;
-	if (sa != NULL) {
+	if (vpnr__tunnel_v1(t)) {
+		vpnr__v1_fill_info(ctx, t, info);
+	} else if (sa != NULL) {
 		info->local = sa->local;
 		info->remote = sa->remote;
 		info->spi_i = sa->spi_i;
@@ -924,7 +1032,7 @@ vpnr_tunnel_get_info_versioned(const vpnr_ctx *ctx, uint64_t tunnel_id,
 	t = vpnr__tunnel_find((vpnr_ctx *)ctx, tunnel_id);
 	if (t == NULL || t->deleting) /* a delete queued in a callback */
 		return VPNR_ERR_NOT_FOUND;
-	tunnel_fill_info(t, &latest);
+	tunnel_fill_info((vpnr_ctx *)ctx, t, &latest);
 	return VPNR__VCOPY_OUT(info, &latest, info_version,
 	    VPNR__VS_TUNNEL_INFO);
 }

@@ -10,9 +10,27 @@
 #include <vpnroute/vpnroute.h>
 
 #include "ike.h"
+#include "ikev1_proposal.h"
 #include "ike_proposal.h"
 #include "ike_ts.h"
 #include "mem.h"
+
+/*
+ * What vpnr_tunnel_config_new() allocates: the configuration, then the
+ * text of its last error, which the tunnels' copies have no use for.
+ */
+struct vpnr__tc_builder {
+	struct vpnr_tunnel_config tc; /* first: the public handle */
+	vpnr_mem mem_store;           /* tc.mem points here, or NULL */
+	char last_error[160];
+};
+
+static char *
+last_error_buf(vpnr_tunnel_config *tc)
+{
+	return ((struct vpnr__tc_builder *)(void *)tc)->last_error;
+}
+#define LAST_ERROR_LEN sizeof(((struct vpnr__tc_builder *)0)->last_error)
 
 static int
 tc_error(vpnr_tunnel_config *tc, int err, const char *fmt, ...)
@@ -20,7 +38,7 @@ tc_error(vpnr_tunnel_config *tc, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(tc->last_error, sizeof(tc->last_error), fmt, ap);
+	vsnprintf(last_error_buf(tc), LAST_ERROR_LEN, fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -33,12 +51,14 @@ vpnr_tunnel_config_new(vpnr_tunnel_config **ptc, const vpnr_mem *mem)
 	if (ptc == NULL)
 		return VPNR_ERR_INVALID_ARGUMENT;
 	*ptc = NULL;
-	tc = vpnr__calloc(mem, 1, sizeof(*tc));
+	tc = vpnr__calloc(mem, 1, sizeof(struct vpnr__tc_builder));
 	if (tc == NULL)
 		return VPNR_ERR_NOMEM;
 	if (mem != NULL) {
-		tc->mem_store = *mem;
-		tc->mem = &tc->mem_store;
+		struct vpnr__tc_builder *b = (struct vpnr__tc_builder *)tc;
+
+		b->mem_store = *mem;
+		tc->mem = &b->mem_store;
 	}
 	tc->dpd_interval = VPNR__IKE_DPD_INTERVAL;
 	tc->dpd_timeout = VPNR__IKE_DPD_TIMEOUT;
@@ -193,10 +213,10 @@ vpnr_tunnel_config_del(vpnr_tunnel_config *tc)
 	vpnr__tunnel_config_clear(tc);
 	mem = NULL;
 	if (tc->mem != NULL) {
-		copy = tc->mem_store;
+		copy = *tc->mem;
 		mem = &copy;
 	}
-	vpnr__freezero(mem, tc, sizeof(*tc));
+	vpnr__freezero(mem, tc, sizeof(struct vpnr__tc_builder));
 }
 
 int
@@ -314,8 +334,9 @@ add_prop(vpnr_tunnel_config *tc, uint8_t protocol, const char *str)
 	/* Tunnels may hold the current list: extend a copy. */
 	if ((s = set_new(tc->mem, *ps, 1)) == NULL)
 		return VPNR_ERR_NOMEM;
-	rv = vpnr__prop_parse(&s->p[s->n], protocol, str, tc->last_error,
-	    sizeof(tc->last_error));
+	rv = (tc->ike_version == 1 ? vpnr__v1_prop_parse :
+				     vpnr__prop_parse)(&s->p[s->n], protocol,
+	    str, last_error_buf(tc), LAST_ERROR_LEN);
 	if (rv != VPNR_OK) {
 		set_release(&s);
 		return rv;
@@ -341,12 +362,25 @@ vpnr_tunnel_config_add_esp_proposal(vpnr_tunnel_config *tc,
 	return add_prop(tc, VPNR__PROTO_ESP, proposal);
 }
 
+int
+vpnr_tunnel_config_set_ike_version(vpnr_tunnel_config *tc, uint32_t version,
+    uint32_t flags)
+{
+	if (tc == NULL || (version != 1 && version != 2) ||
+	    (version == 2 && flags != 0) ||
+	    (flags & ~(uint32_t)(VPNR_IKEV1_AGGRESSIVE | VPNR_IKEV1_COMMIT)))
+		return VPNR_ERR_INVALID_ARGUMENT;
+	tc->ike_version = version;
+	tc->ikev1_flags = flags;
+	return VPNR_OK;
+}
+
 const char *
 vpnr_tunnel_config_last_error(const vpnr_tunnel_config *tc)
 {
 	if (tc == NULL)
 		return "";
-	return tc->last_error;
+	return ((const struct vpnr__tc_builder *)(const void *)tc)->last_error;
 }
 
 int

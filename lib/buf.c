@@ -216,6 +216,21 @@ vpnr__wbuf_free(struct vpnr__wbuf *w)
 }
 
 void
+vpnr__wbuf_shrink(struct vpnr__wbuf *w)
+{
+	uint8_t *p;
+
+	if (w->fixed || w->err != 0 || w->len == 0 || w->len == w->cap)
+		return;
+	if ((p = vpnr__malloc(w->mem, w->len)) == NULL)
+		return; /* the larger buffer serves as well */
+	memcpy(p, w->data, w->len);
+	vpnr__freezero(w->mem, w->data, w->cap);
+	w->data = p;
+	w->cap = w->len;
+}
+
+void
 vpnr__wbuf_reset(struct vpnr__wbuf *w)
 {
 	w->len = 0;

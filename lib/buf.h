@@ -77,6 +77,10 @@ int vpnr__wbuf_set_u32(struct vpnr__wbuf *w, size_t off, uint32_t v);
 uint8_t *vpnr__wbuf_ptr(struct vpnr__wbuf *w, size_t off, size_t n);
 /* Drop everything after len bytes. */
 void vpnr__wbuf_truncate(struct vpnr__wbuf *w, size_t len);
+/* A growable buffer kept for long (a message held for retransmission)
+ * moves to an allocation of exactly its length; the old one is wiped.
+ * On failure it stays as it was (still valid). */
+void vpnr__wbuf_shrink(struct vpnr__wbuf *w);
 static inline const uint8_t *
 vpnr__wbuf_data(const struct vpnr__wbuf *w)
 {
@@ -86,6 +90,27 @@ static inline size_t
 vpnr__wbuf_len(const struct vpnr__wbuf *w)
 {
 	return w->len;
+}
+
+/* Big-endian fixed fields (SPIs, cookies) read or written in place. */
+static inline uint32_t
+vpnr__get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t
+vpnr__get_be64(const uint8_t *p)
+{
+	return (uint64_t)vpnr__get_be32(p) << 32 | vpnr__get_be32(p + 4);
+}
+static inline void
+vpnr__put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 #endif /* VPNR_LIB_BUF_H */

@@ -7,7 +7,10 @@
  * current callback returns, queued through the context's guard.
  * Installed SAs (with their keys) and policies are copied so that
  * vpnr_dp_replay() can re-issue them through the same table; the
- * copies are wiped when deleted.
+ * copies are wiped when deleted.  The copies are compact: an SA and
+ * its keys are one allocation, a policy keeps no vpnr_policy (rebuilt
+ * for each call), and the selectors are one block shared by the SAs
+ * and policies of a CHILD_SA that carry the same ones.
  */
 #include <sys/tree.h>
 
@@ -34,20 +37,45 @@ struct dp_pending {
 	int status;
 };
 
-struct dp_sa {
-	RB_ENTRY(dp_sa) entry;
-	vpnr_child_sa sa; /* key pointers point into keys below */
-	uint8_t *keys;
-	size_t keys_len;
-	vpnr_ts *ts;
-	size_t n_ts;
-	vpnr__dp_done_fn done_fn; /* for replayed adds */
-	uint64_t cookie;
+/* Selectors, shared by reference: n_local, then the remote ones. */
+struct dp_ts {
+	uint32_t refs;
+	uint32_t n;
+	vpnr_ts ts[];
 };
 
+/* A vpnr_child_sa, compact (rebuilt for each call by sa_of()). */
+struct dp_sa {
+	RB_ENTRY(dp_sa) entry;
+	uint64_t sa_id;
+	uint64_t tunnel_id;
+	void *tunnel_user_data;
+	vpnr_addr src, dst;
+	vpnr_lifetime soft, hard;
+	struct dp_ts *ts;         /* n_ts_local, then remote; or NULL */
+	vpnr__dp_done_fn done_fn; /* for replayed adds */
+	uint64_t cookie;
+	uint32_t spi;
+	uint32_t replay_window;
+	uint32_t if_id;
+	uint16_t flags, encr_id, encr_key_bits, integ_id;
+	uint8_t protocol, direction;
+	uint16_t n_ts_local, n_ts_remote;
+	uint16_t encr_key_len, integ_key_len;
+	uint8_t keys[]; /* encr, then integ */
+};
+
+/* A vpnr_policy without its selectors, which are ts->ts[0] (local)
+ * and ts->ts[1] (remote). */
 struct dp_policy {
 	RB_ENTRY(dp_policy) entry;
-	vpnr_policy pol;
+	uint64_t policy_id;
+	uint64_t tunnel_id;
+	uint64_t out_sa_id;
+	uint32_t priority;
+	uint32_t if_id;
+	uint8_t direction;
+	struct dp_ts *ts;
 	vpnr__dp_done_fn done_fn;
 	uint64_t cookie;
 };
@@ -61,6 +89,9 @@ struct vpnr__dp_state {
 	struct dp_sa_tree sas;
 	struct dp_policy_tree policies;
 	vpnr__dp_expired_fn expired_fn;
+	/* The last selector block made: the next SA or policy of the
+	 * same CHILD_SA shares it (not a reference: cleared on free). */
+	struct dp_ts *last_ts;
 };
 
 static int
@@ -72,15 +103,13 @@ pending_cmp(const struct dp_pending *a, const struct dp_pending *b)
 static int
 sa_cmp(const struct dp_sa *a, const struct dp_sa *b)
 {
-	return a->sa.sa_id < b->sa.sa_id ? -1 : a->sa.sa_id > b->sa.sa_id;
+	return a->sa_id < b->sa_id ? -1 : a->sa_id > b->sa_id;
 }
 
 static int
 policy_cmp(const struct dp_policy *a, const struct dp_policy *b)
 {
-	return a->pol.policy_id < b->pol.policy_id ?
-	    -1 :
-	    a->pol.policy_id > b->pol.policy_id;
+	return a->policy_id < b->policy_id ? -1 : a->policy_id > b->policy_id;
 }
 
 RB_GENERATE_STATIC(dp_pending_tree, dp_pending, entry, pending_cmp)
@@ -101,13 +130,111 @@ dp_state(vpnr_ctx *ctx)
 	return ctx->dps;
 }
 
+/* A block holding a then b (na + nb selectors): the last one made if
+ * equal, else a new one.  NULL when empty or out of memory (*nomem). */
+static struct dp_ts *
+ts_hold(vpnr_ctx *ctx, const vpnr_ts *a, size_t na, const vpnr_ts *b, size_t nb,
+    int *nomem)
+{
+	struct vpnr__dp_state *d = ctx->dps;
+	struct dp_ts *t = d->last_ts;
+	size_t n = na + nb;
+
+	*nomem = 0;
+	if (n == 0)
+		return NULL;
+	if (t != NULL && t->n == n &&
+	    (na == 0 || memcmp(t->ts, a, na * sizeof(vpnr_ts)) == 0) &&
+	    (nb == 0 || memcmp(t->ts + na, b, nb * sizeof(vpnr_ts)) == 0)) {
+		t->refs++;
+		return t;
+	}
+	t = vpnr__malloc(ctx->mem, sizeof(*t) + n * sizeof(vpnr_ts));
+	if (t == NULL) {
+		*nomem = 1;
+		return NULL;
+	}
+	t->refs = 1;
+	t->n = (uint32_t)n;
+	if (na > 0)
+		memcpy(t->ts, a, na * sizeof(vpnr_ts));
+	if (nb > 0)
+		memcpy(t->ts + na, b, nb * sizeof(vpnr_ts));
+	d->last_ts = t;
+	return t;
+}
+
+static void
+ts_release(vpnr_ctx *ctx, struct dp_ts *t)
+{
+	if (t == NULL || --t->refs > 0)
+		return;
+	if (ctx->dps != NULL && ctx->dps->last_ts == t)
+		ctx->dps->last_ts = NULL;
+	vpnr__free(ctx->mem, t);
+}
+
 static void
 dp_sa_free(vpnr_ctx *ctx, struct dp_sa *s)
 {
-	vpnr__freezero(ctx->mem, s->keys, s->keys_len);
-	vpnr__free(ctx->mem, s->ts);
-	explicit_bzero(s, sizeof(*s));
-	vpnr__free(ctx->mem, s);
+	ts_release(ctx, s->ts);
+	vpnr__freezero(ctx->mem, s,
+	    sizeof(*s) + s->encr_key_len + s->integ_key_len);
+}
+
+/* The vpnr_child_sa s stands for, for one call (keys: with them). */
+static void
+sa_of(const struct dp_sa *s, int keys, vpnr_child_sa *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sa_id = s->sa_id;
+	sa->tunnel_id = s->tunnel_id;
+	sa->tunnel_user_data = s->tunnel_user_data;
+	sa->spi = s->spi;
+	sa->protocol = s->protocol;
+	sa->direction = s->direction;
+	sa->flags = s->flags;
+	sa->src = s->src;
+	sa->dst = s->dst;
+	sa->encr_id = s->encr_id;
+	sa->encr_key_bits = s->encr_key_bits;
+	sa->integ_id = s->integ_id;
+	if (keys) {
+		sa->encr_key = s->keys;
+		sa->encr_key_len = s->encr_key_len;
+		sa->integ_key = s->keys + s->encr_key_len;
+		sa->integ_key_len = s->integ_key_len;
+	}
+	sa->replay_window = s->replay_window;
+	sa->if_id = s->if_id;
+	sa->soft = s->soft;
+	sa->hard = s->hard;
+	sa->ts_local = s->n_ts_local > 0 ? s->ts->ts : NULL;
+	sa->n_ts_local = s->n_ts_local;
+	sa->ts_remote = s->n_ts_remote > 0 ? s->ts->ts + s->n_ts_local : NULL;
+	sa->n_ts_remote = s->n_ts_remote;
+}
+
+static void
+dp_policy_free(vpnr_ctx *ctx, struct dp_policy *q)
+{
+	ts_release(ctx, q->ts);
+	vpnr__free(ctx->mem, q);
+}
+
+/* The vpnr_policy q stands for, for one call. */
+static void
+policy_of(const struct dp_policy *q, vpnr_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->policy_id = q->policy_id;
+	pol->tunnel_id = q->tunnel_id;
+	pol->direction = q->direction;
+	pol->priority = q->priority;
+	pol->out_sa_id = q->out_sa_id;
+	pol->ts_local = q->ts->ts[0];
+	pol->ts_remote = q->ts->ts[1];
+	pol->if_id = q->if_id;
 }
 
 void
@@ -130,7 +257,7 @@ vpnr__dp_free(vpnr_ctx *ctx)
 	}
 	RB_FOREACH_SAFE(q, dp_policy_tree, &d->policies, qn) {
 		RB_REMOVE(dp_policy_tree, &d->policies, q);
-		vpnr__free(ctx->mem, q);
+		dp_policy_free(ctx, q);
 	}
 	vpnr__free(ctx->mem, d);
 	ctx->dps = NULL;
@@ -275,17 +402,17 @@ forget_failed(vpnr_ctx *ctx, const struct dp_pending *p)
 	if (!p->add)
 		return;
 	if (p->kind == OP_SA) {
-		skey.sa.sa_id = p->obj_id;
+		skey.sa_id = p->obj_id;
 		if ((s = RB_FIND(dp_sa_tree, &d->sas, &skey)) != NULL) {
 			RB_REMOVE(dp_sa_tree, &d->sas, s);
 			dp_sa_free(ctx, s);
 		}
 	} else if (p->kind == OP_POLICY) {
-		qkey.pol.policy_id = p->obj_id;
+		qkey.policy_id = p->obj_id;
 		if ((q = RB_FIND(dp_policy_tree, &d->policies, &qkey)) !=
 		    NULL) {
 			RB_REMOVE(dp_policy_tree, &d->policies, q);
-			vpnr__free(ctx->mem, q);
+			dp_policy_free(ctx, q);
 		}
 	}
 }
@@ -353,16 +480,39 @@ static struct dp_sa *
 sa_copy(vpnr_ctx *ctx, const vpnr_child_sa *sa)
 {
 	struct dp_sa *s;
-	size_t n_ts = sa->n_ts_local + sa->n_ts_remote;
+	int nomem;
 
-	if ((s = vpnr__calloc(ctx->mem, 1, sizeof(*s))) == NULL)
+	/* Key lengths and selector counts are small (checked, not cut). */
+	if (sa->encr_key_len > UINT16_MAX || sa->integ_key_len > UINT16_MAX ||
+	    sa->n_ts_local > UINT16_MAX || sa->n_ts_remote > UINT16_MAX)
 		return NULL;
-	s->sa = *sa;
-	s->keys_len = sa->encr_key_len + sa->integ_key_len;
-	if ((s->keys = vpnr__calloc(ctx->mem, 1, s->keys_len)) == NULL ||
-	    (n_ts > 0 &&
-		(s->ts = vpnr__calloc(ctx->mem, n_ts, sizeof(vpnr_ts))) ==
-		    NULL)) {
+	s = vpnr__calloc(ctx->mem, 1,
+	    sizeof(*s) + sa->encr_key_len + sa->integ_key_len);
+	if (s == NULL)
+		return NULL;
+	s->sa_id = sa->sa_id;
+	s->tunnel_id = sa->tunnel_id;
+	s->tunnel_user_data = sa->tunnel_user_data;
+	s->spi = sa->spi;
+	s->protocol = sa->protocol;
+	s->direction = sa->direction;
+	s->flags = sa->flags;
+	s->src = sa->src;
+	s->dst = sa->dst;
+	s->encr_id = sa->encr_id;
+	s->encr_key_bits = sa->encr_key_bits;
+	s->integ_id = sa->integ_id;
+	s->replay_window = sa->replay_window;
+	s->if_id = sa->if_id;
+	s->soft = sa->soft;
+	s->hard = sa->hard;
+	s->encr_key_len = (uint16_t)sa->encr_key_len;
+	s->integ_key_len = (uint16_t)sa->integ_key_len;
+	s->n_ts_local = (uint16_t)sa->n_ts_local;
+	s->n_ts_remote = (uint16_t)sa->n_ts_remote;
+	s->ts = ts_hold(ctx, sa->ts_local, sa->n_ts_local, sa->ts_remote,
+	    sa->n_ts_remote, &nomem);
+	if (nomem) {
 		dp_sa_free(ctx, s);
 		return NULL;
 	}
@@ -371,16 +521,6 @@ sa_copy(vpnr_ctx *ctx, const vpnr_child_sa *sa)
 	if (sa->integ_key_len > 0)
 		memcpy(s->keys + sa->encr_key_len, sa->integ_key,
 		    sa->integ_key_len);
-	s->sa.encr_key = s->keys;
-	s->sa.integ_key = s->keys + sa->encr_key_len;
-	s->n_ts = n_ts;
-	if (sa->n_ts_local > 0)
-		memcpy(s->ts, sa->ts_local, sa->n_ts_local * sizeof(vpnr_ts));
-	if (sa->n_ts_remote > 0)
-		memcpy(s->ts + sa->n_ts_local, sa->ts_remote,
-		    sa->n_ts_remote * sizeof(vpnr_ts));
-	s->sa.ts_local = sa->n_ts_local > 0 ? s->ts : NULL;
-	s->sa.ts_remote = sa->n_ts_remote > 0 ? s->ts + sa->n_ts_local : NULL;
 	return s;
 }
 
@@ -390,6 +530,7 @@ vpnr__dp_sa_add(vpnr_ctx *ctx, const vpnr_child_sa *sa,
 {
 	struct vpnr__dp_state *d;
 	struct dp_sa *s;
+	vpnr_child_sa c;
 	int rv;
 
 	if ((d = dp_state(ctx)) == NULL || (s = sa_copy(ctx, sa)) == NULL)
@@ -402,8 +543,9 @@ vpnr__dp_sa_add(vpnr_ctx *ctx, const vpnr_child_sa *sa,
 	s->cookie = cookie;
 	if (ctx->dp.sa_add == NULL)
 		return VPNR_OK;
-	rv = dp_sa_issue(ctx, 1, "sa_add", ctx->dp.sa_add, &s->sa, done_fn,
-	    cookie, 0);
+	sa_of(s, 1, &c);
+	rv = dp_sa_issue(ctx, 1, "sa_add", ctx->dp.sa_add, &c, done_fn, cookie,
+	    0);
 	if (rv != VPNR_OK && rv != VPNR_ASYNC) {
 		RB_REMOVE(dp_sa_tree, &d->sas, s);
 		dp_sa_free(ctx, s);
@@ -416,18 +558,20 @@ vpnr__dp_sa_move(vpnr_ctx *ctx, uint64_t sa_id, const vpnr_addr *src,
     const vpnr_addr *dst)
 {
 	struct dp_sa key, *s;
+	vpnr_child_sa c;
 
 	if (ctx->dps == NULL)
 		return VPNR_ERR_NOT_FOUND;
-	key.sa.sa_id = sa_id;
+	key.sa_id = sa_id;
 	if ((s = RB_FIND(dp_sa_tree, &ctx->dps->sas, &key)) == NULL)
 		return VPNR_ERR_NOT_FOUND;
-	s->sa.src = *src;
-	s->sa.dst = *dst;
+	s->src = *src;
+	s->dst = *dst;
 	if (ctx->dp.sa_add == NULL)
 		return VPNR_OK;
 	/* As a replayed add: only a failure reaches the engine. */
-	return dp_sa_issue(ctx, 1, "sa_add (moved)", ctx->dp.sa_add, &s->sa,
+	sa_of(s, 1, &c);
+	return dp_sa_issue(ctx, 1, "sa_add (moved)", ctx->dp.sa_add, &c,
 	    s->done_fn, s->cookie, 1);
 }
 
@@ -437,22 +581,20 @@ vpnr__dp_sa_del(vpnr_ctx *ctx, uint64_t sa_id, vpnr__dp_done_fn done_fn,
 {
 	struct vpnr__dp_state *d;
 	struct dp_sa key, *s;
+	vpnr_child_sa c;
 	int rv = VPNR_OK;
 
 	if ((d = dp_state(ctx)) == NULL)
 		return VPNR_ERR_NOMEM;
-	key.sa.sa_id = sa_id;
+	key.sa_id = sa_id;
 	if ((s = RB_FIND(dp_sa_tree, &d->sas, &key)) == NULL)
 		return VPNR_ERR_NOT_FOUND;
 	RB_REMOVE(dp_sa_tree, &d->sas, s);
 	if (ctx->dp.sa_del != NULL) {
 		/* The delete carries the SA's description, never keys. */
-		s->sa.encr_key = NULL;
-		s->sa.encr_key_len = 0;
-		s->sa.integ_key = NULL;
-		s->sa.integ_key_len = 0;
-		rv = dp_sa_issue(ctx, 0, "sa_del", ctx->dp.sa_del, &s->sa,
-		    done_fn, cookie, 0);
+		sa_of(s, 0, &c);
+		rv = dp_sa_issue(ctx, 0, "sa_del", ctx->dp.sa_del, &c, done_fn,
+		    cookie, 0);
 	}
 	dp_sa_free(ctx, s);
 	return rv;
@@ -464,25 +606,38 @@ vpnr__dp_policy_add(vpnr_ctx *ctx, const vpnr_policy *pol,
 {
 	struct vpnr__dp_state *d;
 	struct dp_policy *q;
-	int rv;
+	vpnr_policy p;
+	int rv, nomem;
 
 	if ((d = dp_state(ctx)) == NULL ||
 	    (q = vpnr__calloc(ctx->mem, 1, sizeof(*q))) == NULL)
 		return VPNR_ERR_NOMEM;
-	q->pol = *pol;
+	q->policy_id = pol->policy_id;
+	q->tunnel_id = pol->tunnel_id;
+	q->out_sa_id = pol->out_sa_id;
+	q->priority = pol->priority;
+	q->if_id = pol->if_id;
+	q->direction = pol->direction;
 	q->done_fn = done_fn;
 	q->cookie = cookie;
-	if (RB_INSERT(dp_policy_tree, &d->policies, q) != NULL) {
+	/* Usually the block of the CHILD_SA's SAs (one selector each). */
+	q->ts = ts_hold(ctx, &pol->ts_local, 1, &pol->ts_remote, 1, &nomem);
+	if (q->ts == NULL) {
 		vpnr__free(ctx->mem, q);
+		return VPNR_ERR_NOMEM;
+	}
+	if (RB_INSERT(dp_policy_tree, &d->policies, q) != NULL) {
+		dp_policy_free(ctx, q);
 		return VPNR_ERR_EXISTS;
 	}
 	if (ctx->dp.policy_add == NULL)
 		return VPNR_OK;
-	rv = dp_policy_issue(ctx, 1, "policy_add", ctx->dp.policy_add, &q->pol,
+	policy_of(q, &p);
+	rv = dp_policy_issue(ctx, 1, "policy_add", ctx->dp.policy_add, &p,
 	    done_fn, cookie, 0);
 	if (rv != VPNR_OK && rv != VPNR_ASYNC) {
 		RB_REMOVE(dp_policy_tree, &d->policies, q);
-		vpnr__free(ctx->mem, q);
+		dp_policy_free(ctx, q);
 	}
 	return rv;
 }
@@ -493,18 +648,21 @@ vpnr__dp_policy_del(vpnr_ctx *ctx, uint64_t policy_id, vpnr__dp_done_fn done_fn,
 {
 	struct vpnr__dp_state *d;
 	struct dp_policy key, *q;
+	vpnr_policy p;
 	int rv = VPNR_OK;
 
 	if ((d = dp_state(ctx)) == NULL)
 		return VPNR_ERR_NOMEM;
-	key.pol.policy_id = policy_id;
+	key.policy_id = policy_id;
 	if ((q = RB_FIND(dp_policy_tree, &d->policies, &key)) == NULL)
 		return VPNR_ERR_NOT_FOUND;
 	RB_REMOVE(dp_policy_tree, &d->policies, q);
-	if (ctx->dp.policy_del != NULL)
+	if (ctx->dp.policy_del != NULL) {
+		policy_of(q, &p);
 		rv = dp_policy_issue(ctx, 0, "policy_del", ctx->dp.policy_del,
-		    &q->pol, done_fn, cookie, 0);
-	vpnr__free(ctx->mem, q);
+		    &p, done_fn, cookie, 0);
+	}
+	dp_policy_free(ctx, q);
 	return rv;
 }
 
@@ -625,6 +783,8 @@ dp_replay_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	struct vpnr__dp_state *d;
 	struct dp_sa *s;
 	struct dp_policy *q;
+	vpnr_child_sa c;
+	vpnr_policy p;
 	int rv, first = VPNR_OK;
 
 	(void)id;
@@ -635,17 +795,18 @@ dp_replay_run(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 		RB_FOREACH(s, dp_sa_tree, &d->sas) {
 			if (ctx->dp.sa_add == NULL)
 				break;
+			sa_of(s, 1, &c);
 			rv = dp_sa_issue(ctx, 1, "sa_add (replay)",
-			    ctx->dp.sa_add, &s->sa, s->done_fn, s->cookie, 1);
+			    ctx->dp.sa_add, &c, s->done_fn, s->cookie, 1);
 			if (rv < 0 && first == VPNR_OK)
 				first = rv;
 		}
 		RB_FOREACH(q, dp_policy_tree, &d->policies) {
 			if (ctx->dp.policy_add == NULL)
 				break;
+			policy_of(q, &p);
 			rv = dp_policy_issue(ctx, 1, "policy_add (replay)",
-			    ctx->dp.policy_add, &q->pol, q->done_fn, q->cookie,
-			    1);
+			    ctx->dp.policy_add, &p, q->done_fn, q->cookie, 1);
 			if (rv < 0 && first == VPNR_OK)
 				first = rv;
 		}

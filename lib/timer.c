@@ -29,31 +29,29 @@ vpnr__timer_init(struct vpnr__timer *t, vpnr__timer_fn fn, void *arg)
 	t->seq = 0;
 	t->fn = fn;
 	t->arg = arg;
-	t->armed = 0;
 }
 
 void
 vpnr__timer_arm(vpnr_ctx *ctx, struct vpnr__timer *t, vpnr_tstamp when)
 {
-	if (t->armed)
+	if (t->seq != 0)
 		RB_REMOVE(vpnr__timer_tree, &ctx->timers, t);
 	if (when == VPNR_TSTAMP_NEVER) {
-		t->armed = 0;
+		t->seq = 0;
 		return;
 	}
 	t->when = when;
-	t->seq = ++ctx->timer_seq;
-	t->armed = 1;
+	t->seq = ++ctx->timer_seq; /* never 0: 64 bits do not wrap */
 	RB_INSERT(vpnr__timer_tree, &ctx->timers, t);
 }
 
 void
 vpnr__timer_disarm(vpnr_ctx *ctx, struct vpnr__timer *t)
 {
-	if (!t->armed)
+	if (t->seq == 0)
 		return;
 	RB_REMOVE(vpnr__timer_tree, &ctx->timers, t);
-	t->armed = 0;
+	t->seq = 0;
 }
 
 vpnr_tstamp
@@ -95,7 +93,7 @@ vpnr__timer_run(vpnr_ctx *ctx, vpnr_tstamp now)
 				break;
 		}
 		RB_REMOVE(vpnr__timer_tree, &ctx->timers, t);
-		t->armed = 0;
+		t->seq = 0; /* not armed */
 		rv = t->fn(ctx, t, now);
 		if (rv == VPNR_ERR_CALLBACK_FAILURE || vpnr_err_is_fatal(rv))
 			return rv;

@@ -22,10 +22,9 @@ typedef int (
 struct vpnr__timer {
 	RB_ENTRY(vpnr__timer) entry;
 	vpnr_tstamp when;
-	uint64_t seq;
+	uint64_t seq; /* arming sequence (from 1); 0: not armed */
 	vpnr__timer_fn fn;
 	void *arg;
-	int armed;
 };
 
 RB_HEAD(vpnr__timer_tree, vpnr__timer);
@@ -37,7 +36,7 @@ void vpnr__timer_disarm(vpnr_ctx *ctx, struct vpnr__timer *t);
 static inline int
 vpnr__timer_armed(const struct vpnr__timer *t)
 {
-	return t->armed;
+	return t->seq != 0;
 }
 
 /* Used by ctx.c. */

@@ -26,6 +26,10 @@ type TunnelConfig struct {
 	// dead after LivenessTimeout ns more; set when the timeout is not 0.
 	LivenessInterval uint64
 	LivenessTimeout  uint64
+	// IKEVersion 1 speaks IKEv1 (0 or 2: IKEv2), with IKEv1Flags
+	// (IKEv1Aggressive, IKEv1Commit).
+	IKEVersion uint32
+	IKEv1Flags uint32
 }
 
 // AddTunnel adds a tunnel (responder-ready at once) and returns its id.
@@ -49,6 +53,12 @@ func (c *Context) AddTunnel(tc TunnelConfig) (uint64, error) {
 	}
 	if err := chk(C.vpnr_tunnel_config_set_psk(ptc, bptr(tc.PSK), C.size_t(len(tc.PSK)))); err != nil {
 		return 0, err
+	}
+	// The version first: it decides how the proposals are read.
+	if tc.IKEVersion != 0 {
+		if err := chk(C.vpnr_tunnel_config_set_ike_version(ptc, C.uint32_t(tc.IKEVersion), C.uint32_t(tc.IKEv1Flags))); err != nil {
+			return 0, err
+		}
 	}
 	for _, p := range tc.IKEProposals {
 		cs := C.CString(p)

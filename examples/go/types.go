@@ -57,6 +57,9 @@ const (
 	UDPESP       = C.VPNR_UDP_ESP
 	UDPKeepalive = C.VPNR_UDP_KEEPALIVE
 
+	IKEv1Aggressive = C.VPNR_IKEV1_AGGRESSIVE
+	IKEv1Commit     = C.VPNR_IKEV1_COMMIT
+
 	RekeyChild = C.VPNR_REKEY_CHILD
 	RekeyIKE   = C.VPNR_REKEY_IKE
 

@@ -770,3 +770,51 @@ func TestLogsAndBgpEvents(t *testing.T) {
 		t.Fatalf("enable unknown peer: %v", err)
 	}
 }
+
+// IKEVersion 1: Main Mode + Quick Mode between the contexts, with an
+// IKE proposal only IKEv1 knows (read after the version), data through.
+func TestIKEv1Tunnel(t *testing.T) {
+	n := newPair(t)
+	a, b := n.make(0, nil), n.make(1, nil)
+	cfg := func(l, r netip.Addr) TunnelConfig {
+		return TunnelConfig{Local: netip.AddrPortFrom(l, 0), Remote: netip.AddrPortFrom(r, 0),
+			PSK: psk, IfID: ifID, ForceEncap: true, IKEVersion: 1,
+			IKEProposals: []string{"3des-md5-modp1024"}, ESPProposals: []string{"aes128-sha1"}}
+	}
+	ta, err := a.AddTunnel(cfg(aWAN, bWAN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := b.AddTunnel(cfg(bWAN, aWAN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Initiate(ta); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.advance(5 * Second); err != nil {
+		t.Fatal(err)
+	}
+	waitTunnel(t, a, TunnelEvChildUp)
+	waitTunnel(t, b, TunnelEvChildUp)
+	ia, _ := a.TunnelInfo(ta)
+	ib, _ := b.TunnelInfo(tb)
+	if ia.State != TunnelEstablished || ia.ChildSpiOut != ib.ChildSpiIn || ia.SpiI != ib.SpiI || ia.SpiI == 0 {
+		t.Fatalf("tunnel: %+v %+v", ia, ib)
+	}
+	pkt := ipv4UDP("192.168.2.10", "10.50.1.1", []byte("over IKEv1"))
+	enc, _, err := n.esp[0].Encap(ifID, pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, in, err := n.esp[1].Decap(netip.AddrPortFrom(aWAN, 4500), enc)
+	if err != nil || in != ifID || string(dec) != string(pkt) {
+		t.Fatalf("decap: %v %d", err, in)
+	}
+	// IKEv2 refuses what only IKEv1 knows.
+	c2 := cfg(aWAN, bWAN)
+	c2.IKEVersion = 0
+	if _, err := a.AddTunnel(c2); err == nil || !strings.Contains(err.Error(), "3des") {
+		t.Fatalf("3des under IKEv2: %v", err)
+	}
+}

@@ -138,7 +138,8 @@ static const struct field f_tunnel[] = {
 	FS(T, remote_id, F_STR, remote_id, 1, 0),
 	FX(psk),
 	FX(psk_file),
-	FS(T, ike_version, F_U32, ike_version, 2, 2),
+	FS(T, ike_version, F_U32, ike_version, 1, 2),
+	FS(T, aggressive, F_BOOL, aggressive, 0, 0),
 	FX(ike_proposals),
 	FX(esp_proposals),
 	FS(T, ike_lifetime, F_U32, ike_lifetime, 300, 86400),
@@ -562,6 +563,12 @@ add_prop(struct pctx *p, yaml_node_t *n, const char *field, void *arg)
 		return fail(p, n, field, "out of memory");
 	rc = l->esp ? vpnr_tunnel_config_add_esp_proposal(tc, sval(n)) :
 		      vpnr_tunnel_config_add_ike_proposal(tc, sval(n));
+	/* One only IKEv1 knows (3des, md5, modp1536): the tunnel's
+	 * ike_version decides when the gateway builds it. */
+	if (rc != VPNR_OK &&
+	    vpnr_tunnel_config_set_ike_version(tc, 1, 0) == VPNR_OK)
+		rc = l->esp ? vpnr_tunnel_config_add_esp_proposal(tc, sval(n)) :
+			      vpnr_tunnel_config_add_ike_proposal(tc, sval(n));
 	if (rc != VPNR_OK) {
 		fail(p, n, field,
 		    "'%s' is not a proposal this library supports (%s; "
@@ -1348,6 +1355,14 @@ mgw_config_check(struct mgw_config *c, char *err, size_t errlen)
 		if (t->n_remote_ts != 0 && t->n_local_ts == 0)
 			return cfail(c, err, errlen, t->line, f,
 			    "remote_ts without local_ts (give both)");
+		if (t->ike_version == 1 &&
+		    (t->n_local_ts > 1 || t->n_remote_ts > 1))
+			return cfail(c, err, errlen, t->line, f,
+			    "IKEv1 carries one local_ts and one remote_ts: "
+			    "configure one tunnel per pair");
+		if (t->aggressive && t->ike_version != 1)
+			return cfail(c, err, errlen, t->line, f,
+			    "aggressive is IKEv1's (set ike_version: 1)");
 		if (t->rekey_margin >= t->child_lifetime ||
 		    t->rekey_margin >= t->ike_lifetime)
 			return cfail(c, err, errlen, t->line, f,

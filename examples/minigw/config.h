@@ -88,7 +88,8 @@ struct mgw_cfg_tunnel {
 	char ifname[MGW_IFNAME_MAX];
 	uint32_t mtu, mss, replay_window, if_id;
 	int force_encap, offload;
-	int profile; /* MGW_PROFILE_*: profile.c fills and checks */
+	int aggressive; /* IKEv1: initiate Aggressive Mode */
+	int profile;    /* MGW_PROFILE_*: profile.c fills and checks */
 	char ovr[MGW_OVR_MAX][MGW_RULEID_MAX]; /* profile_override */
 	int n_ovr;
 	int key_line[MGW_KEYS_MAX]; /* see mgw_tunnel_key_line() */

@@ -279,6 +279,9 @@ tunnel_config(const struct mgw_cfg_tunnel *c, vpnr_tunnel_config **ptc,
 	}
 	vpnr_tunnel_config_set_addrs(tc, &c->local_addr, &c->remote_addr);
 	vpnr_tunnel_config_set_psk(tc, c->psk, c->psk_len);
+	/* The version first: it decides how proposals are read. */
+	rc = vpnr_tunnel_config_set_ike_version(tc, (uint32_t)c->ike_version,
+	    c->ike_version == 1 && c->aggressive ? VPNR_IKEV1_AGGRESSIVE : 0);
 	for (i = 0; i < c->n_ike && rc == VPNR_OK; i++)
 		rc = vpnr_tunnel_config_add_ike_proposal(tc, c->ike[i]);
 	for (i = 0; i < c->n_esp && rc == VPNR_OK; i++)
@@ -308,7 +311,14 @@ tunnel_config(const struct mgw_cfg_tunnel *c, vpnr_tunnel_config **ptc,
 		rc = vpnr_tunnel_config_set_liveness(tc,
 		    (vpnr_tstamp)c->dpd_interval * VPNR_SECONDS,
 		    (vpnr_tstamp)c->dpd_timeout * VPNR_SECONDS);
-	if (rc == VPNR_OK)
+	/* IKEv1 proposes the lifetimes and rekeys before them itself;
+	 * IKEv2 has no lifetimes on the wire, only our rekey times. */
+	if (rc == VPNR_OK && c->ike_version == 1)
+		rc = vpnr_tunnel_config_set_rekey(tc,
+		    (vpnr_tstamp)c->ike_lifetime * VPNR_SECONDS,
+		    (vpnr_tstamp)c->child_lifetime * VPNR_SECONDS,
+		    c->rekey_fuzz);
+	else if (rc == VPNR_OK)
 		rc = vpnr_tunnel_config_set_rekey(tc,
 		    (vpnr_tstamp)(c->ike_lifetime - c->rekey_margin) *
 			VPNR_SECONDS,

@@ -49,7 +49,7 @@ usage(FILE *f)
 	    "usage: minigw -c FILE [--check | --print] [--control SOCK] "
 	    "[--debug]\n"
 	    "       minigw ctl [-s SOCK] [--json] COMMAND...\n"
-	    "       minigw import aws-generic FILE [--local ADDR] "
+	    "       minigw import aws-generic|azure-sample FILE [--local ADDR] "
 	    "[--local-as N]\n"
 	    "       minigw --local ADDR --remote ADDR (--psk-file F | --psk S) "
 	    "--tun-addr A/LEN\n"

@@ -736,6 +736,27 @@ VPNR_API int vpnr_tunnel_config_add_ike_proposal(vpnr_tunnel_config *tc,
     const char *proposal);
 VPNR_API int vpnr_tunnel_config_add_esp_proposal(vpnr_tunnel_config *tc,
     const char *proposal);
+/** IKEv1 options (vpnr_tunnel_config_set_ike_version). */
+#define VPNR_IKEV1_AGGRESSIVE 0x1 /* initiate Aggressive Mode */
+#define VPNR_IKEV1_COMMIT     0x2 /* set the commit bit in Quick Mode */
+/**
+ * The IKE version a tunnel speaks: 2 (the default) or 1 (RFC 2409
+ * Main Mode with a pre-shared key and Quick Mode, RFC 3706 DPD, RFC
+ * 3947/3948 NAT-T).  flags (IKEv1 only, else 0): VPNR_IKEV1_AGGRESSIVE
+ * initiates Aggressive Mode (a responder accepts it either way: the
+ * peer's choice), VPNR_IKEV1_COMMIT sets the commit bit.  Call it
+ * before adding proposals that only IKEv1 knows (3des, md5,
+ * modp1536); proposals use the same syntax in both versions.  An
+ * IKEv1 tunnel carries one local and one remote selector (Quick Mode
+ * IDs): to reach several networks through one peer, add one tunnel
+ * per pair; a responder picks the tunnel by the peer's address, then
+ * its identity, then the Quick Mode IDs.  Its rekey times (set_rekey)
+ * are the lifetimes it proposes; it rekeys at 90 % of the lifetime
+ * agreed (minus jitter), make-before-break.  Returns VPNR_OK or
+ * VPNR_ERR_INVALID_ARGUMENT.  Since 0.3.0.
+ */
+VPNR_API int vpnr_tunnel_config_set_ike_version(vpnr_tunnel_config *tc,
+    uint32_t version, uint32_t flags);
 /** Text of the last error on this builder, or "". */
 VPNR_API const char *
 vpnr_tunnel_config_last_error(const vpnr_tunnel_config *tc);
@@ -1020,8 +1041,8 @@ typedef struct vpnr_path_attrs {
  * add for the same prefix replaces the first (whose id becomes
  * invalid).  UPDATEs for many adds in a row are packed together at
  * the next vpnr_ctx_handle_expiry().  Returns VPNR_OK and *path_id,
- * VPNR_ERR_INVALID_ARGUMENT, VPNR_ERR_LIMIT (too many communities),
- * VPNR_ERR_NOMEM or VPNR_ERR_IN_CALLBACK.
+ * VPNR_ERR_INVALID_ARGUMENT, VPNR_ERR_LIMIT (too many communities, or
+ * 16,777,216 paths already), VPNR_ERR_NOMEM or VPNR_ERR_IN_CALLBACK.
  */
 VPNR_API int vpnr_bgp_path_add_versioned(vpnr_ctx *ctx,
     const vpnr_prefix *prefix, int attrs_version, const vpnr_path_attrs *attrs,
@@ -1099,8 +1120,10 @@ vpnr_bgp_peer_config_set_max_prefix_action(vpnr_bgp_peer_config *pc,
 /**
  * Outbound prefix budget (the clouds' caps: Azure 4000, AWS 100 per
  * table ...): at most max prefixes are advertised; the rest are held
- * back and one VPNR_BGP_EV_PREFIX_LIMIT event (afi_safi 0x80 | family)
- * is raised.  0 = unlimited.
+ * back and one VPNR_BGP_EV_PREFIX_LIMIT event (afi_safi 0x80 | family,
+ * reason VPNR_ERR_LIMIT) is raised.  With max >= 10, reaching 90 % of
+ * it raises one such event with reason VPNR_OK first (and logs a
+ * warning), once per session.  0 = unlimited.
  */
 VPNR_API int
 vpnr_bgp_peer_config_set_out_budget(vpnr_bgp_peer_config *pc, uint32_t max);

@@ -8,7 +8,13 @@
 #            0.2 s; us: the End-of-RIB event, and the same poll) and
 #            peak RSS (VmHWM) of the receiver.
 #   send:    we originate the same N prefixes and send them to a fresh
-#            BIRD R; the time to R holding all of them beside S -> R.
+#            BIRD R; the time to R holding all of them beside S -> R,
+#            and our memory per originated route (VmHWM growth over the
+#            receiver's start-up VmHWM) beside the received table's and
+#            the 100 B/route target.
+# The receive CPU (user + sys, ours and BIRD R's) is printed side by
+# side: the target is ours <= BIRD's.  One core's jiffies (10 ms) are
+# the resolution; a shared machine makes single runs noisy.
 #
 # usage: bench_bgp_ingest.sh [N]   (default 1000000; N <= 1048576)
 # Needs root, bird/birdc and a Release build (VPNR_BUILD_DIR).  Prints
@@ -188,10 +194,14 @@ UC0=$(cpu $UPID)
 T_UB=$(poll_until R fromU "$N" "$T")
 RC2=$(awk -v a="$RC0" -v b="$(cpu "$(cat "$RUN/R.pid")")" 'BEGIN{printf "%.2f", b-a}')
 UC2=$(awk -v a="$UC0" -v b="$(cpu $UPID)" 'BEGIN{printf "%.2f", b-a}')
-echo "  time to $N routes at BIRD R after Established: $T_UB s (BIRD -> BIRD: $T_BB s); CPU: ours $UC2 s, BIRD R $RC2 s; our VmHWM $(hwm $UPID) kB"
+U2=$(hwm $UPID)
+OB=$(awk -v a="$U0" -v b="$U2" -v n="$N" 'BEGIN{printf "%.1f", (b-a)*1024/n}')
+echo "  time to $N routes at BIRD R after Established: $T_UB s (BIRD -> BIRD: $T_BB s); CPU: ours $UC2 s, BIRD R $RC2 s; our VmHWM $U2 kB"
 kill -TERM $UPID; wait $UPID 2>/dev/null
 
 echo
 echo "SUMMARY N=$N load=$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  receive CPU: ours ${UC1}s, BIRD ${RC1}s (target: ours <= BIRD's)"
+echo "  origination: ${OB} B/route with one peer (received table: $(awk -v a="$U0" -v b="$U1" -v n="$N" 'BEGIN{printf "%.1f", (b-a)*1024/n}') B/route; target <= 100)"
 echo "  receive  BIRD->BIRD ${T_BB}s  CPU ${RC1}s  RSS ${R1}kB | BIRD->us CPU ${UC1}s EoR $(awk -v a="$EST" -v b="$EOR" 'BEGIN{printf "%.2f", b-a}')s (wall ${T_BU_WALL}s)  RSS ${U1}kB  $(awk -v a="$U0" -v b="$U1" -v n="$N" 'BEGIN{printf "%.1f", (b-a)*1024/n}') B/route"
 echo "  send     BIRD->BIRD ${T_BB}s | us->BIRD ${T_UB}s (our CPU ${UC2}s, BIRD R CPU ${RC2}s)"

@@ -58,6 +58,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=${VPNR_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
 export VPNR_SOURCE_DIR=$SRC
 export VPNR_BUILD_DIR=${VPNR_BUILD_DIR:-$SRC/build}
+. "$SRC/tests/interop/lib/bench.sh"
 RUNS=10
 BOUND=400
 ONLY="ours anchor"
@@ -94,12 +95,8 @@ if [ -z "$PHASE" ]; then
 	echo "#   setup median at 20% loss ours 1.0 s vs strongSwan 4.2 s, at 40% 2.0 s vs 11.8 s"
 	echo "# at 40% loss an exchange succeeds per try with p = 0.36: expect a median near 4 s, and one run in"
 	echo "#   three at 11 s or more, so 10 runs cannot tell 2 s from 13 s: use --runs 30 for a figure to quote"
-	for side in $ONLY; do
-		echo "# running $side ..." >&2
-		bash "$0" --phase "$side" "$res/$side" --runs "$RUNS" --bound "$BOUND" ||
-			echo "# $side: the phase failed (exit $?); its figures are incomplete" >&2
-	done
-	get() { awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print; f = 1 } END { if (!f) print "-" }' "$res/$1" 2>/dev/null || echo -; }
+	bench_phases "$0" "$res" "$ONLY" --runs "$RUNS" --bound "$BOUND"
+	get() { bench_get "$res" "$1" "$2"; }
 	printf '%-46s %-26s %s\n' "figure (seconds)" "ours (minigw)" "anchor (strongSwan+BIRD)"
 	for k in bh_detect bh_reason bh_tun bh_ping bh_bgp kill_detect kill_reason kill_tun kill_ping kill_bgp kill_outage \
 		setup0 setup20 setup40; do
@@ -138,41 +135,7 @@ VI_SS_DPD=10s
 . "$SRC/tests/interop/lib/minigw.sh"
 . "$SRC/tests/interop/lib/wan.sh"
 mg_init "bench_failure_$PHASE" nft ping
-: >"$OUT"
-put() { echo "$1 $2" >>"$OUT"; }
-fail() { vi_log "FAIL: $*"; put notes "stopped: $*"; exit 1; }
-note() { vi_log "$PHASE: ${*//timeouts/timeout}"; }
-
-# b_time BOUND T0 CMD...: poll CMD every 0.1 s; print the seconds from T0
-# to the first success, or "timeout" once BOUND seconds have passed.
-b_time() {
-	local bound=$1 t0=$2
-	shift 2
-	while ! "$@" >/dev/null 2>&1; do
-		awk -v a="$t0" -v b="$(date +%s.%N)" -v m="$bound" 'BEGIN { exit !(b - a > m) }' &&
-			{ echo timeout; return 1; }
-		sleep 0.1
-	done
-	wan_since "$t0"
-}
-
-# A 10/s ping lhost -> rhost with -D timestamps, in the background.
-b_ping_start() { # file
-	ip netns exec "$VI_NS_LHOST" ping -D -n -i 0.1 -W 1 $VI_RHOST_IP >"$1" 2>&1 </dev/null &
-	vi_record_pid ping $!
-	echo $! >"$VI_RUN/ping.pid"
-}
-b_ping_stop() {
-	local p
-	p=$(cat "$VI_RUN/ping.pid" 2>/dev/null) || return 0
-	kill "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	rm -f "$VI_RUN/ping.pid"
-}
-b_replied() { grep -q ' bytes from ' "$1"; }
-b_first_reply() { # file t0 -> seconds
-	awk -v t="$2" '/ bytes from / { s = $1; gsub(/[][]/, "", s); printf "%.1f", s - t; exit }' "$1"
-}
+bench_phase "$OUT"
 
 # b_back T1 PINGFILE: poll until the left has a CHILD_SA again (left_back),
 # the first ping reply in PINGFILE and BGP Established again at the
@@ -186,7 +149,7 @@ b_back() {
 	bgp_r=timeout
 	while :; do
 		[ "$tun_r" = timeout ] && left_back && tun_r=$(wan_since "$t1")
-		[ "$ping_r" = timeout ] && b_replied "$pf" && ping_r=$(b_first_reply "$pf" "$t1")
+		[ "$ping_r" = timeout ] && wan_replied_since "$pf" 0 && ping_r=$(wan_first_reply "$pf" "$t1")
 		if [ "$bgp_r" = timeout ]; then
 			if ! mg_bird_established right; then
 				down=1
@@ -200,7 +163,7 @@ b_back() {
 		awk -v a="$t1" -v b="$(date +%s.%N)" -v m="$BOUND" 'BEGIN { exit !(b - a > m) }' && break
 		sleep 0.1
 	done
-	b_ping_stop
+	wan_ping_stop
 }
 
 b_up() { vi_swan_child_installed right && mg_bird_established right && wan_ping; }
@@ -291,7 +254,7 @@ VI_SS_DPD_ACTION=clear vi_start_charon right $IKE $ESP none || fail "right charo
 wan_right_inner || fail "inner address on the right's ipsec0"
 wan_bird_right || fail "right bird"
 left_start || fail "left ($PHASE) start"
-[ "$(b_time 120 "$(wan_now)" b_up)" != timeout ] || fail "tunnel + BGP + ping not up"
+[ "$(wan_time 120 "$(wan_now)" b_up)" != timeout ] || fail "tunnel + BGP + ping not up"
 note "up: IKE SA $(vi_swan_ike_spis right), BGP Established, ping OK"
 
 # ---- blackhole
@@ -300,23 +263,23 @@ left_mark
 t0=$(wan_now)
 wan_blackhole on || fail "blackhole on"
 dead() { [ "$(n_dead)" -gt "$d0" ]; }
-r=$(b_time "$BOUND" "$t0" dead)
+r=$(wan_time "$BOUND" "$t0" dead)
 put bh_detect "$r"
 [ "$r" = timeout ] && put bh_reason "-" || put bh_reason "$(dead_how)"
 note "blackhole: declared dead after ${r}s ($(dead_how))"
 bh=$(wan_count blackholed)
 more_dropped() { [ "$(wan_count blackholed)" -ge $((bh + 3)) ]; }
-b_time "$BOUND" "$(wan_now)" more_dropped >/dev/null
+wan_time "$BOUND" "$(wan_now)" more_dropped >/dev/null
 note "box before lifting: $(wan_counters)"
 t1=$(wan_now)
 wan_blackhole off || fail "blackhole off"
-b_ping_start "$VI_RUN/ping.bh"
+wan_ping_start "$VI_RUN/ping.bh"
 b_back "$t1" "$VI_RUN/ping.bh"
 put bh_tun "$tun_r"
 put bh_ping "$ping_r"
 put bh_bgp "$bgp_r"
 note "blackhole: tunnel up ${tun_r}s, first ping reply ${ping_r}s, BGP Established ${bgp_r}s after the path returned"
-[ "$(b_time "$BOUND" "$(wan_now)" b_up)" != timeout ] || fail "not up again after the blackhole"
+[ "$(wan_time "$BOUND" "$(wan_now)" b_up)" != timeout ] || fail "not up again after the blackhole"
 
 # ---- kill -9 the peer's charon, start it again at once
 d0=$(n_dead)
@@ -327,8 +290,8 @@ VI_SS_DPD_ACTION=clear vi_start_charon right $IKE $ESP none || fail "right charo
 wan_right_inner || fail "inner address on the new ipsec0"
 t1=$(wan_now)
 note "charon killed and started again in $(wan_since "$t0")s"
-b_ping_start "$VI_RUN/ping.kill"
-r=$(b_time "$BOUND" "$t0" dead)
+wan_ping_start "$VI_RUN/ping.kill"
+r=$(wan_time "$BOUND" "$t0" dead)
 put kill_detect "$r"
 [ "$r" = timeout ] && put kill_reason "-" || put kill_reason "$(dead_how)"
 note "kill: declared dead after ${r}s ($(dead_how))"
@@ -338,7 +301,7 @@ put kill_tun "$tun_r"
 put kill_ping "$ping_r"
 put kill_bgp "$bgp_r"
 note "kill: tunnel up ${tun_r}s, first ping reply ${ping_r}s, BGP ${bgp_r}s after the restart"
-r=$(b_first_reply "$VI_RUN/ping.kill" "$t0")
+r=$(wan_first_reply "$VI_RUN/ping.kill" "$t0")
 put kill_outage "${r:-timeout}"
 
 # ---- setup under loss
@@ -368,7 +331,7 @@ for loss in 0 20 40; do
 		[ "$loss" = 0 ] || wan_loss $loss || fail "loss $loss"
 		t0=$(wan_now)
 		left_initiate || fail "initiate"
-		r=$(b_time "$BOUND" "$t0" left_child_up)
+		r=$(wan_time "$BOUND" "$t0" left_child_up)
 		echo "$r" >>"$VI_RUN/setup$loss"
 		note "setup at $loss% loss, run $i: ${r}s"
 	done

@@ -3,7 +3,9 @@
  * against our responder (IKE_SA_INIT + IKE_AUTH with one CHILD_SA,
  * PSK), through the public API with a no-op data plane, next to the
  * cost of the key exchange alone (two key generations and two derives
- * per handshake, OpenSSL EVP directly) measured in the same run.
+ * per handshake, OpenSSL EVP directly) measured in the same run.  The
+ * v1- rows are IKEv1 tunnels (Main Mode + Quick Mode) through the same
+ * API and harness.
  *
  * usage: bench_ike_handshake [seconds per figure, default 2]
  */
@@ -115,7 +117,7 @@ flush(void)
 }
 
 static int
-setup(const char *ike)
+setup(const char *ike, uint32_t version)
 {
 	vpnr_callbacks cb;
 	vpnr_dataplane dp;
@@ -139,7 +141,9 @@ setup(const char *ike)
 		vpnr_tunnel_config_new(&tc, NULL);
 		vpnr_tunnel_config_set_addrs(tc, &a[i], &a[!i]);
 		vpnr_tunnel_config_set_psk(tc, (const uint8_t *)"bench", 5);
-		if (vpnr_tunnel_config_add_ike_proposal(tc, ike) != VPNR_OK)
+		if (vpnr_tunnel_config_set_ike_version(tc, version, 0) !=
+			VPNR_OK ||
+		    vpnr_tunnel_config_add_ike_proposal(tc, ike) != VPNR_OK)
 			return -1;
 		vpnr_tunnel_config_add_esp_proposal(tc, "aes256gcm16");
 		if (vpnr_tunnel_add(sides[i].ctx, tc, NULL, &sides[i].tid) !=
@@ -260,13 +264,13 @@ ke_rate(int group, double secs)
 }
 
 static double
-hs_rate(const char *ike, double secs, long *fails)
+hs_rate(const char *ike, uint32_t version, double secs, long *fails)
 {
 	double t0, t;
 	long n = 0;
 
 	*fails = 0;
-	if (setup(ike) != 0) {
+	if (setup(ike, version) != 0) {
 		fprintf(stderr, "setup failed for %s\n", ike);
 		return 0;
 	}
@@ -288,10 +292,15 @@ main(int argc, char **argv)
 		const char *name;
 		const char *ike;
 		int group;
+		uint32_t version;
 	} g[] = {
-		{ "x25519", "aes256gcm16-prfsha256-x25519", 31 },
-		{ "ecp256", "aes256gcm16-prfsha256-ecp256", 19 },
-		{ "modp2048", "aes256-sha256-modp2048", 14 },
+		{ "x25519", "aes256gcm16-prfsha256-x25519", 31, 2 },
+		{ "ecp256", "aes256gcm16-prfsha256-ecp256", 19, 2 },
+		{ "modp2048", "aes256-sha256-modp2048", 14, 2 },
+		/* IKEv1 Main Mode + Quick Mode (9 messages) through the same
+		 * API: one DH exchange, no PFS. */
+		{ "v1-ecp256", "aes128-sha256-ecp256", 19, 1 },
+		{ "v1-mod2048", "aes256-sha256-modp2048", 14, 1 },
 	};
 	double secs = argc > 1 ? atof(argv[1]) : 2.0;
 	size_t i;
@@ -299,7 +308,8 @@ main(int argc, char **argv)
 	if (secs <= 0)
 		secs = 2.0;
 	printf("IKEv2 handshakes/s, one core, in process (PSK, IKE_SA_INIT + "
-	       "IKE_AUTH + 1 CHILD_SA, plus DELETE)\n");
+	       "IKE_AUTH + 1 CHILD_SA, plus DELETE; v1-: IKEv1 Main Mode + "
+	       "Quick Mode)\n");
 	printf("%-10s %14s %16s %8s %8s\n", "group", "handshakes/s",
 	    "KE-only/s (EVP)", "ratio", "fails");
 	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
@@ -309,7 +319,7 @@ main(int argc, char **argv)
 
 		/* Interleaved rounds, best of three: the VM is shared. */
 		for (r = 0; r < 3; r++) {
-			x = hs_rate(g[i].ike, secs / 3, &f);
+			x = hs_rate(g[i].ike, g[i].version, secs / 3, &f);
 			if (x > hs)
 				hs = x;
 			fails += f;

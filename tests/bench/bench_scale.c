@@ -24,6 +24,8 @@
 
 #include <vpnroute/vpnroute.h>
 
+#include "bench_time.h"
+
 struct bpkt {
 	int to;
 	vpnr_addr local, remote;
@@ -43,24 +45,6 @@ static size_t qhead, qtail, qcap;
 static struct bside sides[2];
 static vpnr_tstamp fake_now = 1000 * VPNR_SECONDS;
 static int oom;
-
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Resident set size in bytes, from /proc/self/statm. */
 static double

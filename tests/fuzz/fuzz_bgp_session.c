@@ -45,7 +45,11 @@
  *   - ids (peers, our paths, transports, data-plane ops) never reused;
  *   - counters (messages, UPDATEs, malformed, treat-as-withdraw, flaps)
  *     never go back; a new session only with a flap counted; the
- *     received/accepted prefix counts equal the peer's Adj-RIB-In.
+ *     received/accepted prefix counts equal the peer's Adj-RIB-In;
+ *   - the pools hand out exactly the nodes and paths the RIB and the
+ *     Adj-RIBs-Out hold; every Established peer with an export policy
+ *     is on the exporters list and every peer with export work on the
+ *     work list (the per-change and per-pump walks see only those).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -290,6 +294,51 @@ rib_path(struct vpnr__bgp *bgp, const struct fz_route *r, uint32_t idx)
 }
 
 static void
+check_pools_lists(struct vpnr__bgp *bgp)
+{
+	struct vpnr__bgp_peer *p;
+	struct vpnr__bgp_node *n;
+	struct vpnr__bgp_path *path;
+	size_t i, nodes[BGP_NAFI] = { 0, 0 }, paths = 0, on_exp = 0,
+		  on_work = 0;
+	int a;
+
+	for (a = 0; a < BGP_NAFI; a++)
+		for (i = 0; i < bgp->rib[a].nb; i++)
+			for (n = bgp->rib[a].b[i]; n != NULL; n = n->hnext) {
+				nodes[a]++;
+				CHECK(n->paths != NULL);
+				for (path = n->paths; path != NULL;
+				     path = path->next)
+					paths++;
+			}
+	TAILQ_FOREACH(p, &bgp->peers, entry) {
+		for (a = 0; a < BGP_NAFI; a++) {
+			CHECK(p->adj_out[a].adj_out);
+			nodes[a] += p->adj_out[a].n;
+			if (p->est != NULL && (p->sess.afi & (1 << a)) &&
+			    p->cfg.export != VPNR_BGP_EXPORT_NONE)
+				CHECK(p->on_exp);
+		}
+		CHECK(p->work == p->on_work);
+		on_exp += p->on_exp;
+		on_work += p->on_work;
+	}
+	CHECK(bgp->pool_path.live == paths);
+	CHECK(bgp->pool_node[0].live == nodes[0]);
+	CHECK(bgp->pool_node[1].live == nodes[1]);
+	TAILQ_FOREACH(p, &bgp->exporters, exp_entry) {
+		CHECK(p->on_exp);
+		on_exp--;
+	}
+	TAILQ_FOREACH(p, &bgp->workq, work_entry) {
+		CHECK(p->on_work);
+		on_work--;
+	}
+	CHECK(on_exp == 0 && on_work == 0);
+}
+
+static void
 check_rib(vpnr_ctx *ctx)
 {
 	struct vpnr__bgp *bgp = ctx->bgp;
@@ -316,6 +365,7 @@ check_rib(vpnr_ctx *ctx)
 				}
 	CHECK(installed == n_routes);
 	CHECK(bgp->routes_installed == (uint64_t)n_routes);
+	check_pools_lists(bgp);
 }
 
 static void

@@ -1,5 +1,6 @@
 /*
- * Fuzz the IKEv2 state machines: two contexts (initiator side 0,
+ * Fuzz the IKEv2 (or, built as fuzz_ikev1_engine, the IKEv1) state
+ * machines through the public API: two contexts (initiator side 0,
  * responder side 1) wired back to back in the harness; the input is a
  * script of operations on the wire and the API, so the fuzzer explores
  * orders, losses, duplicates, corruption, collisions and timeouts with
@@ -31,6 +32,11 @@
 #include "ike_inv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* fuzz_ikev1_engine.c builds this harness with IKEv1 tunnels. */
+#ifndef FZ_IKE_VERSION
+#define FZ_IKE_VERSION 2
+#endif
 
 #define FZ_Q 32
 
@@ -171,9 +177,16 @@ fz_add_tunnel(struct fz *f, int i)
 		return;
 	vpnr_tunnel_config_set_addrs(tc, &f->s[i].addr, &f->s[!i].addr);
 	vpnr_tunnel_config_set_psk(tc, (const uint8_t *)"fuzz", 4);
+#if FZ_IKE_VERSION == 1
+	vpnr_tunnel_config_set_ike_version(tc, 1, 0);
+	vpnr_tunnel_config_add_ike_proposal(tc, "aes128-sha256-ecp256");
+	vpnr_tunnel_config_add_ike_proposal(tc, "aes128-sha1-modp1024");
+	vpnr_tunnel_config_add_esp_proposal(tc, "aes128gcm16-ecp256");
+#else
 	vpnr_tunnel_config_add_ike_proposal(tc, "aes128gcm16-prfsha256-x25519");
 	vpnr_tunnel_config_add_ike_proposal(tc, "aes128-sha256-ecp256");
 	vpnr_tunnel_config_add_esp_proposal(tc, "aes128gcm16-x25519");
+#endif
 	vpnr_tunnel_config_set_force_encap(tc, i == 0);
 	vpnr_tunnel_config_set_retransmit(tc, VPNR_SECONDS, 2);
 	if (vpnr_tunnel_add(f->s[i].ctx, tc, NULL, &f->s[i].tid) == VPNR_OK)

@@ -1,15 +1,17 @@
 /*
- * `minigw import aws-generic` (examples/minigw/import_aws.c) on
- * arbitrary text.  Invariants: a refusal names the file and a line
- * ("fuzz.txt:N: ...") and says of a Pre-Shared Key only its length; an accepted
- * file gives YAML that minigw's own parser either loads, with every tunnel
- * under the AWS profile, or refuses naming a line of it (the AWS rules may
- * refuse what the file says).
+ * `minigw import aws-generic` and `azure-sample` (examples/minigw/
+ * import_aws.c, import_azure.c) on arbitrary text, each importer on every
+ * input.  Invariants: a refusal names the file and a line ("fuzz.txt:N:
+ * ...") and says of a pre-shared key only its length; an accepted file
+ * gives YAML that minigw's own parser either loads, with every tunnel
+ * (and every neighbour) under that cloud's profile, or refuses naming a
+ * line of it (the cloud's rules may refuse what the file says).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "import.h"
@@ -19,8 +21,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+one(int (*fn)(const char *, const char *, size_t,
+	const struct mgw_import_opts *, FILE *, char *, size_t),
+    int profile, const uint8_t *data, size_t size)
 {
 	struct mgw_import_opts o = { "192.0.2.10", 65000 };
 	struct mgw_config c;
@@ -31,8 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	f = open_memstream(&out, &olen);
 	assert(f != NULL);
-	rc = mgw_import_aws_generic("fuzz.txt", (const char *)data, size, &o, f,
-	    err, sizeof(err));
+	rc = fn("fuzz.txt", (const char *)data, size, &o, f, err, sizeof(err));
 	fclose(f);
 	if (rc < 0) {
 		assert(strncmp(err, "fuzz.txt:", 9) == 0);
@@ -40,22 +43,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* About the key: only its length. */
 		k = strchr(err + 9, ':');
 		assert(k != NULL);
-		if (strncmp(k, ": Pre-Shared Key: ", 18) == 0)
+		if (strncasecmp(k, ": Pre-Shared Key: ", 18) == 0)
 			assert(k[18] >= '0' && k[18] <= '9' &&
 			    strstr(k, " characters (allowed ") != NULL);
 		free(out);
-		return 0;
+		return;
 	}
 	if (mgw_config_load(&c, "out.yaml", out, olen, 0, err, sizeof(err)) ==
 	    0) {
 		assert(c.n_tun >= 1);
 		for (i = 0; i < c.n_tun; i++)
-			assert(c.tun[i].profile == MGW_PROFILE_AWS);
+			assert(c.tun[i].profile == profile);
 		for (i = 0; i < c.n_nb; i++)
-			assert(c.nb[i].profile == MGW_PROFILE_AWS);
+			assert(c.nb[i].profile == profile);
 		mgw_config_free(&c);
 	} else
 		assert(strncmp(err, "out.yaml:", 9) == 0);
 	free(out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	one(mgw_import_aws_generic, MGW_PROFILE_AWS, data, size);
+	one(mgw_import_azure_sample, MGW_PROFILE_AZURE, data, size);
 	return 0;
 }

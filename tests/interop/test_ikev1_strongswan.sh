@@ -14,8 +14,9 @@
 # Aggressive Mode (aggressive = yes; strongSwan answers it with PSK
 # only with i_dont_care_about_security_and_use_aggressive_mode_psk):
 # up both ways, and a wrong PSK.
-# Traffic is not part of this test: the engine is not wired to the data
-# plane yet.  Exit 77 (skipped) without root or strongSwan.
+# This test holds the engine alone to the wire (the probe); tunnels,
+# traffic and minigw are interop.test_ikev1_minigw's.  Exit 77 (skipped)
+# without root or strongSwan.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/common.sh

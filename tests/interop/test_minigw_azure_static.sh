@@ -62,27 +62,7 @@ ip netns exec "$VI_NS_RHOST" ping -c3 -i 0.2 -W2 -q $VI_LHOST_IP >/dev/null ||
 
 # A TCP transfer (2 MB of random bytes) lhost -> rhost, checked by
 # its SHA-256 on arrival; its SYN is MSS-clamped on the way.
-head -c 2097152 /dev/urandom >"$VI_RUN/blob"
-ip netns exec "$VI_NS_RHOST" timeout 30 python3 -c '
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 5301)); s.listen(1); c, _ = s.accept(); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b: break
-    h.update(b); n += len(b)
-print(n, h.hexdigest())' >"$VI_RUN/tcp-recv.out" 2>&1 &
-vi_record_pid tcp-recv $!
-vi_wait_for 5 sh -c "ip netns exec $VI_NS_RHOST ss -ltn | grep -q 5301" || vi_fail "TCP receiver"
-ip netns exec "$VI_NS_LHOST" timeout 30 python3 -c '
-import socket, sys
-s = socket.create_connection((sys.argv[1], 5301)); s.sendall(open(sys.argv[2], "rb").read())
-s.shutdown(socket.SHUT_WR); s.recv(1)' $VI_RHOST_IP "$VI_RUN/blob" || vi_fail "TCP send"
-vi_wait_for 10 test -s "$VI_RUN/tcp-recv.out" || vi_fail "TCP receiver did not finish"
-want="2097152 $(sha256sum "$VI_RUN/blob" | cut -d' ' -f1)"
-got=$(cat "$VI_RUN/tcp-recv.out")
-vi_log "TCP transfer: $got"
-[ "$got" = "$want" ] || vi_fail "TCP transfer: got '$got', want '$want'"
+mg_tcp_check "$VI_NS_LHOST" "$VI_NS_RHOST" $VI_RHOST_IP 5301 2097152 || vi_fail "TCP transfer"
 
 # ctl: the tunnel counters, the IKE SA and the CHILD_SAs.
 mg_ctl gw show tunnels --json >"$VI_RUN/tunnels.json" || vi_fail "ctl show tunnels"

@@ -27,12 +27,7 @@ vi_wait_for 10 mg_bird_has right 192.168.2.0/24 || vi_fail "cloud 1 lacks our LA
 # The export list lan-only lets 192.168.2.0/24 pass, not 192.168.3.0/24.
 mg_bird_has right 192.168.3.0/24 && vi_fail "the export list let 192.168.3.0/24 pass"
 
-ecmp() {
-	ip -n "$VI_NS_LEFT" route show 172.16.0.0/16 >"$VI_RUN/route.txt"
-	grep -q "proto bgp" "$VI_RUN/route.txt" && grep -q "nexthop dev aws1" "$VI_RUN/route.txt" &&
-		grep -q "nexthop dev aws2" "$VI_RUN/route.txt"
-}
-vi_wait_for 15 ecmp || vi_fail "no multipath route: $(cat "$VI_RUN/route.txt")"
+vi_wait_for 15 mg_ecmp || vi_fail "no multipath route: $(cat "$VI_RUN/route.txt")"
 vi_log "kernel: $(tr '\n' ' ' <"$VI_RUN/route.txt")"
 mg_ctl gw show routes --json >"$VI_RUN/routes.json" || vi_fail "ctl show routes"
 python3 - "$VI_RUN/routes.json" <<'PY' || vi_fail "show routes: $(cat "$VI_RUN/routes.json")"
@@ -50,13 +45,9 @@ done
 
 # Tunnel 2 goes down: its nexthop leaves at once (hold time is 30 s).
 mg_ctl gw tunnel down aws2 || vi_fail "ctl tunnel down"
-single() {
-	ip -n "$VI_NS_LEFT" route show 172.16.0.0/16 >"$VI_RUN/route.txt"
-	grep -q "dev aws1 proto bgp" "$VI_RUN/route.txt" && ! grep -q aws2 "$VI_RUN/route.txt"
-}
-vi_wait_for 5 single || vi_fail "route after tunnel down: $(cat "$VI_RUN/route.txt")"
+vi_wait_for 5 mg_single_path 1 || vi_fail "route after tunnel down: $(cat "$VI_RUN/route.txt")"
 vi_log "after tunnel down: $(tr '\n' ' ' <"$VI_RUN/route.txt")"
 mg_ctl gw tunnel up aws2 || vi_fail "ctl tunnel up"
-vi_wait_for 30 ecmp || vi_fail "multipath not back: $(cat "$VI_RUN/route.txt")"
+vi_wait_for 30 mg_ecmp || vi_fail "multipath not back: $(cat "$VI_RUN/route.txt")"
 vi_stop gw || vi_fail "minigw exit status $?"
 vi_pass

@@ -503,6 +503,45 @@ test_out_budget(void **state)
 	teardown_all();
 }
 
+static void
+tw_budget10(vpnr_bgp_peer_config *pc, void *arg)
+{
+	(void)arg;
+	assert_int_equal(vpnr_bgp_peer_config_set_out_budget(pc, 10), VPNR_OK);
+}
+
+/* 90 % of the budget: a warning event (VPNR_OK) before the cap's. */
+static void
+test_out_budget_warning(void **state)
+{
+	uint64_t pa, pb;
+	char pfx[32];
+	int i;
+
+	(void)state;
+	pair(&pa, &pb, NULL, NULL, tw_budget10, NULL);
+	for (i = 0; i < 8; i++) {
+		snprintf(pfx, sizeof(pfx), "10.%d.0.0/16", i);
+		add_path(1, pfx, NULL);
+	}
+	bh_run();
+	assert_int_equal(bh_count_ev(1, VPNR_BGP_EV_PREFIX_LIMIT), 0);
+	add_path(1, "10.8.0.0/16", NULL);
+	bh_run();
+	assert_int_equal(bh_count_ev(1, VPNR_BGP_EV_PREFIX_LIMIT), 1);
+	assert_int_equal(bh_last_ev(1, VPNR_BGP_EV_PREFIX_LIMIT)->reason,
+	    VPNR_OK);
+	assert_int_equal(bh_spk[0].n_routes, 9);
+	add_path(1, "10.9.0.0/16", NULL);
+	add_path(1, "10.10.0.0/16", NULL);
+	bh_run();
+	assert_int_equal(bh_spk[0].n_routes, 10);
+	assert_int_equal(bh_count_ev(1, VPNR_BGP_EV_PREFIX_LIMIT), 2);
+	assert_int_equal(bh_last_ev(1, VPNR_BGP_EV_PREFIX_LIMIT)->reason,
+	    VPNR_ERR_LIMIT);
+	teardown_all();
+}
+
 /* Both sides active and connecting at once: one session survives. */
 static void
 test_collision(void **state)
@@ -775,6 +814,7 @@ main(void)
 		cmocka_unit_test_setup(test_max_prefix_teardown, bh_setup),
 		cmocka_unit_test_setup(test_max_prefix_warn, bh_setup),
 		cmocka_unit_test_setup(test_out_budget, bh_setup),
+		cmocka_unit_test_setup(test_out_budget_warning, bh_setup),
 		cmocka_unit_test_setup(test_collision, bh_setup),
 		cmocka_unit_test_setup(test_bad_peer_as, bh_setup),
 		cmocka_unit_test_setup(test_peer_delete, bh_setup),

@@ -3,7 +3,8 @@
  * replace/withdraw with the data-plane operations they cause, the
  * multipath set as paths come and go, purging a peer, graceful-restart
  * stale marking, interning (a big table with one attribute set holds
- * one set), and data-plane replay.
+ * one set), data-plane replay, path owner indexes, the object pools
+ * and local path ids.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -308,6 +309,156 @@ test_purge_and_stale(void **state)
 	vpnr_ctx_del(ctx);
 }
 
+/* Path owner indexes: a deleted peer's index is handed out again, the
+ * others stay; by_idx names each peer by its own. */
+static void
+test_peer_idx_reuse(void **state)
+{
+	vpnr_ctx *ctx = mk();
+	struct vpnr__bgp *bgp;
+	struct vpnr__bgp_peer *p;
+	uint64_t ids[600];
+	uint32_t idx[600], n_idx;
+	char s[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 600; i++) {
+		snprintf(s, sizeof(s), "10.9.%d.%d", i / 250, 1 + i % 250);
+		p = peer(ctx, s, 65002, (uint32_t)i + 1);
+		ids[i] = p->id;
+		idx[i] = p->idx;
+	}
+	bgp = ctx->bgp;
+	n_idx = bgp->n_idx;
+	assert_int_equal(n_idx, 601); /* 0 is ours */
+	for (i = 0; i < 600; i += 3)
+		assert_int_equal(vpnr_bgp_peer_del(ctx, ids[i], 1), VPNR_OK);
+	for (i = 0; i < 600; i += 3) {
+		snprintf(s, sizeof(s), "10.8.%d.%d", i / 250, 1 + i % 250);
+		p = peer(ctx, s, 65003, 7);
+		assert_true(p->idx >= 1 && p->idx < n_idx);
+		assert_ptr_equal(bgp->by_idx[p->idx], p);
+	}
+	assert_int_equal(bgp->n_idx, n_idx); /* no new index */
+	for (i = 1; i < 600; i += 3) {
+		p = vpnr__bgp_peer_find(bgp, ids[i]);
+		assert_non_null(p);
+		assert_int_equal(p->idx, idx[i]);
+		assert_ptr_equal(bgp->by_idx[idx[i]], p);
+	}
+	vpnr_ctx_del(ctx);
+}
+
+/* Pools: objects come back for reuse; the chunks grow 1 KiB to 64 KiB
+ * and all go back to the allocator with the last object. */
+static void
+test_pool(void **state)
+{
+	struct vpnr__bgp_pool pl;
+	void *o[5000], *x;
+	size_t i, b1;
+
+	(void)state;
+	vpnr__bgp_pool_init(&pl, NULL, 20);
+	assert_int_equal(pl.size, 24);
+	for (i = 0; i < 5000; i++) {
+		o[i] = vpnr__bgp_pool_get(&pl);
+		assert_non_null(o[i]);
+		assert_int_equal((uintptr_t)o[i] % 8, 0);
+		memset(o[i], (int)i, 24); /* no overlap: checked below */
+	}
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(((uint8_t *)o[i])[23], (uint8_t)i);
+	assert_int_equal(pl.live, 5000);
+	assert_true(pl.nchunk >= 7 && pl.nchunk < 12); /* doubling */
+	b1 = vpnr__bgp_pool_bytes(&pl);
+	assert_true(b1 >= 5000 * 24 && b1 < 5000 * 24 + 2 * 65536);
+	vpnr__bgp_pool_put(&pl, o[17]);
+	x = vpnr__bgp_pool_get(&pl); /* the freed one, no new chunk */
+	assert_ptr_equal(x, o[17]);
+	assert_int_equal(vpnr__bgp_pool_bytes(&pl), b1);
+	for (i = 0; i < 5000; i++)
+		vpnr__bgp_pool_put(&pl, o[i]);
+	assert_int_equal(pl.live, 0);
+	assert_int_equal(vpnr__bgp_pool_bytes(&pl), 0);
+	assert_null(pl.chunks);
+	/* usable again after it emptied */
+	assert_non_null(x = vpnr__bgp_pool_get(&pl));
+	vpnr__bgp_pool_clear(&pl);
+	assert_int_equal(pl.live, 0);
+}
+
+/* Local path ids are handles (slot, generation): a replaced or deleted
+ * path's id is refused, also once its slot serves another prefix; the
+ * objects go back to their pools when the table empties. */
+static int
+count_cb(const vpnr_prefix *p, const vpnr_path_attrs *a, uint64_t id, void *arg)
+{
+	(void)p, (void)a, (void)id;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_local_path_ids(void **state)
+{
+	vpnr_ctx *ctx = mk();
+	struct vpnr__bgp *bgp;
+	vpnr_prefix p1, p2;
+	uint64_t id1, id1b, id2, ids[300];
+	char s[32];
+	int i, n;
+
+	(void)state;
+	assert_int_equal(vpnr_prefix_parse(&p1, "10.1.0.0/16"), VPNR_OK);
+	assert_int_equal(vpnr_prefix_parse(&p2, "2001:db8::/32"), VPNR_OK);
+	assert_int_equal(vpnr_bgp_path_add(ctx, &p1, NULL, &id1, 1), VPNR_OK);
+	assert_int_equal(vpnr_bgp_path_add(ctx, &p1, NULL, &id1b, 1), VPNR_OK);
+	assert_true(id1 != 0 && id1b != 0 && id1 != id1b);
+	bgp = ctx->bgp;
+	assert_int_equal(bgp->rib[0].n, 1);
+	/* the replaced id is gone, the new one works once */
+	assert_int_equal(vpnr_bgp_path_del(ctx, id1, 1), VPNR_ERR_NOT_FOUND);
+	assert_int_equal(vpnr_bgp_path_add(ctx, &p2, NULL, &id2, 1), VPNR_OK);
+	assert_int_equal(vpnr_bgp_path_del(ctx, id1b, 1), VPNR_OK);
+	assert_int_equal(vpnr_bgp_path_del(ctx, id1b, 1), VPNR_ERR_NOT_FOUND);
+	assert_int_equal(bgp->rib[0].n, 0);
+	/* the freed slot serves the next prefix; the old id stays dead */
+	assert_int_equal(vpnr_bgp_path_add(ctx, &p1, NULL, &id1, 1), VPNR_OK);
+	assert_int_equal((uint32_t)id1, (uint32_t)id1b);
+	assert_int_equal(vpnr_bgp_path_del(ctx, id1b, 1), VPNR_ERR_NOT_FOUND);
+	assert_int_equal(vpnr_bgp_path_del(ctx, 0, 1), VPNR_ERR_NOT_FOUND);
+	assert_int_equal(vpnr_bgp_path_del(ctx, ~0ull, 1), VPNR_ERR_NOT_FOUND);
+	/* many: every id deletes its own prefix and nothing else */
+	for (i = 0; i < 300; i++) {
+		vpnr_prefix p;
+
+		snprintf(s, sizeof(s), "10.%d.%d.0/24", 2 + i / 256, i % 256);
+		assert_int_equal(vpnr_prefix_parse(&p, s), VPNR_OK);
+		assert_int_equal(vpnr_bgp_path_add(ctx, &p, NULL, &ids[i], 1),
+		    VPNR_OK);
+	}
+	for (i = 0; i < 300; i += 2)
+		assert_int_equal(vpnr_bgp_path_del(ctx, ids[i], 1), VPNR_OK);
+	n = 0;
+	assert_int_equal(vpnr_bgp_rib_walk(ctx, VPNR_RIB_LOC, 0, count_cb, &n),
+	    VPNR_OK);
+	assert_int_equal(n, 152); /* 150 left, p1 and p2 */
+	assert_int_equal(bgp->rib[0].n, 151);
+	assert_int_equal(bgp->rib[1].n, 1);
+	for (i = 1; i < 300; i += 2)
+		assert_int_equal(vpnr_bgp_path_del(ctx, ids[i], 1), VPNR_OK);
+	assert_int_equal(vpnr_bgp_path_del(ctx, id1, 1), VPNR_OK);
+	assert_int_equal(vpnr_bgp_path_del(ctx, id2, 1), VPNR_OK);
+	assert_int_equal(bgp->rib[0].n + bgp->rib[1].n, 0);
+	/* every node and path returned: the pools hold no chunk */
+	assert_int_equal(bgp->pool_path.live, 0);
+	assert_int_equal(vpnr__bgp_pool_bytes(&bgp->pool_path), 0);
+	assert_int_equal(vpnr__bgp_pool_bytes(&bgp->pool_node[0]), 0);
+	vpnr_ctx_del(ctx);
+}
+
 int
 main(void)
 {
@@ -316,6 +467,9 @@ main(void)
 		cmocka_unit_test(test_update_replace_withdraw),
 		cmocka_unit_test(test_ecmp_set),
 		cmocka_unit_test(test_purge_and_stale),
+		cmocka_unit_test(test_peer_idx_reuse),
+		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_local_path_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -433,6 +433,202 @@ test_replay_success_silent(void **state)
 	vpnr_ctx_del(ctx);
 }
 
+/*
+ * The compact copies (issue 12): what a replay hands the data plane
+ * is what the engine added, field for field, keys and selectors
+ * included, whether the selectors are shared between SAs and policies
+ * or not; a delete carries no keys.
+ */
+#define X_SAS  3
+#define X_POLS 3
+static vpnr_child_sa x_sa[X_SAS];
+static vpnr_policy x_pol[X_POLS];
+static vpnr_ts x_ts[4];
+static const uint8_t x_keys[2][52] = { { 0x11, 0x22, 0x33 }, { 0x44 } };
+static int x_seen, x_del_keys, x_del_seen;
+
+static void
+x_check_sa(const vpnr_child_sa *got)
+{
+	const vpnr_child_sa *w = NULL;
+	int i;
+
+	for (i = 0; i < X_SAS; i++)
+		if (x_sa[i].sa_id == got->sa_id)
+			w = &x_sa[i];
+	assert_non_null(w);
+	assert_int_equal(got->tunnel_id, w->tunnel_id);
+	assert_ptr_equal(got->tunnel_user_data, w->tunnel_user_data);
+	assert_int_equal(got->spi, w->spi);
+	assert_int_equal(got->protocol, w->protocol);
+	assert_int_equal(got->direction, w->direction);
+	assert_int_equal(got->flags, w->flags);
+	assert_memory_equal(&got->src, &w->src, sizeof(w->src));
+	assert_memory_equal(&got->dst, &w->dst, sizeof(w->dst));
+	assert_int_equal(got->encr_id, w->encr_id);
+	assert_int_equal(got->encr_key_bits, w->encr_key_bits);
+	assert_int_equal(got->integ_id, w->integ_id);
+	assert_int_equal(got->replay_window, w->replay_window);
+	assert_int_equal(got->if_id, w->if_id);
+	assert_memory_equal(&got->soft, &w->soft, sizeof(w->soft));
+	assert_memory_equal(&got->hard, &w->hard, sizeof(w->hard));
+	assert_int_equal(got->n_ts_local, w->n_ts_local);
+	assert_int_equal(got->n_ts_remote, w->n_ts_remote);
+	assert_memory_equal(got->ts_local, w->ts_local,
+	    w->n_ts_local * sizeof(vpnr_ts));
+	assert_memory_equal(got->ts_remote, w->ts_remote,
+	    w->n_ts_remote * sizeof(vpnr_ts));
+	if (got->encr_key == NULL && got->integ_key == NULL) {
+		/* A delete: the description, never keys. */
+		assert_int_equal(got->encr_key_len, 0);
+		assert_int_equal(got->integ_key_len, 0);
+		x_del_keys += got->encr_key_len != 0;
+		x_del_seen++;
+		return;
+	}
+	assert_int_equal(got->encr_key_len, w->encr_key_len);
+	assert_int_equal(got->integ_key_len, w->integ_key_len);
+	assert_memory_equal(got->encr_key, w->encr_key, w->encr_key_len);
+	if (w->integ_key_len > 0)
+		assert_memory_equal(got->integ_key, w->integ_key,
+		    w->integ_key_len);
+	x_seen++;
+}
+
+static int
+x_sa_op(vpnr_ctx *ctx, uint64_t op_id, const vpnr_child_sa *sa, void *dpd)
+{
+	(void)ctx, (void)op_id, (void)dpd;
+	x_check_sa(sa);
+	return VPNR_OK;
+}
+
+static int
+x_pol_op(vpnr_ctx *ctx, uint64_t op_id, const vpnr_policy *pol, void *dpd)
+{
+	int i, found = 0;
+
+	(void)ctx, (void)op_id, (void)dpd;
+	for (i = 0; i < X_POLS; i++)
+		if (x_pol[i].policy_id == pol->policy_id) {
+			assert_memory_equal(pol, &x_pol[i], sizeof(*pol));
+			found = 1;
+		}
+	assert_true(found);
+	x_seen++;
+	return VPNR_OK;
+}
+
+static int
+x_add_step(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
+{
+	int i;
+
+	(void)id, (void)arg, (void)now;
+	for (i = 0; i < X_SAS; i++)
+		assert_int_equal(vpnr__dp_sa_add(ctx, &x_sa[i], NULL, 0),
+		    VPNR_OK);
+	for (i = 0; i < X_POLS; i++)
+		assert_int_equal(vpnr__dp_policy_add(ctx, &x_pol[i], NULL, 0),
+		    VPNR_OK);
+	return VPNR_OK;
+}
+
+static int
+x_del_step(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
+{
+	(void)arg, (void)now;
+	assert_int_equal(vpnr__dp_sa_del(ctx, id, NULL, 0), VPNR_OK);
+	return VPNR_OK;
+}
+
+static void
+test_replay_copies_exact(void **state)
+{
+	vpnr_dataplane dp = { .sa_add = x_sa_op,
+		.sa_del = x_sa_op,
+		.policy_add = x_pol_op,
+		.policy_del = x_pol_op };
+	vpnr_ctx *ctx;
+	int i;
+
+	(void)state;
+	memset(x_ts, 0, sizeof(x_ts));
+	for (i = 0; i < 4; i++) {
+		x_ts[i].ip_proto = (uint8_t)(i == 3 ? 6 : 0);
+		x_ts[i].port_end = 65535;
+		vpnr_addr_parse(&x_ts[i].addr_start,
+		    i == 0     ? "10.1.0.0" :
+			i == 1 ? "10.2.0.0" :
+				 "10.3.0.0");
+		vpnr_addr_parse(&x_ts[i].addr_end,
+		    i == 0     ? "10.1.255.255" :
+			i == 1 ? "10.2.255.255" :
+				 "10.3.255.255");
+	}
+	memset(x_sa, 0, sizeof(x_sa));
+	for (i = 0; i < X_SAS; i++) {
+		vpnr_child_sa *a = &x_sa[i];
+
+		a->sa_id = 100 + (uint64_t)i;
+		a->tunnel_id = 7;
+		a->tunnel_user_data = &x_seen;
+		a->spi = 0xc1000000u + (uint32_t)i;
+		a->protocol = 50;
+		a->direction = (uint8_t)(i % 2 ? VPNR_DIR_OUT : VPNR_DIR_IN);
+		a->flags = (uint16_t)i;
+		vpnr_addr_parse(&a->src, "192.0.2.1");
+		vpnr_addr_parse(&a->dst, "192.0.2.2");
+		a->encr_id = 20;
+		a->encr_key_bits = 256;
+		a->integ_id = (uint16_t)(i == 2 ? 12 : 0);
+		a->encr_key = x_keys[i % 2];
+		a->encr_key_len = 36;
+		a->integ_key = i == 2 ? x_keys[1] + 16 : NULL;
+		a->integ_key_len = i == 2 ? 32 : 0;
+		a->replay_window = 1024;
+		a->if_id = 9;
+		a->soft.seconds = 3000 + (uint64_t)i;
+		a->hard.bytes = 1u << 30;
+		/* The pair shares [0, 1]; the third has two remote ones. */
+		a->ts_local = &x_ts[0];
+		a->n_ts_local = 1;
+		a->ts_remote = i == 2 ? &x_ts[2] : &x_ts[1];
+		a->n_ts_remote = i == 2 ? 2 : 1;
+	}
+	memset(x_pol, 0, sizeof(x_pol));
+	for (i = 0; i < X_POLS; i++) {
+		vpnr_policy *p = &x_pol[i];
+
+		p->policy_id = 200 + (uint64_t)i;
+		p->tunnel_id = 7;
+		p->direction = (uint8_t)(i % 2 ? VPNR_DIR_OUT : VPNR_DIR_IN);
+		p->priority = 1000 + (uint32_t)i;
+		p->out_sa_id = i % 2 ? 101 : 0;
+		p->ts_local = x_ts[0];
+		p->ts_remote = x_ts[i == 2 ? 3 : 1];
+		p->if_id = 9;
+	}
+	assert_int_equal(vpnr_ctx_new(&ctx, NULL, NULL, NULL, &dp, NULL, NULL),
+	    VPNR_OK);
+	x_seen = x_del_seen = x_del_keys = 0;
+	assert_int_equal(vpnr__ctx_call(ctx, VPNR__CALL_DRIVE, x_add_step, 0, 0,
+			     5),
+	    VPNR_OK);
+	assert_int_equal(x_seen, X_SAS + X_POLS);
+	assert_int_equal(vpnr_dp_replay(ctx, 6), VPNR_OK);
+	assert_int_equal(x_seen, 2 * (X_SAS + X_POLS));
+	/* Deleting one of a shared block leaves the others whole. */
+	assert_int_equal(vpnr__ctx_call(ctx, VPNR__CALL_DRIVE, x_del_step, 100,
+			     0, 7),
+	    VPNR_OK);
+	assert_int_equal(x_del_seen, 1);
+	assert_int_equal(x_del_keys, 0);
+	assert_int_equal(vpnr_dp_replay(ctx, 8), VPNR_OK);
+	assert_int_equal(x_seen, 2 * (X_SAS + X_POLS) + X_SAS - 1 + X_POLS);
+	vpnr_ctx_del(ctx);
+}
+
 int
 main(void)
 {
@@ -444,6 +640,7 @@ main(void)
 		cmocka_unit_test(test_complete_in_expiry_changed),
 		cmocka_unit_test(test_complete_edges),
 		cmocka_unit_test(test_replay_success_silent),
+		cmocka_unit_test(test_replay_copies_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,6 +57,8 @@ static int fm_verbose; /* FM_VERBOSE=1: print events and log lines */
 /* 1: the responder demands a COOKIE and accepts only x25519 while the
  * initiator's KE is ecp256 (INVALID_KE_PAYLOAD), ESP with PFS. */
 static int fm_variant;
+/* 1: the tunnels speak IKEv1 (Main Mode + Quick Mode). */
+static int fm_ikev1;
 
 static void *
 fm_alloc(size_t size, void *ud)
@@ -428,10 +430,12 @@ w_init(struct w *w, uint64_t seed)
 		if (rv == VPNR_OK)
 			rv = vpnr_tunnel_config_set_psk(tc,
 			    (const uint8_t *)"failmalloc-psk", 14);
-		if (rv == VPNR_OK && fm_variant && i == 0)
+		if (rv == VPNR_OK && fm_ikev1)
+			rv = vpnr_tunnel_config_set_ike_version(tc, 1, 0);
+		if (rv == VPNR_OK && (fm_ikev1 || (fm_variant && i == 0)))
 			rv = vpnr_tunnel_config_add_ike_proposal(tc,
 			    "aes256-sha256-ecp256");
-		if (rv == VPNR_OK)
+		if (rv == VPNR_OK && !fm_ikev1)
 			rv = vpnr_tunnel_config_add_ike_proposal(tc,
 			    "aes256-sha256-x25519");
 		if (rv == VPNR_OK)
@@ -991,6 +995,17 @@ test_failmalloc_rekey_close(void **state)
 	fm_sweep(1);
 }
 
+/* The same sweep over IKEv1 tunnels: Main Mode, Quick Mode, both
+ * rekeys, DELETE (ikev1_tunnel.c's allocations and the engine's). */
+static void
+test_failmalloc_ikev1(void **state)
+{
+	(void)state;
+	fm_ikev1 = 1;
+	fm_sweep(1);
+	fm_ikev1 = 0;
+}
+
 static void
 test_failmalloc_cookie_invalid_ke_pfs(void **state)
 {
@@ -1007,6 +1022,7 @@ main(void)
 		cmocka_unit_test(test_failmalloc_handshake),
 		cmocka_unit_test(test_failmalloc_rekey_close),
 		cmocka_unit_test(test_failmalloc_cookie_invalid_ke_pfs),
+		cmocka_unit_test(test_failmalloc_ikev1),
 		cmocka_unit_test(test_failmalloc_isolation_50_tunnels),
 	};
 

@@ -565,7 +565,8 @@ test_major_version(void **state)
 	assert_int_equal(h.ans_len, 0);
 	stats(&h, &st);
 	assert_int_equal(st.refused_version, 3);
-	/* Major version 1 (IKEv1) keeps its handling: malformed here. */
+	/* Major version 1 (IKEv1) from a peer without an IKEv1 tunnel:
+	 * malformed, not a version refusal. */
 	m[17] = 0x10;
 	assert_int_equal(hx_inject(&h, SRC_A, m, h.tmpl_len),
 	    VPNR_ERR_MALFORMED);

@@ -59,6 +59,9 @@ fill(uint8_t *p, size_t n, uint8_t seed)
 }
 
 static struct tunnel tun;
+/* Nonce storage for the SAs a test has at once (they point into it). */
+static uint8_t nonces[4][48];
+static int nonce_next;
 
 static void
 sa_init(struct ike_sa *sa, uint16_t prf, uint16_t integ, uint16_t encr,
@@ -72,6 +75,8 @@ sa_init(struct ike_sa *sa, uint16_t prf, uint16_t integ, uint16_t encr,
 	sa->suite.encr_bits = bits;
 	sa->spi_i = 0x0102030405060708ULL;
 	sa->spi_r = 0x1112131415161718ULL;
+	sa->ni = nonces[nonce_next++ % 4];
+	sa->nr = nonces[nonce_next++ % 4];
 	sa->ni_len = 32;
 	sa->nr_len = 48;
 	fill(sa->ni, sa->ni_len, 1);
@@ -118,7 +123,8 @@ test_skeyseed_and_keys(void **state)
 
 	sa_init(&sa, 5, 12, 12, 256);
 	fill(gir, sizeof(gir), 7);
-	assert_int_equal(vpnr__ike_keymat(&sa, NULL, 0, 0, gir, sizeof(gir)),
+	assert_int_equal(vpnr__ike_keymat(NULL, &sa, NULL, 0, 0, gir,
+			     sizeof(gir)),
 	    VPNR_OK);
 	assert_int_equal(sa.keys.integ_len, 32);
 	assert_int_equal(sa.keys.encr_len, 32);
@@ -132,8 +138,8 @@ test_skeyseed_and_keys(void **state)
 	sa_init(&n, 7, 0, 20, 128);
 	n.spi_i = 0xa1a2a3a4a5a6a7a8ULL;
 	fill(gir, 32, 9);
-	assert_int_equal(vpnr__ike_keymat(&n, sa.keys.sk_d, sa.keys.prf_len, 5,
-			     gir, 32),
+	assert_int_equal(vpnr__ike_keymat(NULL, &n, sa.keys.sk_d,
+			     sa.keys.prf_len, 5, gir, 32),
 	    VPNR_OK);
 	assert_int_equal(n.keys.encr_len, 16 + 4);
 	assert_int_equal(n.keys.integ_len, 0);
@@ -161,6 +167,8 @@ test_skeyseed_and_keys(void **state)
 		assert_memory_equal(n.keys.sk_pi, km + 104, 64);
 		assert_memory_equal(n.keys.sk_pr, km + 168, 64);
 	}
+	vpnr__ike_keys_free(NULL, &n.keys);
+	vpnr__ike_keys_free(NULL, &sa.keys);
 }
 
 static void
@@ -172,18 +180,21 @@ test_rekey_same_prf(void **state)
 
 	sa_init(&sa, 6, 13, 12, 128);
 	fill(gir, sizeof(gir), 3);
-	assert_int_equal(vpnr__ike_keymat(&sa, NULL, 0, 0, gir, sizeof(gir)),
+	assert_int_equal(vpnr__ike_keymat(NULL, &sa, NULL, 0, 0, gir,
+			     sizeof(gir)),
 	    VPNR_OK);
 	sa_init(&n, 6, 13, 12, 128);
 	n.spi_r = 0x5555666677778888ULL;
-	assert_int_equal(vpnr__ike_keymat(&n, sa.keys.sk_d, sa.keys.prf_len, 6,
-			     gir, sizeof(gir)),
+	assert_int_equal(vpnr__ike_keymat(NULL, &n, sa.keys.sk_d,
+			     sa.keys.prf_len, 6, gir, sizeof(gir)),
 	    VPNR_OK);
 	memcpy(in, gir, sizeof(gir));
 	memcpy(in + sizeof(gir), n.ni, 32);
 	memcpy(in + sizeof(gir) + 32, n.nr, 48);
 	hmac(md, sa.keys.sk_d, 48, in, sizeof(in), skeyseed);
 	check_keys(md, skeyseed, &n);
+	vpnr__ike_keys_free(NULL, &n.keys);
+	vpnr__ike_keys_free(NULL, &sa.keys);
 }
 
 static void
@@ -195,7 +206,8 @@ test_child_keymat(void **state)
 
 	sa_init(&sa, 5, 12, 12, 256);
 	fill(gir, sizeof(gir), 5);
-	assert_int_equal(vpnr__ike_keymat(&sa, NULL, 0, 0, gir, sizeof(gir)),
+	assert_int_equal(vpnr__ike_keymat(NULL, &sa, NULL, 0, 0, gir,
+			     sizeof(gir)),
 	    VPNR_OK);
 	fill(ni, sizeof(ni), 21);
 	fill(nr, sizeof(nr), 22);
@@ -217,6 +229,7 @@ test_child_keymat(void **state)
 	prf_plus(EVP_sha256(), sa.keys.sk_d, 32, seed, sizeof(seed), want,
 	    sizeof(want));
 	assert_memory_equal(km, want, sizeof(km));
+	vpnr__ike_keys_free(NULL, &sa.keys);
 }
 
 static void
@@ -230,7 +243,8 @@ test_psk_auth(void **state)
 
 	sa_init(&sa, 5, 12, 12, 256);
 	fill(gir, sizeof(gir), 11);
-	assert_int_equal(vpnr__ike_keymat(&sa, NULL, 0, 0, gir, sizeof(gir)),
+	assert_int_equal(vpnr__ike_keymat(NULL, &sa, NULL, 0, 0, gir,
+			     sizeof(gir)),
 	    VPNR_OK);
 	tun.cfg.psk = (uint8_t *)"correct horse";
 	tun.cfg.psk_len = 13;
@@ -252,6 +266,7 @@ test_psk_auth(void **state)
 	assert_memory_equal(out, want, 32);
 	sa.init_req = NULL;
 	tun.cfg.psk = NULL;
+	vpnr__ike_keys_free(NULL, &sa.keys);
 }
 
 static int
@@ -291,7 +306,8 @@ sk_roundtrip(uint16_t encr, uint16_t bits, uint16_t integ)
 	vpnr_tunnel_config_del(tc);
 	sa_init(&a, 5, integ, encr, bits);
 	fill(gir, sizeof(gir), 1);
-	assert_int_equal(vpnr__ike_keymat(&a, NULL, 0, 0, gir, 32), VPNR_OK);
+	assert_int_equal(vpnr__ike_keymat(NULL, &a, NULL, 0, 0, gir, 32),
+	    VPNR_OK);
 	b = a;
 	a.initiator = 1;
 	b.initiator = 0;
@@ -332,6 +348,7 @@ sk_roundtrip(uint16_t encr, uint16_t bits, uint16_t integ)
 	    VPNR_ERR_INTEGRITY);
 	vpnr__wbuf_free(&w);
 	vpnr__wbuf_free(&inner);
+	vpnr__ike_keys_free(NULL, &a.keys); /* b shares them */
 	vpnr_ctx_del(ctx);
 }
 

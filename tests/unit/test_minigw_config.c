@@ -307,8 +307,10 @@ numbers(void **state)
 	    "300-86400)");
 	with_line(9, "    dpd_timeout: 18446744073709551616",
 	    "tunnels[0].dpd_timeout: '18446744073709551616' is not a number");
-	with_line(9, "    ike_version: 1",
-	    "tunnels[0].ike_version: 1 is out of range (allowed 2-2)");
+	with_line(9, "    ike_version: 3",
+	    "tunnels[0].ike_version: 3 is out of range (allowed 1-2)");
+	with_line(9, "    aggressive: true",
+	    "aggressive is IKEv1's (set ike_version: 1)");
 	with_line(16, "      remote_as: 65050",
 	    "t.yaml:15: bgp.neighbors[0]: remote_as 65050 equals local_as");
 	with_line(16, "      remote_as: 65010\n      hold_time: 2",

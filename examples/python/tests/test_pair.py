@@ -1,9 +1,11 @@
 """A tunnel and an eBGP session between two contexts in one process, data
 through the built-in ESP data plane both ways."""
 
+import pytest
+
 import vpnroute as v
-from conftest import (A_AS, A_BGP, A_WAN, B_AS, B_BGP, B_WAN, IF_ID, add_tunnels,
-                      ipv4_udp)
+from conftest import (A_AS, A_BGP, A_WAN, B_AS, B_BGP, B_WAN, IF_ID, PSK,
+                      add_tunnels, ipv4_udp)
 
 
 def bring_up(net):
@@ -144,3 +146,28 @@ def test_python_dataplane_carries_traffic(net):
         net.close()
         for d in dps:
             d.esp.close()
+
+
+def test_ikev1_tunnel_carries_traffic(net):
+    """ike_version=1: Main Mode + Quick Mode between the contexts, with a
+    proposal only IKEv1 knows (read after the version), data both ways."""
+    net.make(0), net.make(1)
+    ta, tb = add_tunnels(net, ike_version=1,
+                         ike_proposals=["3des-md5-modp1024"],
+                         esp_proposals=["aes128-sha1"])
+    net.ctx[0].initiate(ta)
+    net.advance(5 * v.SECONDS)
+    ia, ib = net.ctx[0].tunnel_info(ta), net.ctx[1].tunnel_info(tb)
+    assert ia.state == ib.state == v.TUNNEL_ESTABLISHED
+    assert ia.child_spi_out == ib.child_spi_in != 0
+    assert (ia.spi_i, ia.spi_r) == (ib.spi_i, ib.spi_r) != (0, 0)
+    for src, dst, a, b, peer in ((0, 1, "192.168.2.10", "10.50.1.1", A_WAN),
+                                 (1, 0, "10.50.1.1", "192.168.2.10", B_WAN)):
+        pkt = ipv4_udp(a, b, b"over IKEv1")
+        esp, _ = net.esp[src].encap(IF_ID, pkt)
+        inner, if_id = net.esp[dst].decap(v.Addr(peer, 4500), esp)
+        assert inner == pkt and if_id == IF_ID
+    # IKEv2 refuses what only IKEv1 knows, naming it.
+    with pytest.raises(v.Error, match="3des"):
+        net.ctx[0].add_tunnel(A_WAN, B_WAN, PSK,
+                              ike_proposals=["3des-md5-modp1024"])

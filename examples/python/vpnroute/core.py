@@ -873,9 +873,13 @@ class Context:
                    rekey: Optional[Tuple[int, int, int]] = None,
                    force_encap: bool = False,
                    replay_window: Optional[int] = None,
-                   retransmit: Optional[Tuple[int, int]] = None) -> int:
+                   retransmit: Optional[Tuple[int, int]] = None,
+                   ike_version: int = 2,
+                   ikev1_flags: int = 0) -> int:
         """Add a tunnel (responder-ready at once); returns its id.
 
+        ike_version 1 speaks IKEv1 (ikev1_flags: IKEV1_AGGRESSIVE,
+        IKEV1_COMMIT); it is set before the proposals are read.
         Proposals are strongSwan-style strings; local_id/remote_id are
         (VPNR_ID_* type, value); ts is a list of (local, remote) Ts
         pairs (default 0/0 both ways); dpd (interval ns, action),
@@ -893,6 +897,9 @@ class Context:
             chk(lib.vpnr_tunnel_config_set_addrs(tc, _caddr(local),
                                                   _caddr(remote)))
             chk(lib.vpnr_tunnel_config_set_psk(tc, psk, len(psk)))
+            if ike_version != 2 or ikev1_flags:
+                chk(lib.vpnr_tunnel_config_set_ike_version(tc, ike_version,
+                                                           ikev1_flags))
             for p in ike_proposals:
                 chk(lib.vpnr_tunnel_config_add_ike_proposal(tc, p.encode()))
             for p in esp_proposals:

@@ -19,7 +19,9 @@
 #
 # The box's forward chain jumps to two chains that are empty while the
 # path is clean; every drop is counted per cause and direction:
-#   wan_blackhole on|off    drop everything forwarded (counter blackholed)
+#   wan_blackhole on|off [IF]  drop everything forwarded, or only what
+#                           goes in or out of the box's IF (counter
+#                           blackholed)
 #   wan_loss N|off          drop N % (1-100) at random in each direction,
 #                           independently per packet (nft "numgen random
 #                           mod 100 < N"; counters lost_lr, lost_rl)
@@ -51,6 +53,38 @@
 #   wan_ping                one ping lhost -> rhost crosses the tunnel
 #   wan_event_before RE1 RE2 NAME   in NAME.out, RE1 matches before RE2
 #   wan_now / wan_since T   timestamps and elapsed seconds for the logs
+#   wan_time BOUND T0 CMD...   seconds from T0 until CMD succeeds, or
+#                           "timeout" after BOUND s (benches)
+#   wan_ping_start FILE / wan_ping_stop   a 10/s ping lhost -> rhost with
+#                           -D timestamps into FILE, in the background
+#   wan_replied_since FILE T   FILE has a reply stamped after T
+#   wan_first_reply FILE T  seconds from T to the first reply in FILE
+#   wan_loss_window FILE T0 [T1]   the longest gap between two replies
+#                           that ends after T0 (and starts before T1),
+#                           minus the 100 ms interval, in ms
+#
+# Active-active HA (issue 11: two instances of one cloud; used by
+# test_minigw_ha.sh and bench_failover.sh) on the same box:
+#
+#   lhost -- LEFT ==box0== box ==box1== RIGHT (gateway 1, 198.51.100.2) --eth0-- rhost
+#                              ==box2== $WAN_HA_R2 (gateway 2, 192.0.2.2) --eth1-- rhost
+#
+#   wan_second_cloud SIDE   gateway 2's namespace, its box link and its LAN
+#                           to rhost (10.99.0.0/30); rhost answers through
+#                           the gateway a flow last came in by
+#   wan_ha_cloud_charon N   gateway N's charon (AWS suite, responder) with
+#                           169.254.2N.2/30 and the left LAN on its ipsec0
+#                           (again after wan_kill_charon)
+#   wan_start_ha [EXTRA]    namespaces, both gateways (charon + BIRD AS
+#                           64512, hold 30 s, sending 172.16.0.0/16) and
+#                           minigw "gw" with tunnels aws1/aws2 and one
+#                           neighbour each (mg_aws_conf; EXTRA: YAML lines
+#                           for both tunnels, e.g. DPD timers)
+#   wan_ha_up               both CHILD_SAs, both BIRDs Established and the
+#                           multipath route in left
+#   wan_ha_path             1 or 2: the tunnel lhost -> rhost takes now
+#   wan_ha_side N / wan_ha_boxif N   gateway N's side / its box link
+#   wan_ha_downs N          how many "EVENT DOWN" minigw printed for awsN
 #
 # How the failure bench (tests/bench/) uses it: wan_setup_netns, then
 # the gateway under test in left (minigw from wan_minigw_conf, or
@@ -139,10 +173,12 @@ EOF
 		{ vi_log "no route through the WAN box"; return 1; }
 }
 
-wan_blackhole() { # on|off
+wan_blackhole() { # on|off [IF]
 	wan_nft flush chain inet wanbox blackhole || return 1
 	[ "$1" = off ] && return 0
-	wan_nft add rule inet wanbox blackhole counter name blackholed drop
+	[ -z "${2:-}" ] && { wan_nft add rule inet wanbox blackhole counter name blackholed drop; return; }
+	wan_nft add rule inet wanbox blackhole iifname "$2" counter name blackholed drop &&
+		wan_nft add rule inet wanbox blackhole oifname "$2" counter name blackholed drop
 }
 
 wan_loss() { # N|off
@@ -276,6 +312,20 @@ wan_gw_routes_bgp() { ip -n "$VI_NS_LEFT" route show $VI_RIGHT_LAN | grep -q 'de
 wan_now() { date +%s.%N; }
 wan_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# wan_time BOUND T0 CMD...: poll CMD every 0.1 s; print the seconds from
+# T0 to its first success, or "timeout" (status 1) once BOUND s have
+# passed since T0 (the benches' clocks).
+wan_time() {
+	local bound=$1 t0=$2
+	shift 2
+	while ! "$@" >/dev/null 2>&1; do
+		awk -v a="$t0" -v b="$(date +%s.%N)" -v m="$bound" 'BEGIN { exit !(b - a > m) }' &&
+			{ echo timeout; return 1; }
+		sleep 0.1
+	done
+	wan_since "$t0"
+}
+
 # wan_event_before RE1 RE2 NAME: the first line of NAME.out matching RE1
 # comes before any line matching RE2 (or no line matches RE2).
 wan_event_before() {
@@ -286,3 +336,118 @@ wan_event_before() {
 wan_gw_no_routes() { [ -z "$(ip -n "$VI_NS_LEFT" route show $VI_RIGHT_LAN)" ]; }
 
 wan_ping() { timeout 5 ip netns exec "$VI_NS_LHOST" ping -c1 -W1 -q $VI_RHOST_IP >/dev/null 2>&1; }
+
+# wan_ping_start FILE / wan_ping_stop: a 10/s ping lhost -> rhost.
+wan_ping_start() {
+	ip netns exec "$VI_NS_LHOST" ping -D -n -i 0.1 -W 1 $VI_RHOST_IP >"$1" 2>&1 </dev/null &
+	vi_record_pid ping $!
+	echo $! >"$VI_RUN/ping.pid"
+}
+wan_ping_stop() {
+	local p
+	p=$(cat "$VI_RUN/ping.pid" 2>/dev/null) || return 0
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	rm -f "$VI_RUN/ping.pid"
+}
+# replies' -D stamps ("[1700000000.123456] 64 bytes from ...")
+wan_reply_stamps() { awk '/ bytes from / { s = $1; gsub(/[][]/, "", s); print s }' "$1"; }
+wan_replied_since() { wan_reply_stamps "$1" | awk -v t="$2" '$1 > t { f = 1; exit } END { exit !f }'; }
+wan_first_reply() { # file t0 -> seconds
+	wan_reply_stamps "$1" | awk -v t="$2" '$1 > t { printf "%.1f", $1 - t; exit }'
+}
+wan_loss_window() { # file t0 [t1] -> ms
+	wan_reply_stamps "$1" | awk -v a="$2" -v b="${3:-9e99}" '
+		$1 > a && p != "" && p < b && $1 - p > m { m = $1 - p }
+		{ p = $1 }
+		END { w = (m - 0.1) * 1000; printf "%d", (w > 0 ? w : 0) }'
+}
+
+# ---------------------------------------------------------------- HA
+WAN_HA_R2=$VI_PREFIX-r2
+WAN_R2_WAN=192.0.2.2
+WAN_BOX_R2=192.0.2.254
+WAN_R2_NET=192.0.2.0/24
+
+wan_second_cloud() { # side
+	local ns l
+	ns=$(vi_ns "$1")
+	mg_netns_add "$ns" || return 1
+	ip link add wan netns "$ns" type veth peer name box2 netns "$VI_NS_BOX" &&
+		ip link add lan0 netns "$ns" type veth peer name eth1 netns "$VI_NS_RHOST" || return 1
+	ip -n "$ns" addr add $WAN_R2_WAN/24 dev wan
+	ip -n "$VI_NS_BOX" addr add $WAN_BOX_R2/24 dev box2
+	ip -n "$ns" addr add 10.99.0.1/30 dev lan0
+	ip -n "$VI_NS_RHOST" addr add 10.99.0.2/30 dev eth1
+	for l in "$ns wan" "$ns lan0" "$VI_NS_BOX box2" "$VI_NS_RHOST eth1"; do
+		ip -n "${l% *}" link set "${l#* }" up || return 1
+	done
+	ip -n "$ns" route add $WAN_LEFT_NET via $WAN_BOX_R2 &&
+		ip -n "$ns" route add $VI_RIGHT_LAN via 10.99.0.2 &&
+		ip -n "$VI_NS_LEFT" route add $WAN_R2_NET via $WAN_BOX_L || return 1
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+	for l in "$ns" "$VI_NS_RHOST"; do
+		ip netns exec "$l" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	done
+	ip netns exec "$VI_NS_RHOST" sysctl -qw net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.eth1.rp_filter=0
+	# A cloud's fabric answers through the instance the traffic came in
+	# by; without this the replies would wait for the far side to see a
+	# dead tunnel, and the tests would measure the peer, not minigw.
+	ip -n "$VI_NS_RHOST" rule add fwmark 2 table 2 &&
+		ip -n "$VI_NS_RHOST" route add default via 10.99.0.1 table 2 || return 1
+	timeout 10 ip netns exec "$VI_NS_RHOST" nft -f - <<'EOF' || { vi_log "nft: rhost's reply routing"; return 1; }
+table ip hareply {
+	chain pre {
+		type filter hook prerouting priority -150; policy accept;
+		iifname "eth0" ct mark set 1
+		iifname "eth1" ct mark set 2
+	}
+	chain out {
+		type route hook output priority -150; policy accept;
+		meta mark set ct mark
+	}
+}
+EOF
+	timeout 5 ip netns exec "$VI_NS_LEFT" ping -c1 -W2 -q $WAN_R2_WAN >/dev/null ||
+		{ vi_log "no route through the WAN box to $WAN_R2_WAN"; return 1; }
+}
+
+wan_ha_side() { if [ "$1" = 1 ]; then echo right; else echo "$WAN_HA_R2"; fi; }
+wan_ha_boxif() { echo "box$1"; }
+
+wan_ha_cloud_charon() { # n
+	local side r
+	side=$(wan_ha_side "$1")
+	if [ "$1" = 1 ]; then r=$VI_RIGHT_WAN; else r=$WAN_R2_WAN; fi
+	mg_aws_charon "$side" "$1" "$r" $VI_LEFT_WAN &&
+		ip -n "$(vi_ns "$side")" route add $VI_LEFT_LAN dev ipsec0
+}
+
+wan_start_ha() { # [tunnel extra]
+	local n side
+	wan_setup_netns || { vi_log "wan: namespaces"; return 1; }
+	wan_second_cloud "$WAN_HA_R2" || { vi_log "wan: second cloud gateway"; return 1; }
+	mg_psk
+	for n in 1 2; do
+		side=$(wan_ha_side $n)
+		wan_ha_cloud_charon $n || { vi_log "wan: charon $n"; return 1; }
+		mg_bird_conf "$VI_RUN/$side/bird.conf" 169.254.2$n.2 64512 169.254.2$n.2 \
+			169.254.2$n.1 65050 1 $VI_RIGHT_LAN 30
+		mg_bird "$side" "$VI_RUN/$side/bird.conf" || { vi_log "wan: bird $n"; return 1; }
+	done
+	MG_AWS_LOCALS="$VI_LEFT_WAN $VI_LEFT_WAN" MG_AWS_REMOTES="$VI_RIGHT_WAN $WAN_R2_WAN" \
+		MG_AWS_TUNNEL_EXTRA=${1:-} mg_aws_conf "$VI_RUN/minigw.conf" 2
+	mg_start gw "$VI_RUN/minigw.conf" || { vi_log "wan: minigw start"; return 1; }
+}
+
+wan_ha_up() {
+	vi_swan_child_installed right && vi_swan_child_installed "$WAN_HA_R2" &&
+		mg_bird_established right && mg_bird_established "$WAN_HA_R2" && mg_ecmp
+}
+
+wan_ha_path() {
+	ip -n "$VI_NS_LEFT" route get $VI_RHOST_IP from $VI_LHOST_IP iif lan0 2>/dev/null |
+		sed -n 's/.* dev aws\([12]\) .*/\1/p' | grep .
+}
+
+wan_ha_downs() { grep -c "^EVENT DOWN .* name=aws$1 " "$VI_RUN/gw.out" 2>/dev/null; }

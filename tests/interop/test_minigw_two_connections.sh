@@ -1,0 +1,193 @@
+#!/bin/bash
+# Interop, the Alibaba how-to (seed-scenarios.md §2): two IPsec
+# connections between the same two gateways, one CIDR pair each:
+#   192.168.0.0/16 <-> 172.16.0.0/12   and   192.168.0.0/16 <-> 10.0.0.0/8.
+# minigw runs two tunnels to one peer (interfaces vpnr0/vpnr1, a route
+# per remote network); strongSwan (kernel-libipsec) plays the other
+# gateway with one connection and two children narrowed to those pairs.
+# The host behind minigw pings a host in each remote network, and each
+# ping must cross its own connection: the packet counters of that
+# connection's CHILD_SA rise on both sides (swanctl --list-sas, minigw
+# `show tunnels --json`) while the other's stay.
+# Runs:
+#   IKEv1, minigw initiates: one ISAKMP SA per tunnel (the second
+#     without INITIAL-CONTACT, so that strongSwan keeps the first), and
+#     after strongSwan merges them (it takes the second for a
+#     reauthentication) both tunnels go on over the one left;
+#   IKEv1, strongSwan initiates both children: one ISAKMP SA, two Quick
+#     Modes; minigw picks the second tunnel by the Quick Mode IDs;
+#   IKEv2, minigw initiates: two IKE SAs, each with a narrowed CHILD_SA
+#     (strongSwan picks its child by our traffic selectors).
+# Not covered: strongSwan opening the second IKEv2 CHILD_SA inside the
+# first tunnel's IKE SA (CREATE_CHILD_SA for a sibling's selectors).
+set -u
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/minigw.sh"
+
+mg_init minigw_two_connections
+vi_setup_netns --hosts || vi_fail "namespaces"
+mg_psk
+# The "US VPC" network behind the same gateway, reached through the
+# second connection (strongSwan needs an address of its own in each
+# local_ts to route from).
+US_IP=10.1.0.10
+ip -n "$VI_NS_RIGHT" addr add 10.1.0.1/24 dev lan0
+ip -n "$VI_NS_RHOST" addr add $US_IP/24 dev eth0
+
+# ss_conf VERSION START: one connection, two narrowed children.
+ss_conf() {
+	local ver=$1 start=$2 pair
+	mkdir -p "$VI_RUN/right"
+	{
+		cat <<EOF
+connections {
+    $VI_CONN {
+        version = $ver
+        local_addrs = $VI_RIGHT_WAN
+        remote_addrs = $VI_LEFT_WAN
+        proposals = aes128-sha1-modp1024
+        dpd_delay = 10s
+        keyingtries = 0
+        local {
+            auth = psk
+            id = $VI_RIGHT_WAN
+        }
+        remote {
+            auth = psk
+            id = $VI_LEFT_WAN
+        }
+        children {
+EOF
+		for pair in "net172 172.16.0.0/12" "net10 10.0.0.0/8"; do
+			cat <<EOF
+            ${pair% *} {
+                local_ts = ${pair#* }
+                remote_ts = 192.168.0.0/16
+                esp_proposals = aes128-sha1
+                mode = tunnel
+                start_action = $start
+            }
+EOF
+		done
+		cat <<EOF
+        }
+    }
+}
+secrets {
+    ike-$VI_CONN {
+        id-l = $VI_RIGHT_WAN
+        id-r = $VI_LEFT_WAN
+        secret = "$VI_PSK"
+    }
+}
+EOF
+	} >"$VI_RUN/right/swanctl.conf"
+}
+
+# gw_conf FILE VERSION ROLE: a tunnel per remote network, one peer.
+gw_conf() {
+	local t
+	{
+		printf 'global:\n  control_socket: %s\n  log_level: info\ntunnels:\n' "$VI_RUN/gw$N.sock"
+		for t in "tokyo 172.16.0.0/12 1 0" "us 10.0.0.0/8 5 1"; do
+			set -- "$1" "$2" "$3" $t
+			cat <<EOF
+  - name: $4
+    local: $VI_LEFT_WAN
+    remote: $VI_RIGHT_WAN
+    psk_file: psk
+    ike_version: $2
+    role: $3
+    ike_proposals: [aes128-sha1-modp1024]
+    esp_proposals: [aes128-sha1]
+    local_ts: [192.168.0.0/16]
+    remote_ts: [$5]
+    address: 169.254.30.$6/30
+    interface: vpnr$7
+EOF
+		done
+		printf 'routes:\n  - prefix: 172.16.0.0/12\n    tunnel: tokyo\n'
+		printf '  - prefix: 10.0.0.0/8\n    tunnel: us\n'
+	} >"$1"
+}
+
+# Inbound packets of strongSwan's installed child NAME (the newest).
+ss_in_packets() {
+	vi_swan right --list-sas 2>/dev/null | awk -v c="$1" '
+		$1 == c":" { inst = ($0 ~ /INSTALLED/); next }
+		inst && $1 == "in" { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^packets/) p = $i; inst = 0 }
+		END { print p + 0 }'
+}
+one_ike() { [ "$(vi_swan right --list-sas 2>/dev/null | grep -c "^$VI_CONN: ")" = 1 ]; }
+ss_both_installed() {
+	local l
+	l=$(vi_swan right --list-sas 2>/dev/null)
+	grep -q "^ *net172: .*INSTALLED" <<<"$l" && grep -q "^ *net10: .*INSTALLED" <<<"$l"
+}
+# minigw's inbound packets on tunnel NAME.
+gw_in_packets() {
+	mg_ctl gw$N show tunnels --json 2>/dev/null | python3 -c '
+import json, sys
+print([t for t in json.load(sys.stdin)["tunnels"] if t["name"] == sys.argv[1]][0]["packets_in"])' "$1"
+}
+
+# ping_through DST NAME OTHER OTHER_GW: DST answers, only child NAME's
+# counters (and minigw's tunnel OTHER_GW's counterpart) move.
+ping_through() {
+	local dst=$1 child=$2 other=$3 gwt=$4 gwo=$5 a0 b0 c0 d0 a1 b1 c1 d1
+	a0=$(ss_in_packets "$child")
+	b0=$(ss_in_packets "$other")
+	c0=$(gw_in_packets "$gwt")
+	d0=$(gw_in_packets "$gwo")
+	vi_wait_for 10 ip netns exec "$VI_NS_LHOST" ping -c1 -W1 -q "$dst" >/dev/null ||
+		vi_fail "$RUN: no ping to $dst"
+	ip netns exec "$VI_NS_LHOST" ping -c5 -i 0.2 -W2 -q "$dst" >/dev/null ||
+		vi_fail "$RUN: pings to $dst lost"
+	a1=$(ss_in_packets "$child")
+	b1=$(ss_in_packets "$other")
+	c1=$(gw_in_packets "$gwt")
+	d1=$(gw_in_packets "$gwo")
+	vi_log "$RUN: $dst: strongSwan $child in $a0 -> $a1, $other $b0 -> $b1; minigw $gwt in $c0 -> $c1, $gwo $d0 -> $d1"
+	[ $((a1 - a0)) -ge 5 ] && [ "$b1" = "$b0" ] ||
+		vi_fail "$RUN: $dst did not go through $child alone at strongSwan"
+	[ $((c1 - c0)) -ge 5 ] && [ "$d1" = "$d0" ] ||
+		vi_fail "$RUN: $dst's answers did not come through minigw's $gwt alone"
+}
+
+N=0
+run() { # NAME VERSION WHO
+	local start=none role=initiate
+	RUN=$1
+	N=$((N + 1))
+	[ "$3" = theirs ] && start=start role=respond
+	vi_log "$RUN: IKEv$2, $3 initiate"
+	ss_conf "$2" $start
+	mg_charon_run right || vi_fail "$RUN: charon"
+	ip -n "$VI_NS_RIGHT" route replace 192.168.0.0/16 dev ipsec0 src $VI_RIGHT_LAN_GW
+	gw_conf "$VI_RUN/gw$N.conf" "$2" $role
+	mg_start gw$N "$VI_RUN/gw$N.conf" || vi_fail "$RUN: minigw start"
+	vi_wait_for 30 ss_both_installed ||
+		vi_fail "$RUN: strongSwan lacks a CHILD_SA: $(vi_swan right --list-sas)"
+	vi_log "$RUN: strongSwan: $(vi_swan right --list-sas | grep -cE "^$VI_CONN: ") IKE SA(s), children $(vi_swan right --list-sas | grep -oE '^ *net[0-9]+: #[0-9]+, reqid [0-9]+, INSTALLED' | tr -s ' ' | tr '\n' ';')"
+	ping_through $VI_RHOST_IP net172 net10 tokyo us
+	ping_through $US_IP net10 net172 us tokyo
+	if [ "$RUN" = ikev1-ours ]; then
+		# strongSwan takes our second ISAKMP SA for a reauthentication
+		# of the first (same connection, no INITIAL-CONTACT): it adopts
+		# the CHILD_SAs and deletes the first after 10 s.  Both tunnels
+		# go on over the one left.
+		vi_wait_for 30 one_ike || vi_fail "$RUN: strongSwan kept two ISAKMP SAs"
+		vi_log "$RUN: strongSwan merged the ISAKMP SAs into one"
+		ping_through $VI_RHOST_IP net172 net10 tokyo us
+		ping_through $US_IP net10 net172 us tokyo
+		vi_wait_for 5 ss_both_installed || vi_fail "$RUN: a CHILD_SA went with the merge"
+	fi
+	vi_grep_out gw$N '^EVENT (DOWN|FAILED) ' && vi_fail "$RUN: $(grep -E '^EVENT (DOWN|FAILED)' "$VI_RUN/gw$N.out")"
+	vi_stop gw$N
+	vi_stop_charon right
+}
+
+run ikev1-ours 1 ours
+run ikev1-theirs 1 theirs
+run ikev2-ours 2 ours
+vi_pass
