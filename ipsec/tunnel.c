@@ -644,81 +644,87 @@ vpnr__tunnel_peer_moved(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
 
 /* ---- timers ---- */
 
+/* Nothing came within the probe round: the IKE SA (IKEv1: the
+ * tunnel's ISAKMP SAs) goes, and the DPD action runs. */
+static void
+peer_dead(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	vpnr_tunnel_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	if (vpnr__tunnel_v1(t))
+		vpnr__v1_fill_event(ctx, t, &ev);
+	else {
+		ev.ike_spi_i = t->ike->spi_i;
+		ev.ike_spi_r = t->ike->spi_r;
+	}
+	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+	    "tunnel %llu: nothing from the peer for %llu s, declaring IKE SA "
+	    "%016llx_i %016llx_r dead",
+	    (unsigned long long)t->id,
+	    (unsigned long long)((now - t->alive_at) / VPNR_SECONDS),
+	    (unsigned long long)ev.ike_spi_i, (unsigned long long)ev.ike_spi_r);
+	t->probe_start = 0;
+	if (vpnr__tunnel_v1(t))
+		vpnr__v1_tunnel_end(ctx, t, VPNR_ERR_DEAD_PEER, 0, now);
+	else
+		vpnr__ike_sa_dead(ctx, t->ike, VPNR_ERR_DEAD_PEER, 0, now);
+}
+
 /*
- * IKEv1's liveness: the same schedule, with R-U-THERE (RFC 3706) as
- * the probe.  An informational exchange is not retransmitted by the
- * engine, so each probe is a new R-U-THERE.
+ * A probe on the schedule of vpnr__tunnel_probe_rtx (first: the round
+ * starts).  IKEv2: the round's one request (an empty INFORMATIONAL, or
+ * the request already outstanding, a rekey say) retransmits itself on
+ * that schedule.  IKEv1: an informational exchange is not
+ * retransmitted, so each probe is a new R-U-THERE (RFC 3706).
  */
 static int
-dpd_fire_v1(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+probe(vpnr_ctx *ctx, struct tunnel *t, int first, vpnr_tstamp now)
 {
+	struct ike_sa *sa = t->ike;
 	vpnr_tstamp next;
 
-	if (t->cfg.dpd_interval == 0)
-		return VPNR_OK;
-	if (!sa_up(ctx, t)) {
-		/* The sibling's ISAKMP SA it used went: one of its own, so
-		 * that liveness and rekeys go on. */
-		if (t->want_up && !TAILQ_EMPTY(&t->children) && !has_sa(t))
-			return vpnr__v1_tunnel_start(ctx, t, now);
-		return VPNR_OK;
-	}
-	esp_alive(ctx, t, now);
-	if (vpnr__tunnel_probing(t)) {
-		if (now >= dpd_dead_at(t)) {
-			vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
-			    "tunnel %llu: nothing from the IKEv1 peer for "
-			    "%llu s, declaring it dead",
-			    (unsigned long long)t->id,
-			    (unsigned long long)((now - t->alive_at) /
-				VPNR_SECONDS));
-			t->probe_start = 0;
-			vpnr__v1_tunnel_end(ctx, t, VPNR_ERR_DEAD_PEER, 0, now);
-			return VPNR_OK;
-		}
-		next = now + vpnr__tunnel_probe_rtx(t, ++t->probe_tries);
+	if (vpnr__tunnel_v1(t)) {
+		t->probe_tries = first ? 0 : t->probe_tries + 1;
+		next = now + vpnr__tunnel_probe_rtx(t, t->probe_tries);
 		vpnr__timer_arm(ctx, &t->dpd_timer,
 		    next < dpd_dead_at(t) ? next : dpd_dead_at(t));
 		return vpnr__v1_tunnel_probe(ctx, t, now);
 	}
-	t->probe_start = 0;
-	if (dpd_due(t) > now) {
-		vpnr__timer_arm(ctx, &t->dpd_timer, dpd_due(t));
+	vpnr__timer_arm(ctx, &t->dpd_timer, dpd_dead_at(t));
+	if (!first)
+		return VPNR_OK;
+	if (sa->req_type != REQ_NONE) {
+		sa->req_tries = 0;
+		vpnr__timer_arm(ctx, &sa->rtx_timer,
+		    now + vpnr__tunnel_probe_rtx(t, 0));
 		return VPNR_OK;
 	}
-	t->probe_start = now;
-	t->probe_tries = 0;
-	vpnr__timer_arm(ctx, &t->dpd_timer, now + vpnr__tunnel_probe_rtx(t, 0));
-	return vpnr__v1_tunnel_probe(ctx, t, now);
+	return vpnr__ike_task_rv(vpnr__ike_sa_task(ctx, sa, REQ_DPD, 0, now));
 }
 
 static int
 dpd_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 {
 	struct tunnel *t = tm->arg;
-	struct ike_sa *sa = t->ike;
 
-	if (vpnr__tunnel_v1(t))
-		return dpd_fire_v1(ctx, t, now);
-	if (sa == NULL || sa->state != IKE_ESTABLISHED ||
-	    t->cfg.dpd_interval == 0)
+	if (t->cfg.dpd_interval == 0)
 		return VPNR_OK;
+	if (!sa_up(ctx, t)) {
+		/* IKEv1: the sibling's ISAKMP SA it used went; one of its
+		 * own, so that liveness and rekeys go on. */
+		if (vpnr__tunnel_v1(t) && t->want_up &&
+		    !TAILQ_EMPTY(&t->children) && !has_sa(t))
+			return vpnr__v1_tunnel_start(ctx, t, now);
+		return VPNR_OK;
+	}
 	esp_alive(ctx, t, now);
 	if (vpnr__tunnel_probing(t)) {
-		if (now < dpd_dead_at(t)) {
-			vpnr__timer_arm(ctx, tm, dpd_dead_at(t));
+		if (now >= dpd_dead_at(t)) {
+			peer_dead(ctx, t, now);
 			return VPNR_OK;
 		}
-		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
-		    "tunnel %llu: nothing from the peer for %llu s, "
-		    "declaring IKE_SA %016llx_i %016llx_r dead",
-		    (unsigned long long)t->id,
-		    (unsigned long long)((now - t->alive_at) / VPNR_SECONDS),
-		    (unsigned long long)sa->spi_i,
-		    (unsigned long long)sa->spi_r);
-		t->probe_start = 0;
-		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_DEAD_PEER, 0, now);
-		return VPNR_OK;
+		return probe(ctx, t, 0, now);
 	}
 	t->probe_start = 0;
 	if (dpd_due(t) > now) {
@@ -727,16 +733,7 @@ dpd_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 	}
 	/* Silent for an interval: probe. */
 	t->probe_start = now;
-	vpnr__timer_arm(ctx, tm, dpd_dead_at(t));
-	if (sa->req_type != REQ_NONE) {
-		/* A request is outstanding (a rekey, say): it is the
-		 * probe, retransmitted on the probe schedule from now. */
-		sa->req_tries = 0;
-		vpnr__timer_arm(ctx, &sa->rtx_timer,
-		    now + vpnr__tunnel_probe_rtx(t, 0));
-		return VPNR_OK;
-	}
-	return vpnr__ike_task_rv(vpnr__ike_sa_task(ctx, sa, REQ_DPD, 0, now));
+	return probe(ctx, t, 1, now);
 }
 
 static int
