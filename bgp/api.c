@@ -397,10 +397,13 @@ peer_wants_run(struct vpnr__bgp_peer *p)
 	    (p->cfg.tunnel_id == 0 || p->tunnel_up);
 }
 
-/* A tunnel's first CHILD_SA came up or its last went: only the peers
- * bound to it (an index range, never a walk of all peers) are told. */
+/* A tunnel's first CHILD_SA came up or its last went (suspicion 0),
+ * or it became suspect or showed life again (suspicion 1): only the
+ * peers bound to it (an index range, never a walk of all peers) are
+ * told. */
 static int
-bgp_tunnel_changed(vpnr_ctx *ctx, uint64_t tunnel_id, int up, vpnr_tstamp now)
+tunnel_news(vpnr_ctx *ctx, uint64_t tunnel_id, int suspicion, int on,
+    vpnr_tstamp now)
 {
 	struct vpnr__bgp *bgp = ctx->bgp;
 	struct vpnr__bgp_peer key, *p, *next;
@@ -417,6 +420,10 @@ bgp_tunnel_changed(vpnr_ctx *ctx, uint64_t tunnel_id, int up, vpnr_tstamp now)
 		    RB_NEXT(vpnr__bgp_peer_tun_tree, &bgp->peers_by_tunnel, p);
 		if (p->deleting)
 			continue;
+		if (suspicion) {
+			vpnr__bgp_fsm_suspect(p, on);
+			continue;
+		}
 		if (ctx->ike_tunnel_lookup != NULL &&
 		    ctx->ike_tunnel_lookup(ctx, tunnel_id, &if_id, &child_up) ==
 			VPNR_OK &&
@@ -426,9 +433,22 @@ bgp_tunnel_changed(vpnr_ctx *ctx, uint64_t tunnel_id, int up, vpnr_tstamp now)
 		}
 		/* a callback's failure is sticky (drive_end returns it);
 		 * every peer on the tunnel must still learn its state */
-		(void)vpnr__bgp_fsm_tunnel(p, up, now);
+		(void)vpnr__bgp_fsm_tunnel(p, on, now);
 	}
 	return vpnr__bgp_pump_all(ctx);
+}
+
+static int
+bgp_tunnel_changed(vpnr_ctx *ctx, uint64_t tunnel_id, int up, vpnr_tstamp now)
+{
+	return tunnel_news(ctx, tunnel_id, 0, up, now);
+}
+
+static int
+bgp_tunnel_suspect(vpnr_ctx *ctx, uint64_t tunnel_id, int suspect,
+    vpnr_tstamp now)
+{
+	return tunnel_news(ctx, tunnel_id, 1, suspect, now);
 }
 
 struct vpnr__bgp *
@@ -470,6 +490,7 @@ vpnr__bgp_get(vpnr_ctx *ctx)
 	ctx->bgp_free = bgp_free;
 	ctx->bgp_shutdown = bgp_shutdown;
 	ctx->bgp_tunnel_changed = bgp_tunnel_changed;
+	ctx->bgp_tunnel_suspect = bgp_tunnel_suspect;
 	ctx->bgp_replay_routes = vpnr__bgp_rib_replay;
 	return bgp;
 }

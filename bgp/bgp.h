@@ -234,6 +234,7 @@ struct vpnr__bgp_peer {
 	int deleting;
 	int state; /* aggregate BGP_ST_* */
 	int tunnel_up;
+	int tunnel_suspect; /* its tunnel is suspect: paths rank lower */
 	uint32_t if_id;
 	struct vpnr__bgp_conn *conn[2]; /* [0] outgoing, [1] incoming */
 	struct vpnr__bgp_conn *est;     /* the Established one */
@@ -394,6 +395,7 @@ void vpnr__bgp_session_reset(struct vpnr__bgp_peer *p,
     const struct vpnr__bgp_err *err, int32_t reason, vpnr_tstamp now);
 /* The peer's tunnel went down (up = 0) or came back (api.c). */
 int vpnr__bgp_fsm_tunnel(struct vpnr__bgp_peer *p, int up, vpnr_tstamp now);
+void vpnr__bgp_fsm_suspect(struct vpnr__bgp_peer *p, int suspect);
 int vpnr__bgp_emit(struct vpnr__bgp_peer *p, uint32_t type, int32_t reason,
     uint8_t code, uint8_t sub, uint8_t afi);
 

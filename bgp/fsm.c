@@ -512,6 +512,7 @@ vpnr__bgp_fsm_tunnel(struct vpnr__bgp_peer *p, int up, vpnr_tstamp now)
 	char nb[64];
 
 	p->tunnel_up = up ? 1 : 0;
+	p->tunnel_suspect = 0; /* a new tunnel, or none, is not suspect */
 	if (up) {
 		if (was)
 			return VPNR_OK;
@@ -559,6 +560,28 @@ vpnr__bgp_fsm_tunnel(struct vpnr__bgp_peer *p, int up, vpnr_tstamp now)
 	}
 	peer_update_state(p);
 	return VPNR_OK;
+}
+
+/*
+ * The tunnel under a peer became suspect or showed life again: its
+ * paths rank below those over healthy tunnels (rib.c), so that the
+ * routes it shares with another peer leave it at once; the session is
+ * not touched.
+ */
+void
+vpnr__bgp_fsm_suspect(struct vpnr__bgp_peer *p, int suspect)
+{
+	char nb[64];
+
+	if (!p->tunnel_up || p->tunnel_suspect == (suspect != 0))
+		return;
+	p->tunnel_suspect = suspect != 0;
+	vpnr__log(p->ctx, VPNR_LOG_NOTICE, "bgp",
+	    suspect ? "peer %s: tunnel suspect, its paths used only where "
+		      "there is no other" :
+		      "peer %s: tunnel alive again, its paths count as before",
+	    peer_name(p, nb, sizeof(nb)));
+	vpnr__bgp_rib_redecide_peer(bgp_of(p), p->idx);
 }
 
 /* ------------------------------------------------------------------ */

@@ -296,16 +296,25 @@ vpnr__bgp_peer_usable(const struct vpnr__bgp_peer *p)
 }
 
 /* Paths of a peer whose tunnel is down (kept by HOLD, or stale) are
- * left out of the decision: nothing may point into a dead tunnel. */
+ * left out of the decision (rank 0): nothing may point into a dead
+ * tunnel.  Those over a suspect tunnel (rank 1) are used only where no
+ * path over a healthy one (rank 2) exists: fast failover without
+ * blackholing a prefix that has nowhere else to go. */
+#define PATH_UNUSABLE 0
+#define PATH_SUSPECT  1
+#define PATH_USABLE   2
+
 static int
-path_usable(struct vpnr__bgp *bgp, const struct vpnr__bgp_path *path)
+path_rank(struct vpnr__bgp *bgp, const struct vpnr__bgp_path *path)
 {
 	struct vpnr__bgp_peer *p;
 
 	if (path->peer_idx == 0)
-		return 1;
+		return PATH_USABLE;
 	p = peer_of(bgp, path->peer_idx);
-	return p != NULL && vpnr__bgp_peer_usable(p);
+	if (p == NULL || !vpnr__bgp_peer_usable(p))
+		return PATH_UNUSABLE;
+	return p->tunnel_suspect ? PATH_SUSPECT : PATH_USABLE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -316,7 +325,7 @@ vpnr__bgp_rib_decide(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n)
 {
 	struct vpnr__bgp_path *path, *best = NULL, *old_best = NULL;
 	struct vpnr__bgp_path_info bi, pi;
-	int tie, acm = 0, changed = 0;
+	int tie, acm = 0, changed = 0, top = PATH_UNUSABLE, rank;
 	uint32_t nf;
 	struct vpnr__bgp_peer *p;
 
@@ -327,14 +336,16 @@ vpnr__bgp_rib_decide(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n)
 		    (p = peer_of(bgp, path->peer_idx)) != NULL &&
 		    p->cfg.always_compare_med)
 			acm = 1;
+		if ((rank = path_rank(bgp, path)) > top)
+			top = rank;
 	}
 	if (n->paths != NULL && n->paths->next == NULL) {
 		/* one path, the common case: nothing to compare */
-		if (path_usable(bgp, n->paths))
+		if (top != PATH_UNUSABLE)
 			best = n->paths;
-	} else {
+	} else if (top != PATH_UNUSABLE) {
 		for (path = n->paths; path != NULL; path = path->next) {
-			if (!path_usable(bgp, path))
+			if (path_rank(bgp, path) != top)
 				continue;
 			vpnr__bgp_path_info(bgp, path, &pi);
 			if (best == NULL ||
@@ -349,7 +360,7 @@ vpnr__bgp_rib_decide(struct vpnr__bgp *bgp, struct vpnr__bgp_node *n)
 		if (path == best) {
 			nf |= BGP_PATH_BEST | BGP_PATH_ECMP;
 		} else if (best != NULL && path->peer_idx != 0 &&
-		    best->peer_idx != 0 && path_usable(bgp, path)) {
+		    best->peer_idx != 0 && path_rank(bgp, path) == top) {
 			vpnr__bgp_path_info(bgp, path, &pi);
 			if (vpnr__bgp_decide_cmp(&pi, &bi, acm, &tie) >= 0 &&
 			    tie >= BGP_DECIDE_ECMP_STEP)

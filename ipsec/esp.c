@@ -504,8 +504,8 @@ inner_ts_ok(const struct vpnr__esp_sa *sa, const uint8_t *p, size_t len)
 		return 0;
 	}
 	if ((proto == 6 || proto == 17 || proto == 132) && len >= l4 + 4) {
-		sport = (uint16_t)(p[l4] << 8 | p[l4 + 1]);
-		dport = (uint16_t)(p[l4 + 2] << 8 | p[l4 + 3]);
+		sport = vpnr__get_be16(p + l4);
+		dport = vpnr__get_be16(p + l4 + 2);
 		have_port = 1;
 	}
 	return ts_match(sa->ts_remote, sa->n_ts_remote, fam, src, proto,

@@ -26,12 +26,29 @@
 #define VPNR__IKE_MAX_ID        255
 #define VPNR__IKE_NONCE_LEN     32
 #define VPNR__IKE_MAX_NONCE     256
-#define VPNR__IKE_MARKER_LEN    4 /* non-ESP marker on port 4500 */
+#define VPNR__IKE_MARKER_LEN    4    /* non-ESP marker on port 4500 */
+#define VPNR__IKE_MIN_NONCE     16   /* RFC 7296 2.10 */
+#define VPNR__IKE_PORT          500  /* the default ports (vpnr_config) */
+#define VPNR__IKE_NATT_PORT     4500 /* and those of a standard peer */
 #define VPNR__IKE_KEEPALIVE     (20 * VPNR_SECONDS)
 #define VPNR__IKE_HALF_OPEN_TMO (30 * VPNR_SECONDS)
 #define VPNR__IKE_DELETE_TMO    (10 * VPNR_SECONDS)
 /* How long a CHILD_SA's data-plane ops may stay pending. */
 #define VPNR__IKE_INSTALL_TMO (10 * VPNR_SECONDS)
+/* A replaced IKE SA / CHILD_SA waits this long for a DELETE (the
+ * peer's, or ours of the CHILD_SA when it is still there). */
+#define VPNR__IKE_REKEYED_TMO   (4 * VPNR__IKE_DELETE_TMO)
+#define VPNR__CHILD_REKEYED_TMO (3 * VPNR__IKE_DELETE_TMO)
+/* A rekey that failed or was voided (the old SA stays) is tried again
+ * after this; IKEv1's, when no Quick Mode could start, after the
+ * other. */
+#define VPNR__IKE_REKEY_RETRY    (30 * VPNR_SECONDS)
+#define VPNR__IKE_V1_REKEY_RETRY (5 * VPNR_SECONDS)
+/* A retransmit timeout doubles at most this often (then the caps
+ * below, if any, apply). */
+#define VPNR__IKE_RTX_DOUBLINGS 20
+/* INVALID_KE_PAYLOAD: how many times another DH group is tried. */
+#define VPNR__IKE_INVALID_KE_TRIES 2
 /*
  * Reconnects: jittered exponential backoff (up to half of each delay
  * is taken off at random).  A failure that will not fix itself
@@ -53,6 +70,7 @@
 #define VPNR__IKE_DPD_INTERVAL_MAX (3600 * VPNR_SECONDS)
 #define VPNR__IKE_DPD_TIMEOUT_MIN  (2 * VPNR_SECONDS)
 #define VPNR__IKE_DPD_TIMEOUT_MAX  (3600 * VPNR_SECONDS)
+#define VPNR__SUSPECT_MAX          (60 * VPNR_SECONDS)
 #define VPNR__IKE_PROBE_FIRST      (VPNR_SECONDS / 2)
 
 /*
@@ -108,6 +126,7 @@ struct vpnr_tunnel_config {
 	uint32_t ikev1_flags; /* VPNR_IKEV1_* */
 	uint32_t dpd_action;
 	vpnr_tstamp dpd_interval, dpd_timeout; /* liveness */
+	vpnr_tstamp suspect_after;             /* 0: no suspicion (tunnel.c) */
 	vpnr_tstamp ike_rekey, child_rekey;
 	uint32_t jitter_percent;
 	uint32_t rtx_tries;
@@ -183,8 +202,9 @@ struct child_sa {
 	uint64_t policy_base; /* policy ids policy_base .. + n_policies */
 	uint32_t n_policies;
 	int down_reason; /* reason its CHILD_DOWN reports */
-	/* Inbound SA counters last seen through sa_query (liveness). */
-	uint64_t seen_packets;
+	/* Inbound SA counters last seen through sa_query (liveness), and
+	 * the outbound SA's packets (suspicion). */
+	uint64_t seen_packets, seen_out_packets;
 	vpnr_tstamp seen_used;
 	/* Rekey collision bookkeeping (RFC 7296 2.8.1). */
 	uint64_t replaced_by;      /* child id that replaced this one */
@@ -362,6 +382,9 @@ struct tunnel {
 	vpnr_tstamp peer_req_at; /* last request from the peer */
 	vpnr_tstamp probe_start; /* liveness probing began, or 0 */
 	uint32_t probe_tries;    /* IKEv1 R-U-THEREs sent this round */
+	vpnr_tstamp probe_next;  /* IKEv1: the next R-U-THERE is due */
+	vpnr_tstamp sent_at;     /* ESP last seen leaving (suspicion) */
+	int suspect;             /* VPNR_TUNNEL_EV_SUSPECT reported */
 	int32_t last_error;
 	vpnr_tstamp established_at;
 	uint64_t ike_rekeys, child_rekeys, retransmits, malformed;
@@ -523,11 +546,13 @@ VPNR__MUST_CHECK int vpnr__ike_keep_min_nonce(vpnr_ctx *ctx, const uint8_t *a,
     size_t al, const uint8_t *b, size_t bl, uint8_t **out, size_t *outlen);
 void vpnr__ike_sa_free(vpnr_ctx *ctx, struct ike_sa *sa);
 struct ike_sa *vpnr__ike_sa_find(vpnr_ctx *ctx, uint64_t local_spi);
+/* Our IKE_SA_INIT request (ike_init.c). */
 VPNR__MUST_CHECK int
 vpnr__ike_sa_start(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
 VPNR__MUST_CHECK int vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
     const vpnr_addr *local, const vpnr_addr *remote, vpnr_tstamp now);
+/* The peer's IKE_SA_INIT request (ike_init.c). */
 VPNR__MUST_CHECK int vpnr__ike_sa_init_request(vpnr_ctx *ctx,
     struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
     const vpnr_addr *local, const vpnr_addr *remote, vpnr_tstamp now);
@@ -561,7 +586,8 @@ vpnr__ike_task_rv(int rv)
 {
 	return rv == VPNR_ERR_CALLBACK_FAILURE ? rv : VPNR_OK;
 }
-/* ike_init.c: the IKE_SA_INIT / IKE_AUTH exchanges. */
+/* The exchanges the window dispatches to: IKE_SA_INIT (ike_init.c),
+ * IKE_AUTH (ike_auth.c); the others below, and in ike_exch.h. */
 VPNR__MUST_CHECK int vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
     const vpnr_addr *local, const vpnr_addr *remote, vpnr_tstamp now);
@@ -596,6 +622,7 @@ void
 vpnr__ike_sa_established(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
 void vpnr__ike_sa_arm_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
 void vpnr__ike_sa_log_up(vpnr_ctx *ctx, struct ike_sa *sa);
+/* The peer's INFORMATIONAL request (ike_info.c). */
 VPNR__MUST_CHECK int vpnr__ike_sa_process_informational(vpnr_ctx *ctx,
     struct ike_sa *sa, struct vpnr__ike_msg *msg, vpnr_tstamp now);
 
@@ -658,7 +685,7 @@ VPNR__MUST_CHECK int vpnr__child_keymat(const struct ike_sa *sa,
     const uint8_t *nr, size_t nr_len, uint8_t *out, size_t outlen);
 void vpnr__ike_keys_free(const vpnr_mem *mem, struct ike_keys *k);
 
-/* ---- AUTH (ike_auth.c) ---- */
+/* ---- AUTH payload and identities (ike_psk.c) ---- */
 /* Our ID payload body (type | 3 zero | value). */
 size_t vpnr__ike_local_id(const struct ike_sa *sa, uint8_t *out, size_t cap);
 VPNR__MUST_CHECK int vpnr__ike_auth_compute(const struct ike_sa *sa, int ours,
@@ -670,7 +697,9 @@ int vpnr__ike_id_check(const struct ike_sa *sa, uint8_t type,
 const char *vpnr__ike_id_str(uint8_t type, const uint8_t *data, size_t len,
     char *buf, size_t cap);
 
-/* ---- CHILD_SAs (ike_child.c) ---- */
+/* ---- CHILD_SAs: the CREATE_CHILD_SA exchange and CHILD_SA payloads
+ * (ike_child.c), life cycle and install (child_sa.c), IKE SA rekey
+ * (ike_rekey.c), DELETE (ike_info.c) ---- */
 /* IKE_AUTH initiator: SA(ESP), TSi, TSr for the first CHILD_SA. */
 VPNR__MUST_CHECK int vpnr__child_add_request(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_builder *b);
@@ -715,7 +744,7 @@ struct vpnr__child_spec {
 	const vpnr_ts *tsl, *tsr;
 	size_t ntsl, ntsr;
 };
-/* Install sp's SAs and policies; see ike_child.c.  Then
+/* Install sp's SAs and policies; see child_sa.c.  Then
  * vpnr__child_install_wait(). */
 VPNR__MUST_CHECK int vpnr__child_install(vpnr_ctx *ctx,
     const struct vpnr__child_spec *sp, vpnr_tstamp now, struct child_sa **out);
@@ -742,10 +771,10 @@ struct child_sa *vpnr__child_by_spi_out(struct tunnel *t, uint32_t spi);
 void vpnr__child_destroy(vpnr_ctx *ctx, struct child_sa *c, int quiet,
     vpnr_tstamp now);
 void vpnr__child_destroy_all(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
-/* Exchanges. */
+/* Exchanges: CREATE_CHILD_SA (ike_child.c). */
 VPNR__MUST_CHECK int vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa,
     struct child_sa *c, vpnr_tstamp now);
-/* IKE rekey done: the tunnel moves from old to n. */
+/* IKE rekey (ike_rekey.c) done: the tunnel moves from old to n. */
 void vpnr__ike_switch(vpnr_ctx *ctx, struct ike_sa *old, struct ike_sa *n,
     vpnr_tstamp now);
 VPNR__MUST_CHECK int
@@ -754,8 +783,10 @@ VPNR__MUST_CHECK int vpnr__ike_create_child_request(vpnr_ctx *ctx,
     struct ike_sa *sa, struct vpnr__ike_msg *msg, vpnr_tstamp now);
 VPNR__MUST_CHECK int vpnr__ike_create_child_response(vpnr_ctx *ctx,
     struct ike_sa *sa, struct vpnr__ike_msg *msg, vpnr_tstamp now);
+/* INFORMATIONAL (ike_info.c). */
 VPNR__MUST_CHECK int vpnr__child_send_delete(vpnr_ctx *ctx, struct ike_sa *sa,
     struct child_sa *c, vpnr_tstamp now);
+/* Life cycle (child_sa.c). */
 int
 vpnr__child_expired(vpnr_ctx *ctx, uint64_t sa_id, int hard, vpnr_tstamp now);
 void

@@ -1,8 +1,9 @@
 /*
- * IKE_SA_INIT and IKE_AUTH for both roles (RFC 7296 1.2, 2.6, 2.15,
- * 2.23): proposals and KE (INVALID_KE_PAYLOAD retry), COOKIE, NAT
- * detection and the float to the NAT-T port, PSK authentication and
- * the first CHILD_SA.
+ * The IKE_SA_INIT exchange for both roles (RFC 7296 1.2, 2.6, 2.23):
+ * proposals and KE (INVALID_KE_PAYLOAD retry), COOKIE, NAT detection
+ * and the float to the NAT-T port.  The initiator goes on with
+ * IKE_AUTH (ike_auth.c).  Uses the window (ike_sa.c); layers in
+ * ike_exch.h.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,9 +14,9 @@
 #include "crypto.h"
 #include "ctx.h"
 #include "ike.h"
+#include "ike_exch.h"
 #include "ike_msg.h"
 #include "ike_proposal.h"
-#include "ike_ts.h"
 #include "log.h"
 #include "mem.h"
 
@@ -29,23 +30,6 @@ send_plain_notify(vpnr_ctx *ctx, const struct vpnr__ike_hdr *req,
 	    len);
 }
 
-/* An encrypted INFORMATIONAL request with a single notify, not kept. */
-static void
-send_notify_request(vpnr_ctx *ctx, struct ike_sa *sa, uint16_t type)
-{
-	struct vpnr__ike_builder b;
-	struct vpnr__wbuf inner;
-
-	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
-	vpnr__ike_build_begin_inner(&b, &inner);
-	vpnr__ike_add_notify(&b, 0, NULL, 0, type, NULL, 0);
-	if (vpnr__ike_build_end(&b) == 0 &&
-	    vpnr__ike_send_request(ctx, sa, VPNR__IKE_INFORMATIONAL, &inner,
-		vpnr__ike_build_first(&b), REQ_NOTIFY, ctx->now) == VPNR_OK)
-		vpnr__timer_disarm(ctx, &sa->rtx_timer);
-	vpnr__wbuf_free(&inner);
-}
-
 /* ---- NAT detection (2.23) ---- */
 
 static void
@@ -53,14 +37,10 @@ natd_hash(uint64_t spi_i, uint64_t spi_r, const vpnr_addr *a, uint8_t out[20])
 {
 	struct vpnr__iov iov[4];
 	uint8_t spis[16], port[2];
-	int i;
 
-	for (i = 0; i < 8; i++) {
-		spis[i] = (uint8_t)(spi_i >> (56 - 8 * i));
-		spis[8 + i] = (uint8_t)(spi_r >> (56 - 8 * i));
-	}
-	port[0] = (uint8_t)(a->port >> 8);
-	port[1] = (uint8_t)a->port;
+	vpnr__put_be64(spis, spi_i);
+	vpnr__put_be64(spis + 8, spi_r);
+	vpnr__put_be16(port, a->port);
 	iov[0].p = spis;
 	iov[0].len = 16;
 	iov[1].p = a->bytes;
@@ -210,48 +190,6 @@ derive_ike(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__ike_msg *msg)
 	return rv;
 }
 
-static int send_auth(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
-
-static void
-fail_notify(vpnr_ctx *ctx, struct ike_sa *sa, uint16_t type, vpnr_tstamp now)
-{
-	int reason;
-
-	switch (type) {
-	case VPNR__N_NO_PROPOSAL_CHOSEN:
-		reason = VPNR_ERR_NO_PROPOSAL;
-		break;
-	case VPNR__N_AUTHENTICATION_FAILED:
-		reason = VPNR_ERR_AUTH_FAILED;
-		break;
-	case VPNR__N_TS_UNACCEPTABLE:
-		reason = VPNR_ERR_TS_UNACCEPTABLE;
-		break;
-	case VPNR__N_INVALID_SYNTAX:
-		reason = VPNR_ERR_MALFORMED;
-		break;
-	default:
-		reason = VPNR_ERR_PEER_ERROR;
-		break;
-	}
-	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
-	    "IKE_SA %016llx_i %016llx_r: peer sent error notify %u (%s)",
-	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, type,
-	    vpnr_err_name(reason));
-	vpnr__ike_sa_dead(ctx, sa, reason, type, now);
-}
-
-static uint16_t
-first_error(const struct vpnr__ike_msg *msg)
-{
-	uint8_t i;
-
-	for (i = 0; i < msg->n_notify; i++)
-		if (msg->notify[i].type < 16384)
-			return msg->notify[i].type;
-	return 0;
-}
-
 int
 vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, const uint8_t *data, size_t len,
@@ -280,11 +218,13 @@ vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	    NULL) {
 		if (n->data_len != 2)
 			return VPNR_ERR_MALFORMED;
-		g = (uint16_t)(n->data[0] << 8 | n->data[1]);
-		if (g == sa->ke_group || sa->invalid_ke_retries >= 2 ||
+		g = vpnr__get_be16(n->data);
+		if (g == sa->ke_group ||
+		    sa->invalid_ke_retries >= VPNR__IKE_INVALID_KE_TRIES ||
 		    !vpnr__prop_has_dh(c->ike, c->n_ike, g) ||
 		    !vpnr__dh_supported(g)) {
-			fail_notify(ctx, sa, VPNR__N_NO_PROPOSAL_CHOSEN, now);
+			vpnr__ike_fail_notify(ctx, sa,
+			    VPNR__N_NO_PROPOSAL_CHOSEN, now);
 			return VPNR_OK;
 		}
 		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
@@ -295,17 +235,17 @@ vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		vpnr__timer_disarm(ctx, &sa->rtx_timer);
 		return vpnr__ike_sa_start(ctx, sa, now);
 	}
-	if ((err = first_error(msg)) != 0) {
-		fail_notify(ctx, sa, err, now);
+	if ((err = vpnr__ike_first_error(msg)) != 0) {
+		vpnr__ike_fail_notify(ctx, sa, err, now);
 		return VPNR_OK;
 	}
 	if (!msg->has_sa || !msg->has_ke || !msg->has_nonce ||
-	    msg->nonce_len < 16 || msg->nonce_len > VPNR__IKE_MAX_NONCE ||
-	    msg->hdr.spi_r == 0)
+	    msg->nonce_len < VPNR__IKE_MIN_NONCE ||
+	    msg->nonce_len > VPNR__IKE_MAX_NONCE || msg->hdr.spi_r == 0)
 		return VPNR_ERR_MALFORMED;
 	rv = vpnr__prop_accept(c->ike, c->n_ike, &msg->sa, &sa->suite);
 	if (rv != VPNR_OK || sa->suite.dh != sa->ke_group) {
-		fail_notify(ctx, sa, VPNR__N_NO_PROPOSAL_CHOSEN, now);
+		vpnr__ike_fail_notify(ctx, sa, VPNR__N_NO_PROPOSAL_CHOSEN, now);
 		return VPNR_OK;
 	}
 	sa->spi_r = msg->hdr.spi_r;
@@ -335,205 +275,7 @@ vpnr__ike_init_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	vpnr__timer_disarm(ctx, &sa->rtx_timer);
 	sa->req_type = REQ_NONE;
 	sa->next_req_id = 1;
-	return send_auth(ctx, sa, now);
-}
-
-/* ---- IKE_AUTH, initiator ---- */
-
-/*
- * Another IKE SA with this peer (another tunnel to the same address,
- * established or connecting): INITIAL_CONTACT (RFC 7296 2.4) would
- * make the peer delete it, so it is said only by the first.
- */
-static int
-other_ike_sas(vpnr_ctx *ctx, const struct ike_sa *sa)
-{
-	struct tunnel *t;
-
-	for (t = vpnr__tunnel_first_by_peer(ctx, &sa->tun->cfg.remote);
-	     t != NULL; t = vpnr__tunnel_next_by_peer(ctx, t))
-		if (t != sa->tun && t->ike != NULL)
-			return 1;
-	return 0;
-}
-
-static int
-send_auth(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
-{
-	const struct vpnr_tunnel_config *c = &sa->tun->cfg;
-	struct vpnr__ike_builder b;
-	struct vpnr__wbuf inner;
-	uint8_t id[VPNR__IKE_MAX_ID + 4], auth[VPNR__MAX_PRF_LEN];
-	size_t idlen, alen = 0;
-	int rv;
-
-	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
-	vpnr__ike_build_begin_inner(&b, &inner);
-	idlen = vpnr__ike_local_id(sa, id, sizeof(id));
-	vpnr__ike_add_id(&b, VPNR__PL_IDI, id, idlen);
-	if (c->remote_id_set && c->remote_id_type != 0) {
-		uint8_t rid[VPNR__IKE_MAX_ID + 4];
-		size_t rlen = vpnr__ike_id_body(c->remote_id_type, c->remote_id,
-		    c->remote_id_len, rid, sizeof(rid));
-
-		vpnr__ike_add_id(&b, VPNR__PL_IDR, rid, rlen);
-	}
-	rv = vpnr__ike_auth_compute(sa, 1, id, idlen, auth, &alen);
-	if (rv != VPNR_OK)
-		goto done;
-	vpnr__ike_add_auth(&b, VPNR__AUTH_PSK, auth, alen);
-	explicit_bzero(auth, sizeof(auth));
-	if (!other_ike_sas(ctx, sa))
-		vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_INITIAL_CONTACT,
-		    NULL, 0);
-	rv = vpnr__child_add_request(ctx, sa, &b);
-	if (rv != VPNR_OK)
-		goto done;
-	if ((rv = vpnr__ike_build_end(&b)) != 0)
-		goto done;
-	sa->state = IKE_AUTH_SENT;
-	rv = vpnr__ike_send_request(ctx, sa, VPNR__IKE_AUTH, &inner,
-	    vpnr__ike_build_first(&b), REQ_AUTH, now);
-done:
-	vpnr__wbuf_free(&inner);
-	return rv;
-}
-
-void
-vpnr__ike_sa_log_up(vpnr_ctx *ctx, struct ike_sa *sa)
-{
-	char l[64], r[64], s[128];
-
-	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-	    "IKE_SA established between %s...%s, SPIs %016llx_i %016llx_r, "
-	    "%s%s",
-	    vpnr_addr_format(&sa->local, l, sizeof(l)),
-	    vpnr_addr_format(&sa->remote, r, sizeof(r)),
-	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
-	    vpnr__suite_str(&sa->suite, s, sizeof(s)),
-	    !sa->natt             ? "" :
-		sa->nat_flags & 3 ? ", NAT detected" :
-				    ", UDP encapsulation forced");
-}
-
-void
-vpnr__ike_sa_arm_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
-{
-	vpnr_tstamp t = sa->tun->cfg.ike_rekey;
-
-	if (t == 0)
-		return;
-	if (sa->initiator)
-		t = vpnr__jitter(ctx, t, sa->tun->cfg.jitter_percent);
-	else
-		t += t / 20; /* the initiator normally goes first */
-	vpnr__timer_arm(ctx, &sa->rekey_timer, now + t);
-}
-
-void
-vpnr__ike_sa_established(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
-{
-	vpnr__ike_half_open_drop(ctx, sa);
-	vpnr__timer_disarm(ctx, &sa->life_timer);
-	sa->state = IKE_ESTABLISHED;
-	sa->established_at = now;
-	sa->last_rx = now;
-	sa->last_resp_rx = now;
-	vpnr__ike_sa_arm_rekey(ctx, sa, now);
-	if (sa->natt && (sa->nat_flags & 5))
-		vpnr__timer_arm(ctx, &sa->keepalive_timer,
-		    now + VPNR__IKE_KEEPALIVE);
-	vpnr__free(ctx->mem, sa->init_req);
-	vpnr__free(ctx->mem, sa->init_resp);
-	sa->init_req = sa->init_resp = NULL;
-	sa->init_req_len = sa->init_resp_len = 0;
-}
-
-int
-vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
-    struct vpnr__ike_msg *msg, vpnr_tstamp now)
-{
-	struct child_sa *child = NULL;
-	char idb[128];
-	uint16_t err;
-	int rv;
-
-	/* AUTHENTICATION_FAILED wins over any other error notify. */
-	if (vpnr__ike_find_notify(msg, VPNR__N_AUTHENTICATION_FAILED) != NULL)
-		err = VPNR__N_AUTHENTICATION_FAILED;
-	else
-		err = msg->has_auth ? 0 : first_error(msg);
-	if (err != 0) {
-		fail_notify(ctx, sa, err, now);
-		return VPNR_OK;
-	}
-	if (!msg->has_idr ||
-	    vpnr__ike_id_check(sa, msg->idr_type, msg->idr_data,
-		msg->idr_data_len) != VPNR_OK ||
-	    vpnr__ike_auth_verify(sa, msg) != VPNR_OK) {
-		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
-		    "authentication of '%s' failed",
-		    msg->has_idr ?
-			vpnr__ike_id_str(msg->idr_type, msg->idr_data,
-			    msg->idr_data_len, idb, sizeof(idb)) :
-			"(no IDr)");
-		sa->next_req_id++;
-		send_notify_request(ctx, sa, VPNR__N_AUTHENTICATION_FAILED);
-		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_AUTH_FAILED,
-		    VPNR__N_AUTHENTICATION_FAILED, now);
-		return VPNR_OK;
-	}
-	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-	    "authentication of '%s' with pre-shared key successful",
-	    vpnr__ike_id_str(msg->idr_type, msg->idr_data, msg->idr_data_len,
-		idb, sizeof(idb)));
-	sa->req_type = REQ_NONE;
-	vpnr__wbuf_free(&sa->req); /* answered: no more retransmits */
-	vpnr__timer_disarm(ctx, &sa->rtx_timer);
-	sa->next_req_id++;
-	vpnr__ike_sa_established(ctx, sa, now);
-	vpnr__ike_sa_log_up(ctx, sa);
-	vpnr__tunnel_ike_up(ctx, sa->tun, sa, now);
-	if (sa->state != IKE_ESTABLISHED)
-		return VPNR_OK;
-	err = first_error(msg);
-	if (err != 0 || !msg->has_sa) {
-		if (err == 0)
-			err = VPNR__N_NO_PROPOSAL_CHOSEN;
-		rv = err == VPNR__N_TS_UNACCEPTABLE ? VPNR_ERR_TS_UNACCEPTABLE :
-		    err == VPNR__N_NO_PROPOSAL_CHOSEN ? VPNR_ERR_NO_PROPOSAL :
-							VPNR_ERR_PEER_ERROR;
-		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
-		    "CHILD_SA not established: peer sent notify %u", err);
-		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, rv, err,
-		    0);
-		sa->tun->last_error = rv;
-		sa->close_reason = rv; /* DOWN says why; reconnects */
-		sa->close_notify = err;
-		return vpnr__ike_task_rv(
-		    vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now));
-	}
-	rv = vpnr__child_complete(ctx, sa, msg, 1, NULL, now, &child);
-	/* AUTH and the first CHILD_SA's keys are made: Ni, Nr served. */
-	vpnr__ike_sa_drop_nonces(ctx, sa);
-	if (rv == VPNR_ERR_DATAPLANE) {
-		/* The peer installed its half: the IKE SA goes with it
-		 * and the reconnect policy retries. */
-		vpnr__child_failed(ctx, sa->tun, rv, 0, 0, now);
-		return VPNR_OK;
-	}
-	if (rv != VPNR_OK) {
-		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, rv, 0,
-		    0);
-		sa->tun->last_error = rv;
-		if (vpnr_err_is_fatal(rv))
-			return rv;
-		sa->close_reason = rv;
-		return vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now);
-	}
-	/* CHILD_UP once both SAs are installed (maybe later). */
-	vpnr__child_install_wait(ctx, child, now);
-	return vpnr__ike_sa_next_task(ctx, sa, now);
+	return vpnr__ike_auth_start(ctx, sa, now);
 }
 
 /* ---- IKE_SA_INIT, responder ---- */
@@ -545,10 +287,8 @@ cookie_value(vpnr_ctx *ctx, const struct vpnr__ike_msg *msg,
 	struct vpnr__ike *ike = vpnr__ike(ctx);
 	struct vpnr__iov iov[4];
 	uint8_t spi[8];
-	int i;
 
-	for (i = 0; i < 8; i++)
-		spi[i] = (uint8_t)(msg->hdr.spi_i >> (56 - 8 * i));
+	vpnr__put_be64(spi, msg->hdr.spi_i);
 	iov[0].p = msg->nonce;
 	iov[0].len = msg->nonce_len;
 	iov[1].p = remote->bytes;
@@ -626,7 +366,8 @@ vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
 		return VPNR_OK;
 	}
 	if (!msg->has_sa || !msg->has_ke || !msg->has_nonce ||
-	    msg->nonce_len < 16 || msg->nonce_len > VPNR__IKE_MAX_NONCE) {
+	    msg->nonce_len < VPNR__IKE_MIN_NONCE ||
+	    msg->nonce_len > VPNR__IKE_MAX_NONCE) {
 		vpnr__ike_count_malformed(ctx, t, now,
 		    "IKE_SA_INIT without SA, KE or Ni");
 		return send_plain_notify(ctx, &msg->hdr, local, remote,
@@ -664,8 +405,7 @@ vpnr__ike_sa_init_request(vpnr_ctx *ctx, struct vpnr__ike_msg *msg,
 		    VPNR__N_NO_PROPOSAL_CHOSEN, NULL, 0);
 	}
 	if (suite.dh != msg->ke_group) {
-		g[0] = (uint8_t)(suite.dh >> 8);
-		g[1] = (uint8_t)suite.dh;
+		vpnr__put_be16(g, suite.dh);
 		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
 		    "DH group %u unacceptable, requesting %u", msg->ke_group,
 		    suite.dh);
@@ -742,169 +482,5 @@ fail:
 	vpnr__ike_sa_free(ctx, sa);
 	if (rv == VPNR_ERR_MALFORMED)
 		vpnr__ike_count_malformed(ctx, t, now, "bad KE payload");
-	return rv;
-}
-
-/* ---- IKE_AUTH, responder ---- */
-
-/* The initiator's proposed selectors (TSi: its side, TSr: ours) meet
- * t's, or it proposed none. */
-static int
-ts_fit(const struct tunnel *t, const struct vpnr__ike_msg *msg)
-{
-	vpnr_ts out[1];
-
-	if (!msg->has_tsi || !msg->has_tsr)
-		return 1;
-	return vpnr__ts_narrow(msg->tsi.ts, msg->tsi.n, t->cfg.ts_remote,
-		   t->cfg.n_ts_remote, out, 1) > 0 &&
-	    vpnr__ts_narrow(msg->tsr.ts, msg->tsr.n, t->cfg.ts_local,
-		t->cfg.n_ts_local, out, 1) > 0;
-}
-
-/* t is configured for the initiator's identity. */
-static int
-id_fit(const struct tunnel *t, const struct vpnr__ike_msg *msg)
-{
-	return t->cfg.remote_id_set && t->cfg.remote_id_type != 0 &&
-	    t->cfg.remote_id_type == msg->idi_type &&
-	    t->cfg.remote_id_len == msg->idi_data_len &&
-	    memcmp(t->cfg.remote_id, msg->idi_data, msg->idi_data_len) == 0;
-}
-
-/*
- * Several tunnels to one peer address: IKE_SA_INIT picked the first;
- * the initiator's identity, then its selectors pick the right one
- * (several connections between the same two gateways, one per pair
- * of networks).  The peer's tunnels are one range of the index.
- */
-static void
-pick_tunnel(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__ike_msg *msg)
-{
-	struct tunnel *t, *cur = sa->tun, *by_id = NULL;
-	int cur_id = vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
-			 msg->idi_data_len) == VPNR_OK;
-
-	if (cur_id && ts_fit(cur, msg))
-		return;
-	for (t = vpnr__tunnel_first_by_peer(ctx, &cur->cfg.remote); t != NULL;
-	     t = vpnr__tunnel_next_by_peer(ctx, t)) {
-		if (t == cur || vpnr__tunnel_v1(t) || t->deleting)
-			continue;
-		/* An explicit identity match, or the same "any" as cur. */
-		if (!id_fit(t, msg) && !(cur_id && !t->cfg.remote_id_set))
-			continue;
-		if (by_id == NULL)
-			by_id = t;
-		if (ts_fit(t, msg))
-			break;
-	}
-	if (t == NULL && (cur_id || (t = by_id) == NULL))
-		return;
-	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-	    "IKE_SA %016llx_i moves to tunnel %llu by %s",
-	    (unsigned long long)sa->spi_i, (unsigned long long)t->id,
-	    t == by_id && !ts_fit(t, msg) ? "identity" :
-					    "identity and "
-					    "selectors");
-	TAILQ_REMOVE(&cur->sas, sa, tentry);
-	TAILQ_INSERT_TAIL(&t->sas, sa, tentry);
-	sa->tun = t;
-}
-
-int
-vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
-    struct vpnr__ike_msg *msg, vpnr_tstamp now)
-{
-	struct vpnr__ike_builder b, fb;
-	struct vpnr__wbuf inner, finner;
-	struct child_sa *child = NULL;
-	uint8_t id[VPNR__IKE_MAX_ID + 4], auth[VPNR__MAX_PRF_LEN];
-	size_t idlen, alen = 0;
-	uint16_t notify = 0;
-	char idb[128];
-	int rv, crv;
-
-	if (sa->state != IKE_HALF_OPEN)
-		return VPNR_ERR_MALFORMED;
-	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
-	vpnr__ike_build_begin_inner(&b, &inner);
-	/* The answer sent instead if the CHILD_SA's install fails. */
-	vpnr__wbuf_init(&finner, ctx->mem, VPNR__IKE_MAX_MSG);
-	vpnr__ike_build_begin_inner(&fb, &finner);
-	if (msg->has_idi)
-		pick_tunnel(ctx, sa, msg);
-	if (!msg->has_idi ||
-	    vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
-		msg->idi_data_len) != VPNR_OK ||
-	    vpnr__ike_auth_verify(sa, msg) != VPNR_OK) {
-		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
-		    "authentication of '%s' failed",
-		    msg->has_idi ?
-			vpnr__ike_id_str(msg->idi_type, msg->idi_data,
-			    msg->idi_data_len, idb, sizeof(idb)) :
-			"(no IDi)");
-		vpnr__ike_add_notify(&b, 0, NULL, 0,
-		    VPNR__N_AUTHENTICATION_FAILED, NULL, 0);
-		/* Best effort: the SA ends whether or not it went out. */
-		rv = vpnr__ike_build_end(&b) != 0 ?
-		    VPNR_OK :
-		    vpnr__ike_send_response(ctx, sa, VPNR__IKE_AUTH,
-			msg->hdr.msg_id, &inner, vpnr__ike_build_first(&b));
-		vpnr__wbuf_free(&inner);
-		vpnr__wbuf_free(&finner);
-		sa->next_peer_id++;
-		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_AUTH_FAILED,
-		    VPNR__N_AUTHENTICATION_FAILED, now);
-		return vpnr__ike_task_rv(rv);
-	}
-	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-	    "authentication of '%s' with pre-shared key successful",
-	    vpnr__ike_id_str(msg->idi_type, msg->idi_data, msg->idi_data_len,
-		idb, sizeof(idb)));
-	idlen = vpnr__ike_local_id(sa, id, sizeof(id));
-	vpnr__ike_add_id(&b, VPNR__PL_IDR, id, idlen);
-	rv = vpnr__ike_auth_compute(sa, 0, id, idlen, auth, &alen);
-	if (rv != VPNR_OK)
-		goto done;
-	vpnr__ike_add_auth(&b, VPNR__AUTH_PSK, auth, alen);
-	vpnr__ike_add_id(&fb, VPNR__PL_IDR, id, idlen);
-	vpnr__ike_add_auth(&fb, VPNR__AUTH_PSK, auth, alen);
-	vpnr__ike_add_notify(&fb, 0, NULL, 0, VPNR__N_TEMPORARY_FAILURE, NULL,
-	    0);
-	explicit_bzero(auth, sizeof(auth));
-	vpnr__ike_sa_established(ctx, sa, now);
-	vpnr__ike_sa_log_up(ctx, sa);
-	vpnr__tunnel_ike_up(ctx, sa->tun, sa, now);
-	crv = VPNR_ERR_NO_PROPOSAL;
-	notify = VPNR__N_NO_PROPOSAL_CHOSEN;
-	if (msg->has_sa)
-		crv = vpnr__child_respond(ctx, sa, msg, &b, 1, NULL, now,
-		    &child, &notify);
-	else
-		vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_NO_PROPOSAL_CHOSEN,
-		    NULL, 0);
-	/* AUTH and the first CHILD_SA's keys are made: Ni, Nr served
-	 * (a retransmitted IKE_AUTH gets the cached answer). */
-	vpnr__ike_sa_drop_nonces(ctx, sa);
-	if ((rv = vpnr__ike_build_end(&b)) != 0 ||
-	    (rv = vpnr__ike_build_end(&fb)) != 0)
-		goto done;
-	/* Held until both SAs are installed; CHILD_UP follows them. */
-	rv = vpnr__child_respond_finish(ctx, sa, child, VPNR__IKE_AUTH,
-	    msg->hdr.msg_id, &inner, vpnr__ike_build_first(&b), &finner,
-	    vpnr__ike_build_first(&fb), now);
-	sa->next_peer_id++;
-	if (crv == VPNR_ERR_DATAPLANE) {
-		vpnr__child_failed(ctx, sa->tun, crv, notify, 0, now);
-	} else if (crv != VPNR_OK && crv > VPNR_ERR_FATAL) {
-		sa->tun->last_error = crv;
-		/* The notify we actually sent. */
-		vpnr__tunnel_event(ctx, sa->tun, VPNR_TUNNEL_EV_FAILED, crv,
-		    notify, 0);
-	}
-done:
-	vpnr__wbuf_free(&inner);
-	vpnr__wbuf_free(&finner);
 	return rv;
 }

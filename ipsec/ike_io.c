@@ -18,7 +18,8 @@
 uint16_t
 vpnr__natt_port(const vpnr_ctx *ctx)
 {
-	return ctx->cfg.natt_port != 0 ? ctx->cfg.natt_port : 4500;
+	return ctx->cfg.natt_port != 0 ? ctx->cfg.natt_port :
+					 VPNR__IKE_NATT_PORT;
 }
 
 /*
@@ -35,7 +36,7 @@ vpnr__peer_ike_port(const vpnr_ctx *ctx, const struct tunnel *t)
 		return t->cfg.peer_ike_port;
 	if (t->cfg.remote.port != 0)
 		return t->cfg.remote.port;
-	return ctx->cfg.ike_port != 0 ? ctx->cfg.ike_port : 500;
+	return ctx->cfg.ike_port != 0 ? ctx->cfg.ike_port : VPNR__IKE_PORT;
 }
 
 uint16_t
@@ -43,7 +44,9 @@ vpnr__peer_natt_port(const vpnr_ctx *ctx, const struct tunnel *t)
 {
 	if (t->cfg.peer_natt_port != 0)
 		return t->cfg.peer_natt_port;
-	return vpnr__peer_ike_port(ctx, t) == 500 ? 4500 : vpnr__natt_port(ctx);
+	return vpnr__peer_ike_port(ctx, t) == VPNR__IKE_PORT ?
+	    VPNR__IKE_NATT_PORT :
+	    vpnr__natt_port(ctx);
 }
 
 int

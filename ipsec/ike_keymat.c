@@ -1,11 +1,14 @@
 /*
  * IKEv2 key derivation (RFC 7296 2.13, 2.14, 2.17, 2.18): SKEYSEED,
- * the seven SK_* keys of an IKE SA, and KEYMAT for CHILD_SAs.
+ * the seven SK_* keys of an IKE SA, KEYMAT for CHILD_SAs, and the
+ * shared secret g^ir of a CREATE_CHILD_SA exchange's KE payload.
  */
 #include <string.h>
 
 #include "crypto.h"
 #include "ike.h"
+#include "ike_exch.h"
+#include "ike_msg.h"
 #include "mem.h"
 
 /* The seven keys live in one allocation sk_d starts. */
@@ -40,7 +43,7 @@ vpnr__ike_keymat(const vpnr_mem *mem, struct ike_sa *sa, const uint8_t *key,
 	uint8_t nn[2 * VPNR__IKE_MAX_NONCE];
 	uint8_t km[3 * VPNR__MAX_PRF_LEN + 4 * VPNR__MAX_KEY_LEN];
 	struct vpnr__iov iov[3];
-	size_t prf_len, integ_len, encr_len, seedlen, total, off, i;
+	size_t prf_len, integ_len, encr_len, seedlen, total, off;
 	uint8_t *p;
 	uint16_t prf = sa->suite.prf;
 	int rv;
@@ -73,10 +76,8 @@ vpnr__ike_keymat(const vpnr_mem *mem, struct ike_sa *sa, const uint8_t *key,
 		goto done;
 	off = sa->ni_len + sa->nr_len;
 	memcpy(seed, nn, off);
-	for (i = 0; i < 8; i++)
-		seed[off + i] = (uint8_t)(sa->spi_i >> (56 - 8 * i));
-	for (i = 0; i < 8; i++)
-		seed[off + 8 + i] = (uint8_t)(sa->spi_r >> (56 - 8 * i));
+	vpnr__put_be64(seed + off, sa->spi_i);
+	vpnr__put_be64(seed + off + 8, sa->spi_r);
 	vpnr__ike_keys_free(mem, k);
 	integ_len = sa->suite.integ ? vpnr__integ_key_len(sa->suite.integ) : 0;
 	encr_len = vpnr__encr_keymat_len(sa->suite.encr, sa->suite.encr_bits);
@@ -138,4 +139,14 @@ vpnr__child_keymat(const struct ike_sa *sa, const uint8_t *gir, size_t gir_len,
 	    seed, off, out, outlen);
 	explicit_bzero(seed, off);
 	return rv;
+}
+
+/* g^ir of our DH and the peer's KE (CREATE_CHILD_SA: PFS or IKE rekey). */
+int
+vpnr__ike_ke_derive(struct vpnr__dh *dh, const struct vpnr__ike_msg *msg,
+    uint8_t *gir, size_t cap, size_t *glen)
+{
+	if (!msg->has_ke || msg->ke_group != vpnr__dh_group(dh))
+		return VPNR_ERR_MALFORMED;
+	return vpnr__dh_derive(dh, msg->ke_data, msg->ke_len, gir, cap, glen);
 }

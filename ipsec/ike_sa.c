@@ -1,9 +1,11 @@
 /*
- * IKE SAs (RFC 7296): life cycle, message ids with a window of one,
- * retransmission with exponential backoff, the cached response for
- * duplicate requests, demultiplexing of exchanges, INFORMATIONAL
- * (DELETE, liveness, error notifies), queued work and timers.  The
- * IKE_SA_INIT and IKE_AUTH exchanges are in ike_init.c.
+ * IKE SAs (RFC 7296), the bottom layer of the IKEv2 engine: life
+ * cycle, message ids with a window of one, retransmission with
+ * exponential backoff, the cached response for duplicate requests,
+ * queued work and timers, and the dispatch of incoming messages and
+ * queued work to the exchanges (ike_init.c, ike_auth.c, ike_child.c,
+ * ike_rekey.c, ike_info.c).  They call down into this file; it calls
+ * up only through their entry points (the layers: ike_exch.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "crypto.h"
 #include "ctx.h"
 #include "ike.h"
+#include "ike_exch.h"
 #include "ike_msg.h"
 #include "ike_proposal.h"
 #include "log.h"
@@ -34,7 +37,7 @@ static int keepalive_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
 static uint16_t
 ike_port(const vpnr_ctx *ctx)
 {
-	return ctx->cfg.ike_port != 0 ? ctx->cfg.ike_port : 500;
+	return ctx->cfg.ike_port != 0 ? ctx->cfg.ike_port : VPNR__IKE_PORT;
 }
 
 struct ike_sa *
@@ -125,8 +128,10 @@ vpnr__ike_sa_new(vpnr_ctx *ctx, struct tunnel *t, int initiator, uint64_t spi)
 	 * still encapsulated only when NAT is detected, 2.23). */
 	if (sa->remote.port == vpnr__peer_natt_port(ctx, t))
 		sa->local.port = vpnr__natt_port(ctx);
-	vpnr__wbuf_init(&sa->req, ctx->mem, VPNR__IKE_MAX_MSG + 4);
-	vpnr__wbuf_init(&sa->resp, ctx->mem, VPNR__IKE_MAX_MSG + 4);
+	vpnr__wbuf_init(&sa->req, ctx->mem,
+	    VPNR__IKE_MAX_MSG + VPNR__IKE_MARKER_LEN);
+	vpnr__wbuf_init(&sa->resp, ctx->mem,
+	    VPNR__IKE_MAX_MSG + VPNR__IKE_MARKER_LEN);
 	STAILQ_INIT(&sa->tasks);
 	vpnr__timer_init(&sa->rtx_timer, rtx_fire, sa);
 	vpnr__timer_init(&sa->life_timer, life_fire, sa);
@@ -225,7 +230,8 @@ hand_over(vpnr_ctx *ctx, struct ike_sa *sa, struct ike_sa *cur, vpnr_tstamp now)
 		if (c == NULL || c->state != CHILD_REKEYING)
 			break;
 		c->state = CHILD_INSTALLED;
-		vpnr__timer_arm(ctx, &c->rekey_timer, now + 30 * VPNR_SECONDS);
+		vpnr__timer_arm(ctx, &c->rekey_timer,
+		    now + VPNR__IKE_REKEY_RETRY);
 		if (vpnr__ike_sa_task(ctx, cur, REQ_DELETE_SPI, sa->req_spi,
 			now) != VPNR_OK)
 			break; /* cur ended (reported), or an abort */
@@ -276,6 +282,155 @@ vpnr__ike_sa_dead(vpnr_ctx *ctx, struct ike_sa *sa, int reason, uint16_t notify,
 	vpnr__timer_arm(ctx, &sa->life_timer, now);
 }
 
+/* ---- crossed rekeys: the lower nonce loses (2.8.1, 2.8.2) ---- */
+
+static int
+nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	if (c != 0)
+		return c;
+	return al < bl ? -1 : al > bl;
+}
+
+/* The lower of two nonces into out. */
+static void
+nonce_min(const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
+    uint8_t *out, size_t *outlen)
+{
+	if (nonce_cmp(a, al, b, bl) <= 0) {
+		memcpy(out, a, al);
+		*outlen = al;
+	} else {
+		memcpy(out, b, bl);
+		*outlen = bl;
+	}
+}
+
+int
+vpnr__ike_keep_min_nonce(vpnr_ctx *ctx, const uint8_t *a, size_t al,
+    const uint8_t *b, size_t bl, uint8_t **out, size_t *outlen)
+{
+	uint8_t *p;
+	size_t n = nonce_cmp(a, al, b, bl) <= 0 ? al : bl;
+
+	vpnr__freezero(ctx->mem, *out, *outlen);
+	*out = NULL;
+	*outlen = 0;
+	if ((p = vpnr__malloc(ctx->mem, n)) == NULL)
+		return VPNR_ERR_NOMEM;
+	nonce_min(a, al, b, bl, p, outlen);
+	*out = p;
+	return VPNR_OK;
+}
+
+int
+vpnr__ike_collision_lost(const struct ike_sa *sa,
+    const struct vpnr__ike_msg *msg, const uint8_t *peer, size_t peer_len)
+{
+	uint8_t ours[VPNR__IKE_MAX_NONCE];
+	size_t ours_len = 0;
+
+	nonce_min(sa->req_nonce, sa->req_nonce_len, msg->nonce, msg->nonce_len,
+	    ours, &ours_len);
+	return nonce_cmp(ours, ours_len, peer, peer_len) < 0;
+}
+
+/* ---- established, or refused by the peer (IKE_SA_INIT, IKE_AUTH,
+ * IKE rekey) ---- */
+
+void
+vpnr__ike_sa_log_up(vpnr_ctx *ctx, struct ike_sa *sa)
+{
+	char l[64], r[64], s[128];
+
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "IKE_SA established between %s...%s, SPIs %016llx_i %016llx_r, "
+	    "%s%s",
+	    vpnr_addr_format(&sa->local, l, sizeof(l)),
+	    vpnr_addr_format(&sa->remote, r, sizeof(r)),
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+	    vpnr__suite_str(&sa->suite, s, sizeof(s)),
+	    !sa->natt             ? "" :
+		sa->nat_flags & 3 ? ", NAT detected" :
+				    ", UDP encapsulation forced");
+}
+
+void
+vpnr__ike_sa_arm_rekey(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
+{
+	vpnr_tstamp t = sa->tun->cfg.ike_rekey;
+
+	if (t == 0)
+		return;
+	if (sa->initiator)
+		t = vpnr__jitter(ctx, t, sa->tun->cfg.jitter_percent);
+	else
+		t += t / 20; /* the initiator normally goes first */
+	vpnr__timer_arm(ctx, &sa->rekey_timer, now + t);
+}
+
+void
+vpnr__ike_sa_established(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
+{
+	vpnr__ike_half_open_drop(ctx, sa);
+	vpnr__timer_disarm(ctx, &sa->life_timer);
+	sa->state = IKE_ESTABLISHED;
+	sa->established_at = now;
+	sa->last_rx = now;
+	sa->last_resp_rx = now;
+	vpnr__ike_sa_arm_rekey(ctx, sa, now);
+	if (sa->natt && (sa->nat_flags & 5))
+		vpnr__timer_arm(ctx, &sa->keepalive_timer,
+		    now + VPNR__IKE_KEEPALIVE);
+	vpnr__free(ctx->mem, sa->init_req);
+	vpnr__free(ctx->mem, sa->init_resp);
+	sa->init_req = sa->init_resp = NULL;
+	sa->init_req_len = sa->init_resp_len = 0;
+}
+
+void
+vpnr__ike_fail_notify(vpnr_ctx *ctx, struct ike_sa *sa, uint16_t type,
+    vpnr_tstamp now)
+{
+	int reason;
+
+	switch (type) {
+	case VPNR__N_NO_PROPOSAL_CHOSEN:
+		reason = VPNR_ERR_NO_PROPOSAL;
+		break;
+	case VPNR__N_AUTHENTICATION_FAILED:
+		reason = VPNR_ERR_AUTH_FAILED;
+		break;
+	case VPNR__N_TS_UNACCEPTABLE:
+		reason = VPNR_ERR_TS_UNACCEPTABLE;
+		break;
+	case VPNR__N_INVALID_SYNTAX:
+		reason = VPNR_ERR_MALFORMED;
+		break;
+	default:
+		reason = VPNR_ERR_PEER_ERROR;
+		break;
+	}
+	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+	    "IKE_SA %016llx_i %016llx_r: peer sent error notify %u (%s)",
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, type,
+	    vpnr_err_name(reason));
+	vpnr__ike_sa_dead(ctx, sa, reason, type, now);
+}
+
+uint16_t
+vpnr__ike_first_error(const struct vpnr__ike_msg *msg)
+{
+	uint8_t i;
+
+	for (i = 0; i < msg->n_notify; i++)
+		if (msg->notify[i].type < 16384)
+			return msg->notify[i].type;
+	return 0;
+}
+
 /* ---- sending ---- */
 
 /*
@@ -297,7 +452,9 @@ static vpnr_tstamp
 rtx_timeout(const struct ike_sa *sa)
 {
 	vpnr_tstamp first = sa->tun->cfg.rtx_first, d, cap = 0;
-	uint32_t n = sa->req_tries > 20 ? 20 : sa->req_tries;
+	uint32_t n = sa->req_tries > VPNR__IKE_RTX_DOUBLINGS ?
+	    VPNR__IKE_RTX_DOUBLINGS :
+	    sa->req_tries;
 
 	/* A probe, or any request while the tunnel is probing. */
 	if (liveness_decides(sa) &&
@@ -384,7 +541,7 @@ vpnr__ike_hold_response(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
 			rv = VPNR_ERR_NOMEM;
 		else
 			vpnr__wbuf_init(sa->resp_fail, ctx->mem,
-			    VPNR__IKE_MAX_MSG + 4);
+			    VPNR__IKE_MAX_MSG + VPNR__IKE_MARKER_LEN);
 	}
 	if (rv == VPNR_OK)
 		rv = seal_message(ctx, sa, exch, msg_id, VPNR__IKE_F_RESPONSE,
@@ -443,162 +600,6 @@ vpnr__ike_send_response(vpnr_ctx *ctx, struct ike_sa *sa, uint8_t exch,
 	if (rv != VPNR_OK)
 		return rv;
 	return vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->resp);
-}
-
-/* ---- INFORMATIONAL ---- */
-
-/* A CHILD_SA carries traffic or is being installed. */
-static int
-has_child(const struct tunnel *t)
-{
-	const struct child_sa *c;
-
-	TAILQ_FOREACH(c, &t->children, entry)
-		if (vpnr__child_live(c) || c->state == CHILD_INSTALLING)
-			return 1;
-	return 0;
-}
-
-int
-vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
-    struct vpnr__ike_msg *msg, vpnr_tstamp now)
-{
-	struct vpnr__ike_builder b;
-	struct vpnr__wbuf inner;
-	struct child_sa *c;
-	uint8_t spis[4 * 64];
-	uint16_t n_out = 0, j;
-	uint32_t spi;
-	int del_ike = 0, rv, auth_failed = 0, closed = 0;
-	uint8_t i;
-
-	for (i = 0; i < msg->n_delete; i++) {
-		const struct vpnr__ike_delete *d = &msg->del[i];
-
-		if (d->protocol == VPNR__PROTO_IKE) {
-			del_ike = 1;
-			continue;
-		}
-		if (d->protocol != VPNR__PROTO_ESP || d->spi_len != 4)
-			continue;
-		for (j = 0; j < d->n_spi; j++) {
-			spi = (uint32_t)d->spis[4 * j] << 24 |
-			    (uint32_t)d->spis[4 * j + 1] << 16 |
-			    (uint32_t)d->spis[4 * j + 2] << 8 |
-			    d->spis[4 * j + 3];
-			c = vpnr__child_by_spi_out(sa->tun, spi);
-			if (c == NULL)
-				continue;
-			if (n_out < 64) {
-				spis[4 * n_out] = (uint8_t)(c->spi_in >> 24);
-				spis[4 * n_out + 1] =
-				    (uint8_t)(c->spi_in >> 16);
-				spis[4 * n_out + 2] = (uint8_t)(c->spi_in >> 8);
-				spis[4 * n_out + 3] = (uint8_t)c->spi_in;
-				n_out++;
-			}
-			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-			    "received DELETE for CHILD_SA %08x_i %08x_o",
-			    c->spi_in, c->spi_out);
-			/* Our own DELETE for it crossed this one. */
-			if (sa->req_type == REQ_DELETE_CHILD &&
-			    sa->req_child == c->id)
-				sa->req_child = 0;
-			/* The rekey initiator could not install what
-			 * replaced an old CHILD_SA: the old one goes on. */
-			if (c->state != CHILD_REKEYED) {
-				struct child_sa *o;
-
-				TAILQ_FOREACH(o, &sa->tun->children, entry)
-					if (o->replaced_by == c->id &&
-					    o->state == CHILD_REKEYED) {
-						o->state = CHILD_INSTALLED;
-						o->replaced_by = 0;
-						vpnr__timer_arm(ctx,
-						    &o->rekey_timer,
-						    now + 30 * VPNR_SECONDS);
-					}
-			}
-			if (c->down_reason == 0)
-				c->down_reason = VPNR_ERR_PEER_CLOSED;
-			if (c->state != CHILD_REKEYED)
-				closed = 1;
-			vpnr__child_destroy(ctx, c, c->state == CHILD_REKEYED,
-			    now);
-		}
-	}
-	if (vpnr__ike_find_notify(msg, VPNR__N_AUTHENTICATION_FAILED) != NULL)
-		auth_failed = 1;
-	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
-	vpnr__ike_build_begin_inner(&b, &inner);
-	if (n_out > 0 && !del_ike)
-		vpnr__ike_add_delete(&b, VPNR__PROTO_ESP, 4, spis, n_out);
-	rv = vpnr__ike_build_end(&b);
-	if (rv == 0)
-		rv = vpnr__ike_send_response(ctx, sa, VPNR__IKE_INFORMATIONAL,
-		    msg->hdr.msg_id, &inner, vpnr__ike_build_first(&b));
-	vpnr__wbuf_free(&inner);
-	sa->next_peer_id++;
-	if (del_ike) {
-		struct ike_sa *n = NULL;
-
-		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-		    "received DELETE for IKE_SA %016llx_i %016llx_r",
-		    (unsigned long long)sa->spi_i,
-		    (unsigned long long)sa->spi_r);
-		/* Crossed IKE rekeys where our request got lost: the
-		 * peer finished its rekey (2.8.2); take its new SA. */
-		if (sa->tun->ike == sa && sa->peer_rekey_spi != 0)
-			n = vpnr__ike_sa_find(ctx, sa->peer_rekey_spi);
-		if (n != NULL && n->state == IKE_ESTABLISHED &&
-		    n->tun == sa->tun)
-			vpnr__ike_switch(ctx, sa, n, now);
-		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_PEER_CLOSED, 0, now);
-	} else if (auth_failed) {
-		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_AUTH_FAILED,
-		    VPNR__N_AUTHENTICATION_FAILED, now);
-	} else if (closed && sa->tun->ike == sa && sa->tun->want_up &&
-	    !has_child(sa->tun)) {
-		/* The peer closed our last CHILD_SA: a tunnel we want up
-		 * starts over (DELETE, then the reconnect policy). */
-		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-		    "tunnel %llu: the peer closed its last CHILD_SA, "
-		    "reconnecting",
-		    (unsigned long long)sa->tun->id);
-		vpnr__tunnel_fail(ctx, sa->tun, VPNR_ERR_PEER_CLOSED, 0, now);
-	}
-	return rv;
-}
-
-static int
-informational_response(vpnr_ctx *ctx, struct ike_sa *sa,
-    struct vpnr__ike_msg *msg, vpnr_tstamp now)
-{
-	struct child_sa *c;
-	int type = sa->req_type;
-
-	sa->req_type = REQ_NONE;
-	vpnr__wbuf_free(&sa->req); /* answered: no more retransmits */
-	vpnr__timer_disarm(ctx, &sa->rtx_timer);
-	sa->next_req_id++;
-	switch (type) {
-	case REQ_DELETE_CHILD:
-		c = vpnr__child_find(sa->tun, sa->req_child);
-		if (c != NULL && c->down_reason == 0)
-			c->down_reason = VPNR_ERR_LOCAL_CLOSE; /* we ended it */
-		if (c != NULL)
-			vpnr__child_destroy(ctx, c,
-			    c->state == CHILD_REKEYED || c->replaced_by != 0,
-			    now);
-		break;
-	case REQ_DELETE_IKE:
-		vpnr__ike_sa_dead(ctx, sa, sa->close_reason, sa->close_notify,
-		    now);
-		return VPNR_OK;
-	default:
-		break;
-	}
-	return vpnr__ike_sa_next_task(ctx, sa, now);
 }
 
 /* ---- receive ---- */
@@ -674,7 +675,7 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 		default:
 			if (exch != VPNR__IKE_INFORMATIONAL)
 				return VPNR_ERR_MALFORMED;
-			return informational_response(ctx, sa, msg, now);
+			return vpnr__ike_info_response(ctx, sa, msg, now);
 		}
 	}
 	/* A request from the peer. */
@@ -756,10 +757,7 @@ static int
 start_task(vpnr_ctx *ctx, struct ike_sa *sa, int type, uint64_t child_id,
     vpnr_tstamp now)
 {
-	struct vpnr__ike_builder b;
-	struct vpnr__wbuf inner;
 	struct child_sa *c;
-	int rv;
 
 	switch (type) {
 	case REQ_REKEY_CHILD:
@@ -777,48 +775,10 @@ start_task(vpnr_ctx *ctx, struct ike_sa *sa, int type, uint64_t child_id,
 		if (c == NULL)
 			return VPNR_ERR_NOT_FOUND;
 		return vpnr__child_send_delete(ctx, sa, c, now);
-	case REQ_DELETE_SPI: {
-		uint8_t spi[4];
-
-		spi[0] = (uint8_t)(child_id >> 24);
-		spi[1] = (uint8_t)(child_id >> 16);
-		spi[2] = (uint8_t)(child_id >> 8);
-		spi[3] = (uint8_t)child_id;
-		vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
-		vpnr__ike_build_begin_inner(&b, &inner);
-		vpnr__ike_add_delete(&b, VPNR__PROTO_ESP, 4, spi, 1);
-		rv = vpnr__ike_build_end(&b);
-		if (rv == 0)
-			rv = vpnr__ike_send_request(ctx, sa,
-			    VPNR__IKE_INFORMATIONAL, &inner,
-			    vpnr__ike_build_first(&b), type, now);
-		vpnr__wbuf_free(&inner);
-		return rv;
-	}
+	case REQ_DELETE_SPI:
 	case REQ_DELETE_IKE:
 	case REQ_DPD:
-		vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
-		vpnr__ike_build_begin_inner(&b, &inner);
-		if (type == REQ_DELETE_IKE) {
-			vpnr__ike_add_delete(&b, VPNR__PROTO_IKE, 0, NULL, 0);
-			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-			    "sending DELETE for IKE_SA %016llx_i %016llx_r",
-			    (unsigned long long)sa->spi_i,
-			    (unsigned long long)sa->spi_r);
-		}
-		rv = vpnr__ike_build_end(&b);
-		if (rv == 0)
-			rv = vpnr__ike_send_request(ctx, sa,
-			    VPNR__IKE_INFORMATIONAL, &inner,
-			    vpnr__ike_build_first(&b), type, now);
-		vpnr__wbuf_free(&inner);
-		if (rv == VPNR_OK && type == REQ_DELETE_IKE) {
-			if (sa->state == IKE_ESTABLISHED)
-				sa->state = IKE_DELETING;
-			vpnr__timer_arm(ctx, &sa->life_timer,
-			    now + VPNR__IKE_DELETE_TMO);
-		}
-		return rv;
+		return vpnr__ike_info_request(ctx, sa, type, child_id, now);
 	default:
 		return VPNR_ERR_INTERNAL;
 	}

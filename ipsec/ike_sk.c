@@ -53,8 +53,7 @@ vpnr__ike_sk_build(vpnr_ctx *ctx, struct ike_sa *sa,
 		 * must be unpredictable (random). */
 		uint64_t seq = ++sa->iv_seq;
 
-		for (i = 0; i < 8; i++)
-			iv[i] = (uint8_t)(seq >> (56 - 8 * i));
+		vpnr__put_be64(iv, seq);
 	} else if ((rv = vpnr__random(ctx, iv, ivlen)) != VPNR_OK)
 		return rv;
 	padlen = (blk - ((inner_len + 1) % blk)) % blk;

@@ -127,15 +127,6 @@ fail:
 	return rc;
 }
 
-static void
-put_mid(uint8_t *p, uint32_t msg_id)
-{
-	p[0] = (uint8_t)(msg_id >> 24);
-	p[1] = (uint8_t)(msg_id >> 16);
-	p[2] = (uint8_t)(msg_id >> 8);
-	p[3] = (uint8_t)msg_id;
-}
-
 /* An IV is the first block of a hash (RFC 2409 appendix B). */
 static int
 iv_from_hash(const struct vpnr__v1_keys *k, const struct vpnr__iov *iov,
@@ -168,7 +159,7 @@ vpnr__v1_p2_iv(const struct vpnr__v1_keys *k, const uint8_t *last_block,
 	struct vpnr__iov iov[2] = { { last_block, k->block_len },
 		{ mid, sizeof(mid) } };
 
-	put_mid(mid, msg_id);
+	vpnr__put_be32(mid, msg_id);
 	return iv_from_hash(k, iov, 2, iv);
 }
 
@@ -208,7 +199,7 @@ vpnr__v1_hash2(const struct vpnr__v1_keys *k, uint32_t msg_id,
 	struct vpnr__iov iov[3] = { { mid, 4 }, { ni, ni_len },
 		{ rest, rest_len } };
 
-	put_mid(mid, msg_id);
+	vpnr__put_be32(mid, msg_id);
 	return vpnr__v1_prf(k->hash, k->skeyid_a, k->prf_len, iov, 3, out);
 }
 
@@ -222,7 +213,7 @@ vpnr__v1_hash3(const struct vpnr__v1_keys *k, uint32_t msg_id,
 		{ nr, nr_len } };
 
 	zmid[0] = 0;
-	put_mid(zmid + 1, msg_id);
+	vpnr__put_be32(zmid + 1, msg_id);
 	return vpnr__v1_prf(k->hash, k->skeyid_a, k->prf_len, iov, 3, out);
 }
 
@@ -281,7 +272,6 @@ vpnr__v1_natd(uint16_t hash, const uint8_t *cky_i, const uint8_t *cky_r,
 		iov[2].len = 16;
 	else
 		return VPNR_ERR_INVALID_ARGUMENT;
-	port[0] = (uint8_t)(addr->port >> 8);
-	port[1] = (uint8_t)addr->port;
+	vpnr__put_be16(port, addr->port);
 	return vpnr__v1_hash(hash, iov, 4, out);
 }

@@ -164,8 +164,7 @@ vpnr__v1_attr_tv(struct vpnr__v1_transform *t, uint16_t type, uint16_t value)
 	a->type = type & 0x7fff;
 	a->tv = 1;
 	a->len = 2;
-	a->inl[0] = (uint8_t)(value >> 8);
-	a->inl[1] = (uint8_t)value;
+	vpnr__put_be16(a->inl, value);
 	return VPNR_OK;
 }
 
@@ -184,10 +183,7 @@ vpnr__v1_attr_num(struct vpnr__v1_transform *t, uint16_t type, uint64_t value)
 	memset(a, 0, sizeof(*a));
 	a->type = type & 0x7fff;
 	a->len = 4;
-	a->inl[0] = (uint8_t)(value >> 24);
-	a->inl[1] = (uint8_t)(value >> 16);
-	a->inl[2] = (uint8_t)(value >> 8);
-	a->inl[3] = (uint8_t)value;
+	vpnr__put_be32(a->inl, (uint32_t)value);
 	return VPNR_OK;
 }
 

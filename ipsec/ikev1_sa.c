@@ -66,6 +66,14 @@ begin_msg(struct vpnr__v1_ike *sa, struct vpnr__v1_builder *b,
 	vpnr__v1_build_begin(b, w, h);
 }
 
+static int resend(struct vpnr__v1_ike *sa, const uint8_t *d, size_t len);
+
+/* send_msg's arm for an informational: sent once, never retransmitted,
+ * and leaving the exchange in flight alone (its retransmission and the
+ * answer kept for duplicates): a DPD ACK must not stop a Quick Mode's
+ * retransmissions. */
+#define SEND_ONCE (-1)
+
 /*
  * Queue a finished datagram; keep it as the message to retransmit
  * (or to resend on a duplicate request).  arm: the peer owes a reply.
@@ -78,7 +86,13 @@ send_msg(struct vpnr__v1_ike *sa, const struct vpnr__wbuf *w, int arm,
 	size_t len = vpnr__wbuf_len(w);
 	unsigned slot;
 	uint8_t *copy;
+	int rc;
 
+	if (arm == SEND_ONCE) {
+		if ((rc = resend(sa, vpnr__wbuf_data(w), len)) == VPNR_OK)
+			sa->n_sent++;
+		return rc;
+	}
 	if ((copy = vpnr__memdup(mem, vpnr__wbuf_data(w), len)) == NULL)
 		return VPNR_ERR_NOMEM;
 	vpnr__free(mem, sa->last_out);
@@ -141,9 +155,12 @@ send_clear_notify(struct vpnr__v1_ike *sa, uint16_t type, vpnr_tstamp now)
 	vpnr__v1_add_notify(&b, VPNR__V1_DOI_IPSEC, VPNR__V1_PROTO_ISAKMP, spi,
 	    16, type, NULL, 0);
 	if (vpnr__v1_build_end(&b) == VPNR_OK)
-		(void)send_msg(sa, &w, 0, now);
+		(void)send_msg(sa, &w, SEND_ONCE, now);
 	vpnr__wbuf_free(&w);
 }
+
+/* Our ID payload names UDP port 500 (RFC 2407 4.6.2). */
+#define V1_ID_PORT 500
 
 /* Our ID for Phase 1: the local address (IPV4_ADDR / IPV6_ADDR). */
 static void
@@ -153,7 +170,7 @@ add_own_id(struct vpnr__v1_ike *sa, struct vpnr__v1_builder *b)
 	int v6 = a->family == VPNR_AF_INET6;
 
 	vpnr__v1_add_id(b, v6 ? VPNR__V1_ID_IPV6_ADDR : VPNR__V1_ID_IPV4_ADDR,
-	    17, 500, a->bytes, v6 ? 16 : 4);
+	    17, V1_ID_PORT, a->bytes, v6 ? 16 : 4);
 }
 
 /* The peer's Phase 1 ID must be its address (we configure no other). */
@@ -478,8 +495,7 @@ own_idb(const struct vpnr__v1_ike *sa, uint8_t *idb)
 
 	idb[0] = idl == 16 ? VPNR__V1_ID_IPV6_ADDR : VPNR__V1_ID_IPV4_ADDR;
 	idb[1] = 17;
-	idb[2] = 500 >> 8;
-	idb[3] = 500 & 0xff;
+	vpnr__put_be16(idb + 2, V1_ID_PORT);
 	memcpy(idb + 4, sa->cfg->local.bytes, idl);
 	return 4 + idl;
 }
@@ -926,15 +942,6 @@ r_am3(struct vpnr__v1_ike *sa, const uint8_t *data, size_t len,
 
 /* ---- Quick Mode and Informational ------------------------------------ */
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Does the HASH(1) of m, Message ID mid, check out? */
 static int
 hash1_ok(struct vpnr__v1_ike *sa, uint32_t mid, const struct vpnr__v1_msg *m)
@@ -994,8 +1001,7 @@ send_info(struct vpnr__v1_ike *sa, uint16_t notify, uint8_t proto,
 
 	if ((rc = rnd(sa, mb, 4)) != VPNR_OK)
 		return rc;
-	mid = (uint32_t)mb[0] << 24 | (uint32_t)mb[1] << 16 |
-	    (uint32_t)mb[2] << 8 | mb[3];
+	mid = vpnr__get_be32(mb);
 	mid |= 1; /* never 0, Phase 1's */
 	if ((rc = vpnr__v1_p2_iv(&sa->keys, sa->iv, mid, iv)) != VPNR_OK)
 		return rc;
@@ -1013,7 +1019,8 @@ send_info(struct vpnr__v1_ike *sa, uint16_t notify, uint8_t proto,
 	}
 	rc = vpnr__v1_build_end(&b);
 	if (rc == VPNR_OK)
-		rc = finish_hashed(sa, &w, hoff, mid, NULL, 0, iv, 0, now);
+		rc = finish_hashed(sa, &w, hoff, mid, NULL, 0, iv, SEND_ONCE,
+		    now);
 	vpnr__wbuf_free(&w);
 	return rc;
 }
@@ -1191,9 +1198,7 @@ vpnr__v1_ike_quick_conn(struct vpnr__v1_ike *sa,
 	    (rc = rnd(sa, q->ni, 32)) != VPNR_OK)
 		return qm_fail(sa, rc, "no random bytes");
 	q->ni_len = 32;
-	q->mid = ((uint32_t)mb[0] << 24 | (uint32_t)mb[1] << 16 |
-		     (uint32_t)mb[2] << 8 | mb[3]) |
-	    1;
+	q->mid = vpnr__get_be32(mb) | 1;
 	pfs = q->conn.esp[0].n_dh > 0 ? q->conn.esp[0].dh[0] : 0;
 	if (pfs != 0 && (rc = vpnr__v1_dh_new(pfs, &q->dh)) != VPNR_OK)
 		return qm_fail(sa, rc, "Quick Mode: no PFS key pair");
@@ -1537,7 +1542,7 @@ info_in(struct vpnr__v1_ike *sa, const uint8_t *data, size_t len,
 	memcpy(ck + 8, sa->cky_r, 8);
 	if ((n = vpnr__v1_find_notify(m, VPNR__V1_N_DPD_R_U_THERE)) != NULL &&
 	    vpnr__v1_dpd_seq(n, &s) == VPNR_OK && memcmp(n->spi, ck, 16) == 0) {
-		put32(seq, s);
+		vpnr__put_be32(seq, s);
 		return send_info(sa, VPNR__V1_N_DPD_R_U_THERE_ACK,
 		    VPNR__V1_PROTO_ISAKMP, ck, 16, seq, 4, NULL, now);
 	}
@@ -1591,7 +1596,7 @@ vpnr__v1_ike_dpd(struct vpnr__v1_ike *sa, vpnr_tstamp now)
 		return VPNR_ERR_INVALID_STATE;
 	memcpy(ck, sa->cky_i, 8);
 	memcpy(ck + 8, sa->cky_r, 8);
-	put32(seq, ++sa->dpd_seq);
+	vpnr__put_be32(seq, ++sa->dpd_seq);
 	return send_info(sa, VPNR__V1_N_DPD_R_U_THERE, VPNR__V1_PROTO_ISAKMP,
 	    ck, 16, seq, 4, NULL, now);
 }
@@ -1633,6 +1638,34 @@ vpnr__v1_ike_delete(struct vpnr__v1_ike *sa, vpnr_tstamp now)
  * differ, which with matching DH means the pre-shared keys do.  (Only
  * a peer that sees our cookies can send this.)
  */
+/*
+ * Do our keys open data past its first block, to show our cookies (the
+ * SPI of an ISAKMP notify or delete)?  CBC under a wrong IV garbles the
+ * first block only.  Then the keys agree and the IV does not: the peer
+ * finished Phase 1 and already talks on the IV chain after its last
+ * message, which we lost (a responder's R-U-THERE before our MM6
+ * arrived, say).  Our retransmission brings that message back.
+ */
+static int
+keys_agree(struct vpnr__v1_ike *sa, const uint8_t *data, size_t len,
+    uint8_t *scratch)
+{
+	uint8_t iv[VPNR__V1_MAX_BLOCK_LEN] = { 0 }, ck[16];
+	size_t olen, i,
+	    from = VPNR__V1_HDR_LEN + vpnr__v1_cipher_block_len(sa->keys.enc);
+
+	if (vpnr__v1_decrypt(data, len, sa->keys.enc, sa->keys.enc_key,
+		sa->keys.enc_len, iv, scratch, len, &olen, NULL,
+		&sa->last_perr) != VPNR_OK)
+		return 0;
+	memcpy(ck, sa->cky_i, 8);
+	memcpy(ck + 8, sa->cky_r, 8);
+	for (i = from; i + sizeof(ck) <= olen; i++)
+		if (memcmp(scratch + i, ck, sizeof(ck)) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 p1_info(struct vpnr__v1_ike *sa, const uint8_t *data, size_t len,
     struct vpnr__v1_msg *m, uint8_t *scratch)
@@ -1642,10 +1675,15 @@ p1_info(struct vpnr__v1_ike *sa, const uint8_t *data, size_t len,
 
 	if (vpnr__v1_p2_iv(&sa->keys, sa->iv, mid, iv) != VPNR_OK ||
 	    open_msg(sa, data, len, iv, NULL, scratch, m) != VPNR_OK ||
-	    !m->hash_first || !hash1_ok(sa, mid, m))
+	    !m->hash_first || !hash1_ok(sa, mid, m)) {
+		if (keys_agree(sa, data, len, scratch)) {
+			sa->n_dropped++;
+			return VPNR_OK;
+		}
 		return fail(sa, VPNR_ERR_AUTH_FAILED,
 		    "Phase 1: the peer's notify does not decrypt (pre-shared "
 		    "key mismatch?)");
+	}
 	if (m->n_notify > 0 &&
 	    m->notify[0].type == VPNR__V1_N_AUTHENTICATION_FAILED)
 		return fail(sa, VPNR_ERR_AUTH_FAILED,

@@ -42,6 +42,11 @@
 #define V1_RTX_TRIES 4
 /* A replaced CHILD_SA keeps receiving this long after the switch. */
 #define V1_OLD_CHILD_LINGER (2 * VPNR_SECONDS)
+/* After our Phase 1 rekey the old ISAKMP SA is deleted this much later:
+ * strongSwan moves the CHILD_SAs to the new SA in a job of its own after
+ * Main Mode (adopt_children_job), and a DELETE that overtakes that job
+ * takes them away with the old SA. */
+#define V1_OLD_SA_LINGER (2 * VPNR_SECONDS)
 
 struct v1_sa {
 	RB_ENTRY(v1_sa) entry;     /* ike->v1_sas, by cky_i */
@@ -62,6 +67,7 @@ struct v1_sa {
 	struct vpnr__timer rtx_timer;
 	struct vpnr__timer life_timer; /* Phase 1 rekey, then expiry */
 	vpnr_tstamp expires_at;        /* Phase 1's lifetime or deadline */
+	vpnr_tstamp retire_at;         /* replaced by our rekey: deleted then */
 };
 
 static int
@@ -682,12 +688,10 @@ p1_up(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now)
 		vpnr__tunnel_alive(ctx, t, now);
 	} else if (old != NULL && old != s && old->up) {
 		/* Our Phase 1 rekey: the CHILD_SAs stay; the old ISAKMP SA
-		 * is deleted. */
+		 * is deleted a little later (V1_OLD_SA_LINGER). */
 		t->ike_rekeys++;
-		old->e.child_ready = 0; /* only the ISAKMP SA */
-		if (vpnr__v1_ike_delete(&old->e, now) == VPNR_OK)
-			(void)sa_flush(ctx, old);
-		sa_free(ctx, old);
+		old->retire_at = now + V1_OLD_SA_LINGER;
+		vpnr__timer_arm(ctx, &old->life_timer, old->retire_at);
 		vpnr__tunnel_alive(ctx, t, now);
 		/* A first message on the new SA makes the peer use it even
 		 * if our DELETE of the old one was lost (see vpnr__v1_recv);
@@ -875,6 +879,21 @@ life_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 		s->e.why = "Phase 1 did not complete in time";
 		return sa_process(ctx, s, VPNR_OK, now);
 	}
+	if (s->retire_at != 0) {
+		s->retire_at = 0;
+		if (t->v1 != s) {
+			s->e.child_ready = 0; /* only the ISAKMP SA */
+			if (vpnr__v1_ike_delete(&s->e, now) == VPNR_OK)
+				(void)sa_flush(ctx, s);
+			sa_free(ctx, s);
+			return VPNR_OK;
+		}
+		/* The peer went on using it: current again, it lives out
+		 * its lifetime. */
+		if (s->expires_at != 0)
+			vpnr__timer_arm(ctx, tm, s->expires_at);
+		return VPNR_OK;
+	}
 	if (s->expires_at != 0 && now >= s->expires_at) {
 		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
 		    "IKEv1 ISAKMP SA %016llx_i %016llx_r expired",
@@ -908,7 +927,8 @@ sa_start(vpnr_ctx *ctx, struct tunnel *t, struct v1_sa *replaces,
 	int others = replaces != NULL || peer_has_sas(ctx, t);
 	int rv;
 
-	local.port = ctx->cfg.ike_port != 0 ? ctx->cfg.ike_port : 500;
+	local.port =
+	    ctx->cfg.ike_port != 0 ? ctx->cfg.ike_port : VPNR__IKE_PORT;
 	remote.port = vpnr__peer_ike_port(ctx, t);
 	if ((s = sa_new(ctx, t, 1, &local, &remote)) == NULL)
 		return VPNR_ERR_NOMEM;

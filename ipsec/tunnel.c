@@ -362,6 +362,48 @@ dpd_dead_at(const struct tunnel *t)
 	return t->probe_start + t->cfg.dpd_timeout - dpd_grace(t);
 }
 
+/* When the liveness timer looks next: the end of the probe round (or
+ * IKEv1's next R-U-THERE), else the end of the interval; with
+ * suspicion on, at least every quarter of its time, to see ESP. */
+static vpnr_tstamp
+next_look(const struct tunnel *t, vpnr_tstamp now)
+{
+	vpnr_tstamp at;
+
+	if (vpnr__tunnel_probing(t)) {
+		at = dpd_dead_at(t);
+		if (vpnr__tunnel_v1(t) && t->probe_next < at)
+			at = t->probe_next;
+	} else
+		at = dpd_due(t);
+	if (t->cfg.suspect_after != 0 && now + t->cfg.suspect_after / 4 < at)
+		at = now + t->cfg.suspect_after / 4;
+	return at;
+}
+
+static void
+set_suspect(vpnr_ctx *ctx, struct tunnel *t, int suspect, vpnr_tstamp now)
+{
+	if (t->suspect == suspect)
+		return;
+	t->suspect = suspect;
+	if (suspect)
+		vpnr__log(ctx, VPNR_LOG_NOTICE, "ike",
+		    "tunnel %llu: ESP out, nothing back for %llu ms: suspect",
+		    (unsigned long long)t->id,
+		    (unsigned long long)((now - t->alive_at) /
+			(VPNR_SECONDS / 1000)));
+	else
+		vpnr__log(ctx, VPNR_LOG_NOTICE, "ike",
+		    "tunnel %llu: the peer is alive again",
+		    (unsigned long long)t->id);
+	vpnr__tunnel_event(ctx, t,
+	    suspect ? VPNR_TUNNEL_EV_SUSPECT : VPNR_TUNNEL_EV_LIVE,
+	    suspect ? VPNR_ERR_TIMEOUT : VPNR_OK, 0, 0);
+	if (ctx->bgp_tunnel_suspect != NULL)
+		ctx->bgp_tunnel_suspect(ctx, t->id, suspect, now);
+}
+
 void
 vpnr__tunnel_alive(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 {
@@ -371,10 +413,14 @@ vpnr__tunnel_alive(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 		return;
 	probing = vpnr__tunnel_probing(t);
 	t->alive_at = now;
+	if (ctx == NULL)
+		return; /* the liveness timer itself looked */
+	if (t->suspect)
+		set_suspect(ctx, t, 0, now);
 	/* Probing is over: the next look is an interval from now (else
 	 * the timer waits for the end of the probe round). */
-	if (probing && ctx != NULL && t->cfg.dpd_interval != 0)
-		vpnr__timer_arm(ctx, &t->dpd_timer, dpd_due(t));
+	if (probing && t->cfg.dpd_interval != 0)
+		vpnr__timer_arm(ctx, &t->dpd_timer, next_look(t, now));
 }
 
 int
@@ -402,10 +448,7 @@ vpnr__tunnel_dpd_arm(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 		vpnr__timer_disarm(ctx, &t->dpd_timer);
 		return;
 	}
-	if (vpnr__tunnel_probing(t))
-		vpnr__timer_arm(ctx, &t->dpd_timer, dpd_dead_at(t));
-	else
-		vpnr__timer_arm(ctx, &t->dpd_timer, dpd_due(t));
+	vpnr__timer_arm(ctx, &t->dpd_timer, next_look(t, now));
 }
 
 /*
@@ -436,6 +479,57 @@ esp_alive(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 		vpnr__tunnel_alive(NULL, t,
 		    used != 0 && used <= now ? used : now);
 	}
+}
+
+/* Suspicion's other half: ESP leaving since the last look, timed as
+ * esp_alive() times what arrives (last_used when sane, else now), so
+ * that a request and its answer seen in one look compare right. */
+static void
+esp_sent(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	struct child_sa *c;
+	uint64_t bytes = 0, packets = 0;
+	vpnr_tstamp used = 0, at;
+
+	TAILQ_FOREACH(c, &t->children, entry) {
+		if (!vpnr__child_live(c) ||
+		    vpnr__dp_sa_query(ctx, c->sa_id_out, &bytes, &packets,
+			&used) != VPNR_OK ||
+		    packets == c->seen_out_packets)
+			continue;
+		c->seen_out_packets = packets;
+		at = used != 0 && used <= now ? used : now;
+		if (at > t->sent_at)
+			t->sent_at = at;
+	}
+}
+
+/*
+ * Suspicion (vpnr_tunnel_config_set_suspect): ESP going out with
+ * nothing back for half the time starts the probe round early (the
+ * caller probes when this returns 1); nothing back for the whole time,
+ * with the probe out for half of it, makes the tunnel suspect.  Life
+ * ends it (vpnr__tunnel_alive, or here after esp_alive).
+ */
+static int
+suspicion(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	vpnr_tstamp after = t->cfg.suspect_after;
+
+	if (after == 0)
+		return 0;
+	esp_sent(ctx, t, now);
+	if (!vpnr__tunnel_probing(t)) {
+		if (t->suspect)
+			set_suspect(ctx, t, 0, now);
+		return t->sent_at > t->alive_at &&
+		    now >= t->alive_at + after / 2;
+	}
+	/* An idle tunnel is never suspect: DPD speaks for it. */
+	if (!t->suspect && t->sent_at > t->alive_at &&
+	    now >= t->alive_at + after && now >= t->probe_start + after / 2)
+		set_suspect(ctx, t, 1, now);
+	return 0;
 }
 
 /* Every CHILD_SA goes; each CHILD_DOWN says why (its own reason, if
@@ -484,6 +578,8 @@ vpnr__tunnel_up(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 	t->last_error = 0;
 	t->alive_at = now;
 	t->probe_start = 0;
+	t->sent_at = 0;
+	set_suspect(ctx, t, 0, now); /* a new IKE SA is a sign of life */
 	vpnr__timer_disarm(ctx, &t->reconnect_timer);
 	vpnr__tunnel_dpd_arm(ctx, t, now);
 	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_UP, 0, 0, 0);
@@ -584,6 +680,7 @@ vpnr__tunnel_gone(vpnr_ctx *ctx, struct tunnel *t, int reason, uint16_t notify,
 	vpnr__tunnel_children_down(ctx, t, reason, now);
 	vpnr__timer_disarm(ctx, &t->dpd_timer);
 	t->probe_start = 0;
+	t->suspect = 0; /* BGP hears DOWN, which ends suspicion too */
 	if (reason != VPNR_ERR_LOCAL_CLOSE)
 		t->last_error = reason;
 	/* A close of a tunnel still connecting reports DOWN, not FAILED. */
@@ -682,16 +779,12 @@ static int
 probe(vpnr_ctx *ctx, struct tunnel *t, int first, vpnr_tstamp now)
 {
 	struct ike_sa *sa = t->ike;
-	vpnr_tstamp next;
 
 	if (vpnr__tunnel_v1(t)) {
 		t->probe_tries = first ? 0 : t->probe_tries + 1;
-		next = now + vpnr__tunnel_probe_rtx(t, t->probe_tries);
-		vpnr__timer_arm(ctx, &t->dpd_timer,
-		    next < dpd_dead_at(t) ? next : dpd_dead_at(t));
+		t->probe_next = now + vpnr__tunnel_probe_rtx(t, t->probe_tries);
 		return vpnr__v1_tunnel_probe(ctx, t, now);
 	}
-	vpnr__timer_arm(ctx, &t->dpd_timer, dpd_dead_at(t));
 	if (!first)
 		return VPNR_OK;
 	if (sa->req_type != REQ_NONE) {
@@ -707,6 +800,7 @@ static int
 dpd_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 {
 	struct tunnel *t = tm->arg;
+	int worry, rv = VPNR_OK;
 
 	if (t->cfg.dpd_interval == 0)
 		return VPNR_OK;
@@ -719,21 +813,23 @@ dpd_fire(vpnr_ctx *ctx, struct vpnr__timer *tm, vpnr_tstamp now)
 		return VPNR_OK;
 	}
 	esp_alive(ctx, t, now);
+	worry = suspicion(ctx, t, now);
 	if (vpnr__tunnel_probing(t)) {
 		if (now >= dpd_dead_at(t)) {
 			peer_dead(ctx, t, now);
 			return VPNR_OK;
 		}
-		return probe(ctx, t, 0, now);
-	}
-	t->probe_start = 0;
-	if (dpd_due(t) > now) {
-		vpnr__timer_arm(ctx, tm, dpd_due(t));
-		return VPNR_OK;
-	}
-	/* Silent for an interval: probe. */
-	t->probe_start = now;
-	return probe(ctx, t, 1, now);
+		if (vpnr__tunnel_v1(t) && now >= t->probe_next)
+			rv = probe(ctx, t, 0, now);
+	} else if (dpd_due(t) <= now || worry) {
+		/* Silent for an interval, or sending into silence: probe. */
+		t->probe_start = now;
+		rv = probe(ctx, t, 1, now);
+	} else
+		t->probe_start = 0;
+	if (sa_up(ctx, t))
+		vpnr__timer_arm(ctx, tm, next_look(t, now));
+	return rv;
 }
 
 static int

@@ -458,6 +458,18 @@ vpnr_tunnel_config_set_liveness(vpnr_tunnel_config *tc, vpnr_tstamp interval,
 }
 
 int
+vpnr_tunnel_config_set_suspect(vpnr_tunnel_config *tc, vpnr_tstamp after)
+{
+	if (tc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (after != 0 && (after < VPNR_SECONDS || after > VPNR__SUSPECT_MAX))
+		return tc_error(tc, VPNR_ERR_INVALID_ARGUMENT,
+		    "suspicion time out of range (0, or 1 s to 60 s)");
+	tc->suspect_after = after;
+	return VPNR_OK;
+}
+
+int
 vpnr_tunnel_config_set_rekey(vpnr_tunnel_config *tc, vpnr_tstamp ike_rekey,
     vpnr_tstamp child_rekey, uint32_t jitter_percent)
 {

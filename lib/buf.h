@@ -93,6 +93,11 @@ vpnr__wbuf_len(const struct vpnr__wbuf *w)
 }
 
 /* Big-endian fixed fields (SPIs, cookies) read or written in place. */
+static inline uint16_t
+vpnr__get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t
 vpnr__get_be32(const uint8_t *p)
 {
@@ -105,12 +110,24 @@ vpnr__get_be64(const uint8_t *p)
 	return (uint64_t)vpnr__get_be32(p) << 32 | vpnr__get_be32(p + 4);
 }
 static inline void
+vpnr__put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+static inline void
 vpnr__put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
+}
+static inline void
+vpnr__put_be64(uint8_t *p, uint64_t v)
+{
+	vpnr__put_be32(p, (uint32_t)(v >> 32));
+	vpnr__put_be32(p + 4, (uint32_t)v);
 }
 
 #endif /* VPNR_LIB_BUF_H */

@@ -96,6 +96,9 @@ struct vpnr_ctx {
 	/* A tunnel's first CHILD_SA came up (up = 1) or its last went. */
 	int (*bgp_tunnel_changed)(vpnr_ctx *ctx, uint64_t tunnel_id, int up,
 	    vpnr_tstamp now);
+	/* It became suspect (1) or showed life again (0). */
+	int (*bgp_tunnel_suspect)(vpnr_ctx *ctx, uint64_t tunnel_id,
+	    int suspect, vpnr_tstamp now);
 	/* Re-issue route_add for every installed route. */
 	int (*bgp_replay_routes)(vpnr_ctx *ctx, vpnr_tstamp now);
 };

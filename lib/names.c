@@ -114,6 +114,10 @@ vpnr_tunnel_event_name(uint32_t type)
 		return "CHILD_REKEYED";
 	case VPNR_TUNNEL_EV_FAILED:
 		return "FAILED";
+	case VPNR_TUNNEL_EV_SUSPECT:
+		return "SUSPECT";
+	case VPNR_TUNNEL_EV_LIVE:
+		return "LIVE";
 	}
 	return "UNKNOWN";
 }

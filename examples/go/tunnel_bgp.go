@@ -26,6 +26,9 @@ type TunnelConfig struct {
 	// dead after LivenessTimeout ns more; set when the timeout is not 0.
 	LivenessInterval uint64
 	LivenessTimeout  uint64
+	// SuspectAfter: fast failover (vpnr_tunnel_config_set_suspect), ns;
+	// 0 leaves it off.
+	SuspectAfter uint64
 	// IKEVersion 1 speaks IKEv1 (0 or 2: IKEv2), with IKEv1Flags
 	// (IKEv1Aggressive, IKEv1Commit).
 	IKEVersion uint32
@@ -93,6 +96,11 @@ func (c *Context) AddTunnel(tc TunnelConfig) (uint64, error) {
 	}
 	if tc.LivenessTimeout != 0 {
 		if err := chk(C.vpnr_tunnel_config_set_liveness(ptc, C.vpnr_tstamp(tc.LivenessInterval), C.vpnr_tstamp(tc.LivenessTimeout))); err != nil {
+			return 0, err
+		}
+	}
+	if tc.SuspectAfter != 0 {
+		if err := chk(C.vpnr_tunnel_config_set_suspect(ptc, C.vpnr_tstamp(tc.SuspectAfter))); err != nil {
 			return 0, err
 		}
 	}

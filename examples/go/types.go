@@ -17,6 +17,8 @@ const (
 	TunnelEvChildDown    = C.VPNR_TUNNEL_EV_CHILD_DOWN
 	TunnelEvChildRekeyed = C.VPNR_TUNNEL_EV_CHILD_REKEYED
 	TunnelEvFailed       = C.VPNR_TUNNEL_EV_FAILED
+	TunnelEvSuspect      = C.VPNR_TUNNEL_EV_SUSPECT
+	TunnelEvLive         = C.VPNR_TUNNEL_EV_LIVE
 
 	BgpEvEstablished    = C.VPNR_BGP_EV_ESTABLISHED
 	BgpEvDown           = C.VPNR_BGP_EV_DOWN

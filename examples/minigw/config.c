@@ -117,6 +117,10 @@ static const struct field f_global[] = {
 	FS(G, control_socket, F_STR, control, 1, 0),
 	FS(G, user, F_STR, user, 1, 0),
 	FX(metrics_listen),
+	FS(G, cookie_threshold, F_U32, cookie_threshold, 0, 1048576),
+	FS(G, cookie_threshold_ip, F_U32, cookie_threshold_ip, 0, 1048576),
+	FS(G, block_threshold, F_U32, block_threshold, 1, 1048576),
+	FS(G, half_open_limit, F_U32, half_open_limit, 1, 1048576),
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 #undef G
@@ -150,6 +154,7 @@ static const struct field f_tunnel[] = {
 	FS(T, rekey_fuzz, F_U32, rekey_fuzz, 0, 100),
 	FS(T, dpd_interval, F_U32, dpd_interval, 0, 3600),
 	FS(T, dpd_timeout, F_U32, dpd_timeout, 2, 3600),
+	FS(T, suspect, F_U32, suspect, 0, 60),
 	FE(T, dpd_action, dpd_action, w_dpd, v_dpd),
 	FE(T, role, role, w_role, v_role),
 	FX(local_ts),
@@ -1217,6 +1222,10 @@ mgw_config_init(struct mgw_config *c)
 	snprintf(c->g.control, sizeof(c->g.control), "/run/minigw/minigw.sock");
 	c->g.ike_port = 500;
 	c->g.natt_port = 4500;
+	c->g.cookie_threshold = 64;
+	c->g.cookie_threshold_ip = 3;
+	c->g.block_threshold = 5;
+	c->g.half_open_limit = 4096;
 }
 
 void
@@ -1230,6 +1239,7 @@ mgw_tunnel_defaults(struct mgw_cfg_tunnel *t, int index)
 	t->rekey_fuzz = 10;
 	t->dpd_interval = 10;
 	t->dpd_timeout = 20;
+	t->suspect = 2;
 	t->dpd_action = VPNR_DPD_ACTION_RESTART;
 	t->role = MGW_ROLE_INITIATE;
 	t->mtu = 1400;
@@ -1238,6 +1248,36 @@ mgw_tunnel_defaults(struct mgw_cfg_tunnel *t, int index)
 	t->if_id = (uint32_t)index + 1;
 	t->offload = 1;
 	snprintf(t->ifname, sizeof(t->ifname), "mgw%d", index);
+}
+
+static void
+higher_v4(const vpnr_addr *a, uint32_t *best)
+{
+	uint32_t v;
+
+	if (a->family != VPNR_AF_INET)
+		return;
+	v = (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
+	    (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+	if (v > *best)
+		*best = v;
+}
+
+uint32_t
+mgw_config_router_id(const struct mgw_config *c)
+{
+	uint32_t best = 0;
+	int i;
+
+	if (c->g.router_id != 0)
+		return c->g.router_id;
+	for (i = 0; i < c->n_tun; i++) {
+		higher_v4(&c->tun[i].address.addr, &best);
+		higher_v4(&c->tun[i].local_addr, &best);
+	}
+	for (i = 0; i < c->n_nb; i++)
+		higher_v4(&c->nb[i].local, &best);
+	return best;
 }
 
 void
@@ -1318,6 +1358,17 @@ mgw_config_check(struct mgw_config *c, char *err, size_t errlen)
 	char f[64];
 	int i, j, k, best;
 
+	if (c->g.cookie_threshold_ip > c->g.block_threshold) {
+		best = mgw_global_key_line(&c->g, "cookie_threshold_ip");
+		return cfail(c, err, errlen,
+		    best != 0 ? best :
+				mgw_global_key_line(&c->g, "block_threshold"),
+		    "global.cookie_threshold_ip",
+		    "%u is more than block_threshold %u (past "
+		    "block_threshold an address's requests are dropped, "
+		    "COOKIE or not)",
+		    c->g.cookie_threshold_ip, c->g.block_threshold);
+	}
 	for (i = 0; i < c->n_ifs; i++)
 		for (j = 0; j < i; j++)
 			if (strcmp(c->ifs[i].name, c->ifs[j].name) == 0)

@@ -52,6 +52,11 @@ struct mgw_cfg_global {
 	char control[108];  /* control socket path */
 	char user[64];      /* run as, after setup ("" = stay root) */
 	char metrics[64];   /* ADDR:PORT of the HTTP metrics listener */
+	/* Half-open IKE SAs before COOKIEs are demanded: in all, then per
+	 * source address, and per source before its requests are dropped
+	 * (the library's defaults 64, 3 and 5, strongSwan's names). */
+	uint32_t cookie_threshold, cookie_threshold_ip, block_threshold;
+	uint32_t half_open_limit; /* past it IKE_SA_INITs are dropped */
 	/* Where each key was given: see mgw_tunnel_key_line(). */
 	int key_line[MGW_KEYS_MAX];
 };
@@ -80,6 +85,7 @@ struct mgw_cfg_tunnel {
 	uint32_t rekey_margin; /* seconds before lifetime */
 	uint32_t rekey_fuzz;   /* percent */
 	uint32_t dpd_interval, dpd_timeout; /* seconds */
+	uint32_t suspect;                   /* seconds, 0 = off */
 	uint32_t dpd_action;                /* VPNR_DPD_ACTION_* */
 	int role;                           /* MGW_ROLE_* */
 	vpnr_prefix local_ts[MGW_LIST_MAX], remote_ts[MGW_LIST_MAX];
@@ -164,6 +170,11 @@ struct mgw_config {
 void mgw_config_init(struct mgw_config *c);
 void mgw_tunnel_defaults(struct mgw_cfg_tunnel *t, int index);
 void mgw_neighbor_defaults(struct mgw_cfg_neighbor *n);
+/* The BGP identifier: router_id, else the highest IPv4 address of ours
+ * in the configuration (tunnel inner and outer addresses, neighbours'
+ * update sources), as a router picks one when none is configured; 0
+ * when there is none (the library then uses each session's address). */
+uint32_t mgw_config_router_id(const struct mgw_config *c);
 /*
  * Load and check path (or, when text is not NULL, parse len bytes of
  * text and call them path).  Returns 0, or -1 with the message in

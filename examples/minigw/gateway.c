@@ -79,6 +79,7 @@ mgw_tunnel_updown(struct mgw_tunnel *t, int up)
 	if (t->child_up == up)
 		return;
 	t->child_up = up;
+	t->suspect = 0;
 	if (up) {
 		t->ups++;
 		t->up_since = uv_now(t->gw->loop);
@@ -114,7 +115,11 @@ on_tunnel_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *arg)
 	    ev->reason != 0 ? vpnr_err_name(ev->reason) : "");
 	if (t == NULL)
 		return VPNR_OK;
-	if (ev->type == VPNR_TUNNEL_EV_CHILD_UP ||
+	if (ev->type == VPNR_TUNNEL_EV_SUSPECT ||
+	    ev->type == VPNR_TUNNEL_EV_LIVE) {
+		t->suspect = ev->type == VPNR_TUNNEL_EV_SUSPECT;
+		mgw_rt_sync(t->gw);
+	} else if (ev->type == VPNR_TUNNEL_EV_CHILD_UP ||
 	    ev->type == VPNR_TUNNEL_EV_CHILD_REKEYED)
 		mgw_tunnel_updown(t, 1);
 	else if (ev->type == VPNR_TUNNEL_EV_DOWN ||
@@ -311,6 +316,11 @@ tunnel_config(const struct mgw_cfg_tunnel *c, vpnr_tunnel_config **ptc,
 		rc = vpnr_tunnel_config_set_liveness(tc,
 		    (vpnr_tstamp)c->dpd_interval * VPNR_SECONDS,
 		    (vpnr_tstamp)c->dpd_timeout * VPNR_SECONDS);
+	/* Fast failover: a tunnel sending into silence steps aside for
+	 * another path within `suspect` seconds. */
+	if (rc == VPNR_OK)
+		rc = vpnr_tunnel_config_set_suspect(tc,
+		    (vpnr_tstamp)c->suspect * VPNR_SECONDS);
 	/* IKEv1 proposes the lifetimes and rekeys before them itself;
 	 * IKEv2 has no lifetimes on the wire, only our rekey times. */
 	if (rc == VPNR_OK && c->ike_version == 1)
@@ -353,9 +363,10 @@ on_tun_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-/* Stop and forget t (DELETE to the peer, routes out, TUN closed). */
+/* Stop t and take it out of gw (DELETE to the peer, routes out); the
+ * TUN goes with tunnel_free(). */
 static void
-tunnel_destroy(struct mgw *gw, struct mgw_tunnel *t)
+tunnel_detach(struct mgw *gw, struct mgw_tunnel *t)
 {
 	int i;
 
@@ -373,7 +384,13 @@ tunnel_destroy(struct mgw *gw, struct mgw_tunnel *t)
 			gw->tuns[i] = gw->tuns[--gw->n_tuns];
 			break;
 		}
-	/* Closing the descriptor removes the (non-persistent) TUN. */
+}
+
+static void
+tunnel_free(struct mgw_tunnel *t)
+{
+	/* Closing the descriptor removes the (non-persistent) TUN, if
+	 * mgw_tun_del_many() did not. */
 	if (t->poll_on)
 		mgw_tun_stop(t, on_tun_closed);
 	else {
@@ -691,10 +708,10 @@ mgw_apply(struct mgw *gw, struct mgw_config *nc, char *err, size_t len)
 {
 	struct mgw_config *oc = &gw->cfg;
 	const struct mgw_cfg_tunnel *ot;
-	struct mgw_tunnel *t;
+	struct mgw_tunnel *t, **gone;
 	struct mgw_peer *p;
 	char e2[512], e3[64];
-	int i, j, rc = 0;
+	int i, j, rc = 0, n_gone = 0;
 	vpnr_tstamp now = vpnr_uv_now(gw->drv);
 
 	for (i = 0; i < nc->n_ifs; i++)
@@ -723,7 +740,9 @@ mgw_apply(struct mgw *gw, struct mgw_config *nc, char *err, size_t len)
 		} else
 			i++;
 	}
-	/* Tunnels that went away or changed. */
+	/* Tunnels that went away or changed; their TUNs go in one batch,
+	 * before a changed tunnel takes its device name again below. */
+	gone = malloc(sizeof(*gone) * (size_t)(gw->n_tuns + 1));
 	for (i = 0; i < gw->n_tuns;) {
 		t = gw->tuns[i];
 		ot = mgw_config_tunnel(nc, t->cfg.name);
@@ -733,8 +752,16 @@ mgw_apply(struct mgw *gw, struct mgw_config *nc, char *err, size_t len)
 		}
 		mgw_log(VPNR_LOG_NOTICE, "tunnel %s: %s", t->cfg.name,
 		    ot == NULL ? "removed" : "changed");
-		tunnel_destroy(gw, t);
+		tunnel_detach(gw, t);
+		if (gone != NULL)
+			gone[n_gone++] = t;
+		else
+			tunnel_free(t);
 	}
+	mgw_tun_del_many(gone, n_gone);
+	for (i = 0; i < n_gone; i++)
+		tunnel_free(gone[i]);
+	free(gone);
 	/*
 	 * New and changed tunnels.  One that fails does not stop the
 	 * others (the first error is reported; a later reload retries).
@@ -821,10 +848,15 @@ mgw_reload(struct mgw *gw, char *msg, size_t len)
 	if (nc.g.local_as != gw->cfg.g.local_as ||
 	    nc.g.router_id != gw->cfg.g.router_id ||
 	    memcmp(&nc.g.listen, &gw->cfg.g.listen, sizeof(vpnr_addr)) != 0 ||
-	    strcmp(nc.g.control, gw->cfg.g.control) != 0)
+	    strcmp(nc.g.control, gw->cfg.g.control) != 0 ||
+	    nc.g.cookie_threshold != gw->cfg.g.cookie_threshold ||
+	    nc.g.cookie_threshold_ip != gw->cfg.g.cookie_threshold_ip ||
+	    nc.g.block_threshold != gw->cfg.g.block_threshold ||
+	    nc.g.half_open_limit != gw->cfg.g.half_open_limit)
 		mgw_log(VPNR_LOG_WARNING,
-		    "reload: changes to global local_as, router_id, listen "
-		    "or control_socket need a restart; kept the old values");
+		    "reload: changes to global local_as, router_id, listen, "
+		    "control_socket or the half-open limits need a restart; "
+		    "kept the old values");
 	level = nc.g.log_level;
 	nc.g = gw->cfg.g;
 	nc.g.log_level = level; /* the one global that reload applies */

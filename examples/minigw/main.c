@@ -136,6 +136,8 @@ on_closed(void *arg)
 	mgw_control_stop(g);
 	mgw_metrics_stop(g);
 	mgw_gro_stop(g);
+	/* All TUNs in one kernel round, then the (now cheap) closes. */
+	mgw_tun_del_many(g->tuns, g->n_tuns);
 	for (i = 0; i < g->n_tuns; i++)
 		mgw_tun_stop(g->tuns[i], NULL);
 }
@@ -245,10 +247,16 @@ run(struct mgw *g, struct mgw_config *c, const char *manual, int foreground)
 		die(MGW_EXIT_RUNTIME, "out of memory");
 	vpnr_config_set_log_level(vc, c->g.log_level);
 	vpnr_config_set_ike_ports(vc, c->g.ike_port, c->g.natt_port);
+	/* Checked by the parser: cookie_threshold_ip <= block_threshold. */
+	vpnr_config_set_cookie_threshold(vc, c->g.cookie_threshold);
+	vpnr_config_set_half_open_per_source(vc, c->g.cookie_threshold_ip,
+	    c->g.block_threshold);
+	vpnr_config_set_half_open_limit(vc, c->g.half_open_limit);
 	if (c->g.local_as != 0)
 		vpnr_config_set_local_as(vc, c->g.local_as);
-	if (c->g.router_id != 0)
-		vpnr_config_set_router_id(vc, c->g.router_id);
+	/* One identifier for every session, fixed until a restart. */
+	if ((g->router_id = mgw_config_router_id(c)) != 0)
+		vpnr_config_set_router_id(vc, g->router_id);
 	memset(&o, 0, sizeof(o));
 	o.bind_addr = c->g.listen;
 	if (o.bind_addr.family == 0) {

@@ -46,6 +46,7 @@ struct mgw_tunnel {
 	vpnr_prefix tun_addr;
 	vpnr_addr remote; /* the peer gateway */
 	int child_up;
+	int suspect;       /* VPNR_TUNNEL_EV_SUSPECT: used as a last resort */
 	int removing;      /* reload removed it; freed once the poll closed */
 	uint64_t up_since; /* uv_now() ms of the last CHILD_UP */
 	/* data path counters that the ESP plane does not see */
@@ -89,6 +90,7 @@ struct mgw {
 	vpnr_ctx *ctx;
 	vpnr_esp *esp;
 	struct mgw_config cfg;
+	uint32_t router_id; /* in use: mgw_config_router_id() at start */
 	char cfg_path[MGW_PATH_MAX];
 	struct mgw_tunnel **tuns;
 	int n_tuns;
@@ -139,6 +141,7 @@ struct mgw {
 int mgw_tun_open(const char *name, char *ifname, size_t len, int *vnet);
 int mgw_tun_start(struct mgw_tunnel *t);
 void mgw_tun_stop(struct mgw_tunnel *t, uv_close_cb done);
+void mgw_tun_del_many(struct mgw_tunnel **ts, int n);
 int mgw_gro_start(struct mgw *gw);
 void mgw_gro_stop(struct mgw *gw);
 int mgw_natt_fd_tune(int fd);
@@ -151,6 +154,9 @@ int mgw_nl_link_up(int ifindex, uint32_t mtu);
 int mgw_nl_addr_add(int ifindex, const vpnr_prefix *p);
 int mgw_nl_virtual(const char *name, const char *kind);
 int mgw_nl_link_del(int ifindex);
+/* Delete the n links ifx at once through the interface group group
+ * (unused by anyone else); when that is not possible they are left. */
+int mgw_nl_links_del(const int *ifx, int n, uint32_t group);
 /* Add (excl = refuse to replace), replace or delete one route to p
  * through the n interfaces ifx (several = one multipath route). */
 #define MGW_NL_ADD     1

@@ -94,15 +94,18 @@ int_cmp(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-/* The interfaces a prefix should use now, sorted; returns the count. */
+/* The interfaces a prefix should use now, sorted; returns the count.
+ * Healthy tunnels first, then static routes before BGP's; a suspect
+ * tunnel carries a prefix only when nothing healthy can. */
 static int
 wanted(const struct mgw_rt *r, int *ifx, int *proto)
 {
-	int i, j, n = 0, stat;
+	int i, j, n = 0, stat, level;
 
-	for (stat = 1; stat >= 0 && n == 0; stat--)
-		for (i = 0; i < r->n; i++) {
+	for (level = 0; level < 4 && n == 0; level++)
+		for (i = 0, stat = !(level & 1); i < r->n; i++) {
 			if ((r->nh[i].peer_id == 0) != stat ||
+			    r->nh[i].t->suspect != (level >= 2) ||
 			    !r->nh[i].t->child_up || r->nh[i].t->removing ||
 			    r->nh[i].t->tun_ifindex <= 0)
 				continue;

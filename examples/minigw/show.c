@@ -520,7 +520,7 @@ summary_json(struct mgw *gw)
 {
 	json_object *top = json_object_new_object(), *arr;
 	char rid[20];
-	uint32_t r = htonl(gw->cfg.g.router_id);
+	uint32_t r = htonl(gw->router_id);
 	int i;
 
 	inet_ntop(AF_INET, &r, rid, sizeof(rid));
@@ -846,7 +846,7 @@ mgw_show(struct mgw *gw, const char *what, int json)
 	if ((b.p = malloc(b.cap = 1024)) == NULL)
 		return NULL;
 	b.p[0] = '\0';
-	r = htonl(gw->cfg.g.router_id);
+	r = htonl(gw->router_id);
 	inet_ntop(AF_INET, &r, rid, sizeof(rid));
 	if (n == 0 || strcmp(tok[0], "tunnels") == 0) {
 		if (json)

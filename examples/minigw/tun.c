@@ -15,6 +15,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -365,4 +366,48 @@ mgw_tun_stop(struct mgw_tunnel *t, uv_close_cb done)
 	}
 	close(t->tun_fd);
 	t->tun_fd = -1;
+}
+
+/*
+ * The interface group that mgw_tun_del_many() passes its devices
+ * through: 0x4d000000 + pid, unique among the live processes of this
+ * PID namespace (pids are below 2^22); a device of anyone else's in it
+ * (say a minigw of the same pid in another PID namespace sharing this
+ * network namespace) makes mgw_nl_links_del() refuse.
+ */
+#define MGW_TUN_GROUP_BASE 0x4d000000u
+
+/*
+ * Delete the TUN devices of n tunnels in one kernel round before their
+ * descriptors are closed.  Closing the last descriptor of a
+ * non-persistent TUN deletes it too, but alone, and the kernel waits for
+ * that device to be released (RCU, references) before the next: about
+ * 20 ms each with the tunnels up in bench_udp_scale.sh, 20 s for 1,000
+ * (0.2 ms each for idle ones in a quiet namespace).  Persistent
+ * devices (the administrator's) are left alone; on failure the closes
+ * delete the devices one by one as before.
+ */
+void
+mgw_tun_del_many(struct mgw_tunnel **ts, int n)
+{
+	struct ifreq ifr;
+	int *ifx, i, k = 0, rc;
+
+	if (n < 2 || (ifx = malloc(sizeof(*ifx) * (size_t)n)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		memset(&ifr, 0, sizeof(ifr));
+		if (ts[i]->tun_fd >= 0 && ts[i]->tun_ifindex > 0 &&
+		    ioctl(ts[i]->tun_fd, TUNGETIFF, &ifr) == 0 &&
+		    !(ifr.ifr_flags & IFF_PERSIST))
+			ifx[k++] = ts[i]->tun_ifindex;
+	}
+	if (k > 1 &&
+	    (rc = mgw_nl_links_del(ifx, k,
+		 MGW_TUN_GROUP_BASE + (uint32_t)getpid())) < 0)
+		mgw_log(VPNR_LOG_WARNING,
+		    "deleting %d TUN devices at once: %s; closing them one "
+		    "by one",
+		    k, strerror(-rc));
+	free(ifx);
 }

@@ -443,6 +443,13 @@ VPNR_API int vpnr_dp_replay(vpnr_ctx *ctx, vpnr_tstamp now);
  * op failed, sa_id names the CHILD_SA when known) and notify is the
  * notify actually sent to or received from the peer. */
 #define VPNR_TUNNEL_EV_FAILED 7
+/* Suspicion (vpnr_tunnel_config_set_suspect): ESP goes out and
+ * nothing has come back for the suspicion time, reason
+ * VPNR_ERR_TIMEOUT; then LIVE (reason VPNR_OK) at the first proof of
+ * life.  Neither ends anything: DOWN still comes only at the liveness
+ * timeout.  Since 0.3.0. */
+#define VPNR_TUNNEL_EV_SUSPECT 8
+#define VPNR_TUNNEL_EV_LIVE    9
 
 typedef struct vpnr_tunnel_event {
 	uint32_t type;  /* VPNR_TUNNEL_EV_* */
@@ -462,8 +469,8 @@ typedef struct vpnr_tunnel_event {
 } vpnr_tunnel_event;
 
 /** "UP", "DOWN", "REKEYED", "CHILD_UP", "CHILD_DOWN", "CHILD_REKEYED",
- * "FAILED" for VPNR_TUNNEL_EV_*, else "UNKNOWN"; never NULL.  Legal
- * anywhere, inside callbacks too.  Since 0.2.0. */
+ * "FAILED", "SUSPECT", "LIVE" for VPNR_TUNNEL_EV_*, else "UNKNOWN";
+ * never NULL.  Legal anywhere, inside callbacks too.  Since 0.2.0. */
 VPNR_API const char *vpnr_tunnel_event_name(uint32_t type);
 
 #define VPNR_BGP_EV_ESTABLISHED  1
@@ -792,6 +799,30 @@ VPNR_API int vpnr_tunnel_config_set_dpd(vpnr_tunnel_config *tc,
  */
 VPNR_API int vpnr_tunnel_config_set_liveness(vpnr_tunnel_config *tc,
     vpnr_tstamp interval, vpnr_tstamp timeout);
+/**
+ * Suspicion, for fast failover between tunnels (off by default).  A
+ * tunnel that keeps sending ESP but hears nothing from the peer (no
+ * inbound ESP, nothing authenticated over IKE) for after / 2 starts
+ * its liveness probe at once rather than after the liveness interval
+ * (RFC 3706's "worry").  If still nothing has come after `after`, with
+ * the probe out for at least after / 2, the tunnel is suspect
+ * (VPNR_TUNNEL_EV_SUSPECT): the paths of BGP peers bound to it
+ * (vpnr_bgp_peer_config_set_tunnel) leave the data plane for every
+ * prefix that has another usable path, and stay for the others, so
+ * traffic moves to a healthy tunnel about `after` after the failure
+ * without ending a session.  The first proof of life ends the
+ * suspicion (VPNR_TUNNEL_EV_LIVE) and the paths are used again.  The
+ * peer is declared dead only at the liveness timeout after the probe
+ * started, as before.  A one-way flow over a live tunnel costs one
+ * probe exchange every after / 2 or so and is never suspect unless
+ * the probe goes unanswered.  Needs liveness checks on
+ * (vpnr_tunnel_config_set_liveness interval != 0) and the data plane's
+ * sa_query, polled every after / 4 while the tunnel has a CHILD_SA.
+ * after: 0 (off) or 1 s to 60 s.  Returns VPNR_OK or
+ * VPNR_ERR_INVALID_ARGUMENT (nothing changed).  Since 0.3.0.
+ */
+VPNR_API int
+vpnr_tunnel_config_set_suspect(vpnr_tunnel_config *tc, vpnr_tstamp after);
 /**
  * Rekey times (0 = never) and the jitter subtracted at random (up to
  * jitter_percent of the time).  Defaults: IKE 4 h, CHILD 1 h, 10 %.

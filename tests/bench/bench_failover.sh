@@ -17,9 +17,10 @@
 # tunnels, both sessions and the ping were back.
 #
 # Branch side, one after the other, each in fresh namespaces:
-#   ours:  minigw with its defaults (dpd_interval 10 s, dpd_timeout 20 s;
-#          BGP hold 30 s as AWS has it, from lib/minigw.sh's mg_aws_conf);
-#   tuned: minigw with dpd_interval 2 s, dpd_timeout 4 s;
+#   ours:  minigw with its defaults (dpd_interval 10 s, dpd_timeout 20 s,
+#          suspect 2 s; BGP hold 30 s as AWS has it, from lib/minigw.sh's
+#          mg_aws_conf): the nexthop leaves when the tunnel is suspect;
+#   tuned: minigw with dpd_interval 2 s, dpd_timeout 4 s (suspect 2 s);
 #   anchor: strongSwan 5.9 (one charon, two connections, dpd_delay 10 s,
 #          dpd_action restart, initiated once, keyingtries 0, its
 #          default retransmits 5 x 4 s base 1.8) + BIRD 2 (two sessions,

@@ -20,25 +20,10 @@
 
 #include <vpnroute/vpnroute.h>
 
-struct bpkt {
-	int to;
-	vpnr_addr local, remote;
-	size_t len;
-	uint8_t data[2048];
-};
+#include "helpers/ike_wire.h"
 
-#define BQ 64
-
-struct bside {
-	vpnr_ctx *ctx;
-	uint64_t tid;
-	int idx;
-	int up, child_up;
-};
-
-static struct bpkt q[BQ];
-static int nq;
-static struct bside sides[2];
+static struct ikew w;
+static int child_up[2];
 
 static double
 now_s(void)
@@ -49,138 +34,64 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static vpnr_tstamp
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (vpnr_tstamp)ts.tv_sec * 1000000000ULL + (vpnr_tstamp)ts.tv_nsec;
-}
-
 static int
-b_send(vpnr_ctx *ctx __attribute__((unused)), const vpnr_addr *local,
-    const vpnr_addr *remote, const uint8_t *data, size_t len, void *ud)
+b_event(struct ikew_side *s, const vpnr_tunnel_event *ev)
 {
-	struct bside *s = ud;
-	struct bpkt *p;
-
-	if (nq >= BQ || len > sizeof(p->data))
-		return VPNR_OK;
-	p = &q[nq++];
-	p->to = !s->idx;
-	p->local = *remote;
-	p->remote = *local;
-	p->len = len;
-	memcpy(p->data, data, len);
-	return VPNR_OK;
-}
-
-static int
-b_event(vpnr_ctx *ctx __attribute__((unused)), const vpnr_tunnel_event *ev,
-    void *ud)
-{
-	struct bside *s = ud;
-
-	if (ev->type == VPNR_TUNNEL_EV_UP)
-		s->up = 1;
-	else if (ev->type == VPNR_TUNNEL_EV_CHILD_UP)
-		s->child_up = 1;
+	if (ev->type == VPNR_TUNNEL_EV_CHILD_UP)
+		child_up[s->idx] = 1;
 	else if (ev->type == VPNR_TUNNEL_EV_DOWN ||
 	    ev->type == VPNR_TUNNEL_EV_FAILED)
-		s->up = s->child_up = 0;
+		child_up[s->idx] = 0;
 	return VPNR_OK;
 }
 
-static int
-b_sa(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
-{
-	(void)ctx;
-	(void)op;
-	(void)sa;
-	(void)dp;
-	return VPNR_OK;
-}
-
-static void
-flush(void)
-{
-	static struct bpkt p;
-
-	while (nq > 0) {
-		p = q[0];
-		memmove(&q[0], &q[1], (size_t)(nq - 1) * sizeof(q[0]));
-		nq--;
-		vpnr_ctx_recv_datagram(sides[p.to].ctx, &p.local, &p.remote,
-		    p.data, p.len, now_ns());
-	}
-}
-
+/* Our two contexts on the real clock, one tunnel each. */
 static int
 setup(const char *ike, uint32_t version)
 {
-	vpnr_callbacks cb;
-	vpnr_dataplane dp;
-	vpnr_tunnel_config *tc;
+	static const char *ikes[2]; /* w keeps a pointer to it */
+	static const char *const esp[] = { "aes256gcm16", NULL };
+	struct ikew_opts o;
 	vpnr_addr a[2];
 	int i;
 
-	memset(&cb, 0, sizeof(cb));
-	cb.send_datagram = b_send;
-	cb.tunnel_event = b_event;
-	memset(&dp, 0, sizeof(dp));
-	dp.sa_add = b_sa;
-	dp.sa_del = b_sa;
+	ikes[0] = ike;
+	memset(&o, 0, sizeof(o));
+	o.cookie_threshold = -1;
+	o.ike_version = version;
+	o.ike = ikes;
+	o.esp = esp;
+	o.psk = "bench";
+	o.max_queue = -1;
+	o.real_clock = 1;
+	o.real_rand = 1;
+	o.dp = &ikew_dp_noop;
 	vpnr_addr_parse(&a[0], "192.0.2.1");
 	vpnr_addr_parse(&a[1], "192.0.2.2");
-	for (i = 0; i < 2; i++) {
-		sides[i].idx = i;
-		if (vpnr_ctx_new(&sides[i].ctx, NULL, &cb, &sides[i], &dp,
-			&sides[i], NULL) != VPNR_OK)
-			return -1;
-		vpnr_tunnel_config_new(&tc, NULL);
-		vpnr_tunnel_config_set_addrs(tc, &a[i], &a[!i]);
-		vpnr_tunnel_config_set_psk(tc, (const uint8_t *)"bench", 5);
-		if (vpnr_tunnel_config_set_ike_version(tc, version, 0) !=
-			VPNR_OK ||
-		    vpnr_tunnel_config_add_ike_proposal(tc, ike) != VPNR_OK)
-			return -1;
-		vpnr_tunnel_config_add_esp_proposal(tc, "aes256gcm16");
-		if (vpnr_tunnel_add(sides[i].ctx, tc, NULL, &sides[i].tid) !=
-		    VPNR_OK)
-			return -1;
-		vpnr_tunnel_config_del(tc);
+	if (ikew_new(&w, &o) != VPNR_OK ||
+	    ikew_set_addrs(&w, &a[0], &a[1]) != VPNR_OK ||
+	    ikew_add_pair(&w, NULL) != VPNR_OK) {
+		ikew_free(&w);
+		return -1;
 	}
-	return 0;
-}
-
-static void
-teardown(void)
-{
-	int i;
-
 	for (i = 0; i < 2; i++)
-		vpnr_ctx_del(sides[i].ctx);
-	nq = 0;
+		w.s[i].on_event = b_event;
+	return 0;
 }
 
 /* One full handshake and a DELETE; returns 0 when it came up. */
 static int
 handshake(void)
 {
-	vpnr_tstamp t = now_ns();
-
-	sides[0].up = sides[1].up = 0;
-	sides[0].child_up = sides[1].child_up = 0;
-	vpnr_tunnel_initiate(sides[0].ctx, sides[0].tid, t);
-	flush();
-	if (!sides[0].child_up || !sides[1].child_up)
+	child_up[0] = child_up[1] = 0;
+	vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id, ikew_now(&w));
+	ikew_flush(&w);
+	if (!child_up[0] || !child_up[1])
 		return -1;
-	vpnr_tunnel_close(sides[0].ctx, sides[0].tid, now_ns());
-	flush();
+	vpnr_tunnel_close(w.s[0].ctx, w.s[0].tunnel_id, ikew_now(&w));
+	ikew_flush(&w);
 	/* Free the dead SAs (zero-delay timers). */
-	vpnr_ctx_handle_expiry(sides[0].ctx, now_ns());
-	vpnr_ctx_handle_expiry(sides[1].ctx, now_ns());
+	ikew_timers(&w);
 	return 0;
 }
 
@@ -281,7 +192,7 @@ hs_rate(const char *ike, uint32_t version, double secs, long *fails)
 		n++;
 		t = now_s() - t0;
 	} while (t < secs);
-	teardown();
+	ikew_free(&w);
 	return (double)(n - *fails) / t;
 }
 

@@ -25,26 +25,15 @@
 #include <vpnroute/vpnroute.h>
 
 #include "bench_time.h"
+#include "helpers/ike_wire.h"
 
-struct bpkt {
-	int to;
-	vpnr_addr local, remote;
-	size_t len;
-	uint8_t data[];
+/* CHILD_UP and FAILED / DOWN events per side. */
+struct counts {
+	size_t up[2], failed[2];
 };
 
-struct bside {
-	vpnr_ctx *ctx;
-	int idx;
-	size_t up;     /* CHILD_UP events */
-	size_t failed; /* FAILED / DOWN events */
-};
-
-static struct bpkt **q;
-static size_t qhead, qtail, qcap;
-static struct bside sides[2];
-static vpnr_tstamp fake_now = 1000 * VPNR_SECONDS;
-static int oom;
+static struct ikew w;
+static struct counts cnt;
 
 /* Resident set size in bytes, from /proc/self/statm. */
 static double
@@ -62,85 +51,14 @@ rss_bytes(void)
 }
 
 static int
-b_send(vpnr_ctx *ctx __attribute__((unused)), const vpnr_addr *local,
-    const vpnr_addr *remote, const uint8_t *data, size_t len, void *ud)
+b_event(struct ikew_side *s, const vpnr_tunnel_event *ev)
 {
-	struct bside *s = ud;
-	struct bpkt *p, **nq;
-
-	if (qtail == qcap) {
-		/* Compact, then grow. */
-		memmove(q, q + qhead, (qtail - qhead) * sizeof(*q));
-		qtail -= qhead;
-		qhead = 0;
-		if (qtail == qcap) {
-			qcap = qcap ? qcap * 2 : 1024;
-			if ((nq = realloc(q, qcap * sizeof(*q))) == NULL) {
-				oom = 1;
-				return VPNR_OK;
-			}
-			q = nq;
-		}
-	}
-	if ((p = malloc(sizeof(*p) + len)) == NULL) {
-		oom = 1;
-		return VPNR_OK;
-	}
-	p->to = !s->idx;
-	p->local = *remote;
-	p->remote = *local;
-	p->len = len;
-	memcpy(p->data, data, len);
-	q[qtail++] = p;
-	return VPNR_OK;
-}
-
-static int
-b_event(vpnr_ctx *ctx __attribute__((unused)), const vpnr_tunnel_event *ev,
-    void *ud)
-{
-	struct bside *s = ud;
-
 	if (ev->type == VPNR_TUNNEL_EV_CHILD_UP)
-		s->up++;
+		cnt.up[s->idx]++;
 	else if (ev->type == VPNR_TUNNEL_EV_DOWN ||
 	    ev->type == VPNR_TUNNEL_EV_FAILED)
-		s->failed++;
+		cnt.failed[s->idx]++;
 	return VPNR_OK;
-}
-
-static int
-b_sa(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
-{
-	(void)ctx;
-	(void)op;
-	(void)sa;
-	(void)dp;
-	return VPNR_OK;
-}
-
-static int
-b_policy(vpnr_ctx *ctx, uint64_t op, const vpnr_policy *p, void *dp)
-{
-	(void)ctx;
-	(void)op;
-	(void)p;
-	(void)dp;
-	return VPNR_OK;
-}
-
-static void
-flush(void)
-{
-	struct bpkt *p;
-
-	while (qhead < qtail) {
-		p = q[qhead++];
-		vpnr_ctx_recv_datagram(sides[p->to].ctx, &p->local, &p->remote,
-		    p->data, p->len, fake_now);
-		free(p);
-	}
-	qhead = qtail = 0;
 }
 
 static void
@@ -153,75 +71,61 @@ peer_addr(vpnr_addr *a, size_t i)
 	vpnr_addr_parse(a, s);
 }
 
-static int
-setup_ctxs(void)
+/* Every tunnel comes from the hub's one address, all at once: the
+ * default per-source limits (COOKIE after 3, drop after 5, as
+ * strongSwan) would pace the bring-up by retransmits.  A hub raises
+ * them; the global COOKIE threshold stays at its default. */
+static void
+hub_limits(vpnr_config *cfg, int side, void *arg)
 {
-	vpnr_callbacks cb;
-	vpnr_dataplane dp;
-	vpnr_config *cfg;
-	int i, rv;
-
-	/* Every tunnel comes from the hub's one address, all at once: the
-	 * default per-source limits (COOKIE after 3, drop after 5, as
-	 * strongSwan) would pace the bring-up by retransmits.  A hub
-	 * raises them; the global COOKIE threshold stays at its default. */
-	if (vpnr_config_new(&cfg, NULL) != VPNR_OK)
-		return -1;
-	if (vpnr_config_set_half_open_per_source(cfg, 1048576, 1048576) !=
-		VPNR_OK ||
-	    vpnr_config_set_half_open_limit(cfg, 1048576) != VPNR_OK) {
-		vpnr_config_del(cfg);
-		return -1;
-	}
-	memset(&cb, 0, sizeof(cb));
-	cb.send_datagram = b_send;
-	cb.tunnel_event = b_event;
-	memset(&dp, 0, sizeof(dp));
-	dp.sa_add = b_sa;
-	dp.sa_del = b_sa;
-	dp.policy_add = b_policy;
-	dp.policy_del = b_policy;
-	for (i = 0; i < 2; i++) {
-		memset(&sides[i], 0, sizeof(sides[i]));
-		sides[i].idx = i;
-		rv = vpnr_ctx_new(&sides[i].ctx, cfg, &cb, &sides[i], &dp,
-		    &sides[i], NULL);
-		if (rv != VPNR_OK)
-			break;
-	}
-	vpnr_config_del(cfg);
-	return rv == VPNR_OK ? 0 : -1;
+	(void)side;
+	(void)arg;
+	vpnr_config_set_half_open_per_source(cfg, 1048576, 1048576);
+	vpnr_config_set_half_open_limit(cfg, 1048576);
 }
 
 static int
+setup_ctxs(void)
+{
+	static const char *const ike[] = { "aes256gcm16-prfsha256-x25519",
+		NULL };
+	static const char *const esp[] = { "aes256gcm16", NULL };
+	struct ikew_opts o;
+	int i;
+
+	memset(&o, 0, sizeof(o));
+	o.cookie_threshold = -1;
+	o.ike = ike;
+	o.esp = esp;
+	o.psk = "bench-scale";
+	o.max_queue = -1;
+	o.real_rand = 1;
+	o.dp = &ikew_dp_noop;
+	o.config = hub_limits;
+	memset(&cnt, 0, sizeof(cnt));
+	if (ikew_new(&w, &o) != VPNR_OK)
+		return -1;
+	for (i = 0; i < 2; i++)
+		w.s[i].on_event = b_event;
+	return 0;
+}
+
+/* Each tunnel with its own configs, as a hub adds them. */
+static int
 add_tunnels(size_t n, uint64_t *ids)
 {
-	vpnr_tunnel_config *tc;
 	vpnr_addr hub, peer;
+	uint64_t pair[2];
 	size_t i;
-	int s;
 
 	vpnr_addr_parse(&hub, "192.0.2.1");
 	for (i = 0; i < n; i++) {
 		peer_addr(&peer, i);
-		for (s = 0; s < 2; s++) {
-			if (vpnr_tunnel_config_new(&tc, NULL) != VPNR_OK)
-				return -1;
-			vpnr_tunnel_config_set_addrs(tc, s ? &peer : &hub,
-			    s ? &hub : &peer);
-			vpnr_tunnel_config_set_psk(tc,
-			    (const uint8_t *)"bench-scale", 11);
-			if (vpnr_tunnel_config_add_ike_proposal(tc,
-				"aes256gcm16-prfsha256-x25519") != VPNR_OK ||
-			    vpnr_tunnel_config_add_esp_proposal(tc,
-				"aes256gcm16") != VPNR_OK ||
-			    vpnr_tunnel_add(sides[s].ctx, tc, NULL,
-				s ? NULL : &ids[i]) != VPNR_OK) {
-				vpnr_tunnel_config_del(tc);
-				return -1;
-			}
-			vpnr_tunnel_config_del(tc);
-		}
+		if (ikew_new_configs(&w) != VPNR_OK ||
+		    ikew_set_addrs(&w, &hub, &peer) != VPNR_OK ||
+		    ikew_add_pair(&w, pair) != VPNR_OK)
+			return -1;
+		ids[i] = pair[0];
 	}
 	return 0;
 }
@@ -237,7 +141,6 @@ run(size_t n, struct row *r)
 {
 	uint64_t *ids;
 	double rss0, rss1, rss2, t0, c0;
-	vpnr_tstamp end, e0, e1, e;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
@@ -254,18 +157,19 @@ run(size_t n, struct row *r)
 	/* Bring-up: every initiation at once, then the exchanges. */
 	t0 = mono_s();
 	for (i = 0; i < n; i++)
-		vpnr_tunnel_initiate(sides[0].ctx, ids[i], fake_now);
-	flush();
+		vpnr_tunnel_initiate(w.s[0].ctx, ids[i], w.now);
+	while (ikew_flush(&w) > 0)
+		;
 	r->rate = (double)n / (mono_s() - t0);
-	if (sides[0].up != n || sides[1].up != n || oom) {
+	if (cnt.up[0] != n || cnt.up[1] != n) {
 		fprintf(stderr, "N=%zu: %zu/%zu CHILD_SAs up, %zu/%zu failed\n",
-		    n, sides[0].up, sides[1].up, sides[0].failed,
-		    sides[1].failed);
+		    n, cnt.up[0], cnt.up[1], cnt.failed[0], cnt.failed[1]);
 		return -1;
 	}
-	free(q);
-	q = NULL;
-	qcap = 0;
+	/* The queue's ring is not the tunnels' memory. */
+	free(w.q);
+	w.q = NULL;
+	w.qcap = 0;
 	malloc_trim(0);
 	rss2 = rss_bytes();
 	r->kib_cfg = (rss1 - rss0) / 1024.0 / (double)n / 2.0;
@@ -273,28 +177,11 @@ run(size_t n, struct row *r)
 
 	/* One idle hour on the fake clock, timer by timer. */
 	c0 = cpu_s();
-	end = fake_now + 3600 * VPNR_SECONDS;
-	for (;;) {
-		e0 = vpnr_ctx_get_expiry(sides[0].ctx);
-		e1 = vpnr_ctx_get_expiry(sides[1].ctx);
-		e = e0 < e1 ? e0 : e1;
-		if (e == VPNR_TSTAMP_NEVER || e > end)
-			break;
-		if (e > fake_now)
-			fake_now = e;
-		vpnr_ctx_handle_expiry(sides[0].ctx, fake_now);
-		vpnr_ctx_handle_expiry(sides[1].ctx, fake_now);
-		flush();
-	}
-	fake_now = end;
+	ikew_advance(&w, 3600 * VPNR_SECONDS);
 	r->idle_pct = (cpu_s() - c0) / 3600.0 * 100.0;
-	r->up_after_hour = n - (sides[0].failed + sides[1].failed);
+	r->up_after_hour = n - (cnt.failed[0] + cnt.failed[1]);
 
-	for (i = 0; i < 2; i++)
-		vpnr_ctx_del(sides[i].ctx);
-	free(q);
-	q = NULL;
-	qhead = qtail = qcap = 0;
+	ikew_free(&w);
 	free(ids);
 	malloc_trim(0);
 	return 0;

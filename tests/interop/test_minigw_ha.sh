@@ -9,10 +9,11 @@
 #   2. lifts it, waits for both tunnels and sessions again, then kills
 #      (SIGKILL) the charon of the gateway the ping takes now;
 #   3. starts that charon again.
-# After each failure minigw must drop the dead tunnel's nexthop from the
-# kernel and the ping must get replies over the surviving tunnel while
-# the other is still down; the surviving tunnel's CHILD_SA and BGP
-# session stay.  At the end both tunnels and both BGP sessions are back
+# After each failure minigw must find the tunnel suspect (ESP out,
+# nothing back: EVENT SUSPECT) and drop its nexthop from the kernel
+# before the tunnel is declared dead, the ping must get replies over the
+# surviving tunnel, and then the dead tunnel must be declared DOWN; the
+# surviving tunnel's CHILD_SA and BGP session stay.  At the end both tunnels and both BGP sessions are back
 # (swanctl, birdc, the multipath route).  minigw's timers are its
 # defaults.  Waits are bounds, not expectations.
 set -u
@@ -31,17 +32,20 @@ t=$(wan_now)
 vi_wait_for 10 wan_replied_since "$PING" "$t" || vi_fail "no ping reply lhost -> rhost"
 vi_log "up: $(tr '\n' ' ' <"$VI_RUN/route.txt")"
 
-# survive KIND N T0 K: after the fault at T0 on tunnel N (minigw's awsN,
-# K DOWN events before it), the survivor carries the traffic.  Sets window
-# (ms, printed).
+suspects() { grep -c "^EVENT SUSPECT .* name=aws$1 " "$VI_RUN/gw.out" 2>/dev/null; }
+
+# survive KIND N T0 K S: after the fault at T0 on tunnel N (minigw's awsN,
+# K DOWN and S SUSPECT events before it), the survivor carries the
+# traffic.  Sets window (ms, printed).
 survive() {
-	local kind=$1 n=$2 o=$((3 - $2)) t0=$3 k=$4 t1 how
+	local kind=$1 n=$2 o=$((3 - $2)) t0=$3 k=$4 s=$5 t1 how
 	down() { [ "$(wan_ha_downs "$n")" -gt "$k" ]; }
-	vi_wait_for 60 down ||
-		vi_fail "$kind: no DOWN for aws$n; events: $(grep '^EVENT' "$VI_RUN/gw.out" | tail -n 4 | tr '\n' ';')"
-	how=$(grep "^EVENT DOWN .* name=aws$n " "$VI_RUN/gw.out" | tail -n1 | sed 's/.*reason=\([^ ]*\).*/\1/')
-	vi_log "$kind: aws$n DOWN ($how) after $(wan_since "$t0")s"
+	suspect() { [ "$(suspects "$n")" -gt "$s" ]; }
+	events() { grep '^EVENT' "$VI_RUN/gw.out" | tail -n 4 | tr '\n' ';'; }
+	vi_wait_for 30 suspect || vi_fail "$kind: aws$n never suspect; events: $(events)"
+	vi_log "$kind: aws$n SUSPECT after $(wan_since "$t0")s"
 	vi_wait_for 10 mg_single_path $o || vi_fail "$kind: aws$n's nexthop stayed: $(cat "$VI_RUN/route.txt")"
+	down && vi_fail "$kind: aws$n's nexthop left only when it was declared dead; events: $(events)"
 	t1=$(wan_now)
 	vi_log "$kind: route now $(tr '\n' ' ' <"$VI_RUN/route.txt")"
 	vi_wait_for 10 wan_replied_since "$PING" "$t1" || vi_fail "$kind: no ping reply over aws$o"
@@ -50,14 +54,18 @@ survive() {
 		vi_fail "$kind: the surviving tunnel aws$o or its BGP session went down"
 	window=$(wan_loss_window "$PING" "$t0")
 	vi_log "$kind: replies over aws$o; loss window ${window} ms"
+	vi_wait_for 60 down || vi_fail "$kind: no DOWN for aws$n; events: $(events)"
+	how=$(grep "^EVENT DOWN .* name=aws$n " "$VI_RUN/gw.out" | tail -n1 | sed 's/.*reason=\([^ ]*\).*/\1/')
+	vi_log "$kind: aws$n DOWN ($how) after $(wan_since "$t0")s"
 }
 
 # 1. blackhole the flow's path
 p=$(wan_ha_path) || vi_fail "no route lhost -> rhost over aws1/aws2"
 k=$(wan_ha_downs "$p")
+s=$(suspects "$p")
 t0=$(wan_now)
 wan_blackhole on "$(wan_ha_boxif "$p")" || vi_fail "blackhole on"
-survive blackhole "$p" "$t0" "$k"
+survive blackhole "$p" "$t0" "$k" "$s"
 [ "$(wan_count blackholed)" -gt 0 ] || vi_fail "the box dropped nothing"
 bh_window=$window
 wan_blackhole off || vi_fail "blackhole off"
@@ -69,10 +77,11 @@ vi_log "blackhole lifted: both tunnels, sessions and ECMP back after $(wan_since
 p=$(wan_ha_path) || vi_fail "no route lhost -> rhost after the blackhole"
 side=$(wan_ha_side "$p")
 k=$(wan_ha_downs "$p")
+s=$(suspects "$p")
 vi_wait_for 10 wan_replied_since "$PING" "$(wan_now)" || vi_fail "no ping reply over aws$p"
 t0=$(wan_now)
 wan_kill_charon "$side" || vi_fail "could not kill the charon of gateway $p"
-survive kill "$p" "$t0" "$k"
+survive kill "$p" "$t0" "$k" "$s"
 kill_window=$window
 
 # 3. the gateway comes back

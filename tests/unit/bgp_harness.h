@@ -664,4 +664,17 @@ bh_tunnel_set(int s, uint64_t id, int up)
 	assert_int_equal(vpnr__drive_end(ctx, VPNR_OK), VPNR_OK);
 }
 
+/* What the IKE engine does when a tunnel becomes suspect or shows life
+ * again (vpnr_tunnel_config_set_suspect). */
+static __attribute__((unused)) void
+bh_tunnel_suspect(int s, uint64_t id, int suspect)
+{
+	vpnr_ctx *ctx = bh_spk[s].ctx;
+
+	assert_int_equal(vpnr__drive_begin(ctx, bh_now), VPNR_OK);
+	assert_int_equal(ctx->bgp_tunnel_suspect(ctx, id, suspect, bh_now),
+	    VPNR_OK);
+	assert_int_equal(vpnr__drive_end(ctx, VPNR_OK), VPNR_OK);
+}
+
 #endif /* BGP_HARNESS_H */

@@ -304,6 +304,77 @@ test_unbound_untouched(void **state)
 	bh_reset();
 }
 
+/*
+ * Suspicion, ECMP over two tunnels: B's next hop leaves in the call
+ * that says tunnel 7 is suspect, C's stays, the session is untouched;
+ * life brings B back in that call.  Both suspect: neither path is
+ * better, so both stay (a suspect path is dropped only for a better
+ * one).
+ */
+static void
+test_suspect_ecmp(void **state)
+{
+	uint64_t adds, dels;
+
+	(void)state;
+	topology(0, 8, 0);
+	adds = bh_spk[0].route_adds;
+	dels = bh_spk[0].route_dels;
+	bh_tunnel_suspect(0, 7, 1);
+	assert_int_equal(bh_has_route(0, PFX, B_ADDR), 0);
+	assert_int_equal(bh_has_route(0, PFX, C_ADDR), 1);
+	assert_true(bh_spk[0].route_dels == dels + 1);
+	assert_int_equal(bh_state(0, ab), VPNR_BGP_STATE_ESTABLISHED);
+	assert_int_equal(bh_count_ev(0, VPNR_BGP_EV_DOWN), 0);
+	bh_tunnel_suspect(0, 8, 1);
+	assert_int_equal(bh_has_route(0, PFX, B_ADDR), 1);
+	assert_int_equal(bh_has_route(0, PFX, C_ADDR), 1);
+	bh_tunnel_suspect(0, 8, 0);
+	assert_int_equal(bh_has_route(0, PFX, B_ADDR), 0);
+	assert_int_equal(bh_has_route(0, PFX, C_ADDR), 1);
+	bh_tunnel_suspect(0, 7, 0);
+	assert_int_equal(bh_has_route(0, PFX, B_ADDR), 1);
+	assert_int_equal(bh_has_route(0, PFX, C_ADDR), 1);
+	assert_true(bh_spk[0].route_adds == adds + 2);
+	/* still the first two sessions */
+	assert_int_equal(bh_count_ev(0, VPNR_BGP_EV_ESTABLISHED), 2);
+	bh_reset();
+}
+
+/*
+ * Suspicion with C as the backup (longer AS path): B's suspect path
+ * gives way to C's; with C gone too it is used again, as the only
+ * one: a suspect tunnel never blackholes a prefix that has nowhere
+ * else to go.  A tunnel going down and up clears the suspicion.
+ */
+static void
+test_suspect_backup(void **state)
+{
+	(void)state;
+	topology(0, 8, 2);
+	bh_tunnel_suspect(0, 7, 1);
+	assert_int_equal(bh_has_route(0, PFX, B_ADDR), 0);
+	assert_int_equal(bh_has_route(0, PFX, C_ADDR), 1);
+	bh_tunnel_set(0, 8, 0);
+	assert_int_equal(bh_has_route(0, PFX, B_ADDR), 1);
+	assert_int_equal(bh_has_route(0, PFX, C_ADDR), 0);
+	bh_tunnel_set(0, 8, 1);
+	bh_run();
+	bh_advance(VPNR_SECONDS);
+	assert_int_equal(bh_state(0, ac), VPNR_BGP_STATE_ESTABLISHED);
+	assert_int_equal(bh_has_route(0, PFX, B_ADDR), 0);
+	assert_int_equal(bh_has_route(0, PFX, C_ADDR), 1);
+	/* tunnel 7 restarts: a new tunnel is not suspect */
+	bh_tunnel_set(0, 7, 0);
+	bh_tunnel_set(0, 7, 1);
+	bh_run();
+	bh_advance(VPNR_SECONDS);
+	assert_int_equal(bh_state(0, ab), VPNR_BGP_STATE_ESTABLISHED);
+	assert_int_equal(bh_has_route(0, PFX, B_ADDR), 1);
+	assert_int_equal(bh_has_route(0, PFX, C_ADDR), 0);
+	bh_reset();
+}
+
 int
 main(void)
 {
@@ -314,6 +385,8 @@ main(void)
 		cmocka_unit_test_setup(test_hold_ecmp, bh_setup),
 		cmocka_unit_test_setup(test_hold_expiry, bh_setup),
 		cmocka_unit_test_setup(test_unbound_untouched, bh_setup),
+		cmocka_unit_test_setup(test_suspect_ecmp, bh_setup),
+		cmocka_unit_test_setup(test_suspect_backup, bh_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,13 +23,6 @@
 #include "helpers/ike_wire.h"
 
 static void
-add_both(struct ikew *w)
-{
-	assert_int_equal(ikew_add_tunnel(w, 0), VPNR_OK);
-	assert_int_equal(ikew_add_tunnel(w, 1), VPNR_OK);
-}
-
-static void
 initiate(struct ikew *w, int i)
 {
 	assert_int_equal(vpnr_tunnel_initiate(w->s[i].ctx, w->s[i].tunnel_id,
@@ -74,7 +67,7 @@ test_initiator_child_up_after_both(void **state)
 	(void)state;
 	assert_int_equal(ikew_init(&w, 1301, 64), VPNR_OK);
 	w.s[0].dp_async = 1;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	ikew_advance(&w, VPNR_SECONDS);
 	assert_int_equal(w.s[0].n_pending, 2);
@@ -107,7 +100,7 @@ test_responder_holds_answer(void **state)
 	(void)state;
 	assert_int_equal(ikew_init(&w, 1302, 64), VPNR_OK);
 	w.s[1].dp_async = 1;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	ikew_advance(&w, 500 * VPNR_MILLISECONDS);
 	assert_int_equal(w.s[1].n_pending, 2);
@@ -180,7 +173,7 @@ test_rekeys_make_before_break(void **state)
 	(void)state;
 	assert_int_equal(ikew_init(&w, 1303, 64), VPNR_OK);
 	w.s[0].dp_async = w.s[1].dp_async = 1;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	up_async(&w);
 	rekey_make_before_break(&w, 0);
 	rekey_make_before_break(&w, 1);
@@ -237,7 +230,7 @@ failed_install_events(int sync, uint32_t *types, int32_t *reasons, int max)
 	int i, n;
 
 	assert_int_equal(ikew_init(&w, 1304, 64), VPNR_OK);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	if (sync) {
 		w.s[0].fail_at = 1;
 		w.s[0].fail_mode = IKEW_DP_FAIL;
@@ -307,7 +300,7 @@ test_complete_inside_own_op(void **state)
 	w.s[0].fail_at = 1;
 	w.s[0].fail_mode = IKEW_DP_INSIDE;
 	w.s[0].inside_status = VPNR_OK;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 5 * VPNR_SECONDS));
 	assert_int_equal(w.s[0].inside_rv, VPNR_OK);
@@ -319,7 +312,7 @@ test_complete_inside_own_op(void **state)
 	w.s[0].fail_at = 2;
 	w.s[0].fail_mode = IKEW_DP_INSIDE;
 	w.s[0].inside_status = VPNR_ERR_DATAPLANE;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	ikew_advance(&w, VPNR_SECONDS);
 	assert_int_equal(w.s[0].inside_rv, VPNR_OK);
@@ -348,7 +341,7 @@ test_complete_other_inside_callback(void **state)
 	w.s[0].fail_at = 2;
 	w.s[0].fail_mode = IKEW_DP_OTHER;
 	w.s[0].inside_status = VPNR_ERR_DATAPLANE;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	ikew_advance(&w, 300 * VPNR_MILLISECONDS);
 	assert_int_equal(w.s[0].inside_rv, VPNR_OK);
@@ -379,7 +372,7 @@ test_policies_per_child(void **state)
 	assert_int_equal(ikew_init(&w, 1308, 64), VPNR_OK);
 	s = &w.s[0];
 	s->dp_policies = 1;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 5 * VPNR_SECONDS));
 	for (i = 0; i < s->n_trace; i++) {
@@ -464,7 +457,7 @@ test_peer_natt_port(void **state)
 	    VPNR_ERR_INVALID_ARGUMENT);
 	natt_auth_seen = 0;
 	w.on_deliver = natt_deliver;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 5 * VPNR_SECONDS));
 	assert_true(natt_auth_seen);
@@ -499,7 +492,7 @@ test_natt_default_peer_port(void **state)
 	    VPNR_OK);
 	natt_auth_seen = 0;
 	w.on_deliver = natt_deliver;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 5 * VPNR_SECONDS));
 	assert_true(natt_auth_seen);
@@ -533,7 +526,7 @@ test_tunnel_del_inside_callback(void **state)
 
 	(void)state;
 	assert_int_equal(ikew_init(&w, 1310, 64), VPNR_OK);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	del_rv = -1;
 	w.s[0].on_event = del_on_child_up;
 	initiate(&w, 0);
@@ -562,7 +555,7 @@ test_replay_through_table(void **state)
 
 	(void)state;
 	assert_int_equal(ikew_init(&w, 1311, 64), VPNR_OK);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 5 * VPNR_SECONDS));
 	/* The restarted data plane completes replayed ops later. */
@@ -601,7 +594,7 @@ test_close_while_answer_held(void **state)
 	assert_int_equal(ikew_init(&w, 1312, 64), VPNR_OK);
 	w.s[1].dp_async = 1;
 	w.s[0].on_event = close_on_failed;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	ikew_advance(&w, 500 * VPNR_MILLISECONDS);
 	assert_int_equal(w.s[1].n_pending, 2);
@@ -668,7 +661,7 @@ crossed_rekey(uint64_t seed, int both)
 	int k, i, m0;
 
 	assert_int_equal(ikew_init(&w, seed, 64), VPNR_OK);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 5 * VPNR_SECONDS));
 	early_events = 0;
@@ -739,7 +732,7 @@ test_responder_install_fails(void **state)
 	(void)state;
 	assert_int_equal(ikew_init(&w, 1313, 64), VPNR_OK);
 	w.s[1].dp_async = 1;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	ikew_advance(&w, 500 * VPNR_MILLISECONDS);
 	assert_int_equal(w.s[1].n_pending, 2);
@@ -774,7 +767,7 @@ test_install_deadline(void **state)
 	assert_int_equal(ikew_init(&w, 1314, 64), VPNR_OK);
 	w.s[1].dp_async = 1;
 	w.s[0].on_event = close_on_failed;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	ikew_advance(&w, 5 * VPNR_SECONDS);
 	assert_null(ikew_last_ev(&w.s[1], VPNR_TUNNEL_EV_FAILED));
@@ -812,7 +805,7 @@ test_dpd_while_answer_held(void **state)
 	assert_int_equal(vpnr_tunnel_config_set_dpd(w.s[1].tc, 2 * VPNR_SECONDS,
 			     VPNR_DPD_ACTION_RESTART),
 	    VPNR_OK);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 5 * VPNR_SECONDS));
 	w.s[1].dp_async = 1;
@@ -849,7 +842,7 @@ failed_rekey_install(int fail)
 	int m;
 
 	assert_int_equal(ikew_init(&w, 1317 + (uint64_t)fail, 64), VPNR_OK);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	initiate(&w, 0);
 	assert_true(ikew_run_until(&w, ikew_pred_up, NULL, 5 * VPNR_SECONDS));
 	w.s[fail].dp_async = 1;

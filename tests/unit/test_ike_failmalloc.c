@@ -23,6 +23,8 @@
 
 #include <vpnroute/vpnroute.h>
 
+#include "helpers/ike_wire.h"
+
 /* ---- counting allocator with single-shot failure ---- */
 
 #define FM_MAGIC 0x766e70726d656d21ULL
@@ -144,395 +146,169 @@ static const vpnr_mem fm_mem = {
 	.free_fn = fm_free,
 };
 
-/* ---- two contexts back to back ---- */
+/* ---- two contexts back to back (tests/helpers/ike_wire.h) ---- */
 
-#define W_MAX_SA  256
-#define W_MAX_PKT 256
-#define W_MANY    50 /* tunnels up in the isolation sweep */
+#define W_MANY 50 /* tunnels up in the isolation sweep */
 
-struct w_sa {
-	int live;
-	uint64_t sa_id;
-	uint32_t spi;
-	uint8_t dir;
-	uint8_t ek[64], ik[64];
-	size_t ek_len, ik_len;
-};
-
-struct w_pkt {
-	int to;
-	vpnr_addr local, remote;
-	uint8_t *data;
-	size_t len;
-};
-
-struct w;
-
-struct w_side {
-	struct w *w;
-	int idx;
-	vpnr_ctx *ctx;
-	uint64_t tid;
-	uint64_t tids[W_MANY]; /* isolation sweep: tids[0] == tid */
+/* What the sweep notes beside the wire, per side. */
+struct fm_side {
+	uint64_t tids[W_MANY]; /* tids[0]: the scenario's tunnel */
 	int affected[W_MANY];  /* FAILED / DOWN after the failure */
-	vpnr_addr addr;
-	uint64_t rng;
-	int dead; /* a fatal error was returned: only vpnr_ctx_del */
-	int n_up, n_child_up, n_failed, n_down;
-	int n_reported; /* FAILED, or DOWN with a local reason, after the
-			 * injected failure */
-	int32_t last_reason;
-	struct w_sa sas[W_MAX_SA];
-	int dup_spi; /* invariant violations seen by the data plane */
+	int n_reported;        /* FAILED, or DOWN with a local reason, after the
+				* injected failure */
 };
 
-struct w {
-	struct w_side s[2];
-	struct w_pkt q[W_MAX_PKT];
-	int nq;
-	vpnr_tstamp now;
+struct fm_wire {
+	struct ikew w;
+	struct fm_side s[2];
 	int errors; /* driving / API calls that returned an error */
 	int last_err;
-	int setup_failed; /* a context or tunnel could not be created */
 };
 
-static uint64_t
-w_rand64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+static struct fm_wire fw;
 
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+/* A call's error (setup included), counted once a failure was
+ * injected; the wire retires a context on a fatal one. */
+static void
+fm_note(int rv)
+{
+	if (rv >= 0 || rv == VPNR_ERR_NOT_IKE)
+		return;
+	if (fm.failed)
+		fw.errors++;
+	fw.last_err = rv;
 }
 
-static int
-w_rand(vpnr_ctx *ctx, uint8_t *buf, size_t len, void *ud)
+static void
+fm_on_rv(struct ikew_side *s, int rv)
 {
-	struct w_side *s = ud;
-	uint64_t r = 0;
-	size_t i;
-
-	(void)ctx;
-	for (i = 0; i < len; i++) {
-		if (i % 8 == 0)
-			r = w_rand64(&s->rng);
-		buf[i] = (uint8_t)(r >> (8 * (i % 8)));
-	}
-	return VPNR_OK;
-}
-
-static int
-w_send(vpnr_ctx *ctx, const vpnr_addr *l, const vpnr_addr *r, const uint8_t *d,
-    size_t n, void *ud)
-{
-	struct w_side *s = ud;
-	struct w *w = s->w;
-	struct w_pkt *p;
-
-	(void)ctx;
-	if (w->nq >= W_MAX_PKT)
-		return VPNR_OK;
-	p = &w->q[w->nq];
-	if ((p->data = malloc(n)) == NULL)
-		return VPNR_OK;
-	memcpy(p->data, d, n);
-	p->len = n;
-	p->to = !s->idx;
-	p->local = *r;
-	p->remote = *l;
-	w->nq++;
-	return VPNR_OK;
+	(void)s;
+	fm_note(rv);
 }
 
 /* Which of the isolation sweep's tunnels a failure touched. */
 static void
-w_affected(struct w_side *s, uint64_t tunnel_id)
+fm_affected(struct fm_side *f, uint64_t tunnel_id)
 {
 	int k;
 
 	if (!fm.failed)
 		return;
 	for (k = 0; k < W_MANY; k++)
-		if (s->tids[k] == tunnel_id && tunnel_id != 0)
-			s->affected[k] = 1;
+		if (f->tids[k] == tunnel_id && tunnel_id != 0)
+			f->affected[k] = 1;
 }
 
 static int
-w_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *ud)
+fm_event(struct ikew_side *s, const vpnr_tunnel_event *ev)
 {
-	struct w_side *s = ud;
+	struct fm_side *f = &fw.s[s->idx];
+	/* A plain close (0) or the peer's DELETE reports nothing. */
+	int local = ev->reason != 0 && ev->reason != VPNR_ERR_PEER_CLOSED;
 
-	(void)ctx;
-	if (fm_verbose)
-		fprintf(stderr, "[%d] t=%llus event %u reason %s notify %u\n",
-		    s->idx,
-		    (unsigned long long)(s->w->now / VPNR_SECONDS - 1000),
-		    ev->type, vpnr_err_name(ev->reason), ev->notify);
-	switch (ev->type) {
-	case VPNR_TUNNEL_EV_UP:
-		s->n_up++;
-		break;
-	case VPNR_TUNNEL_EV_CHILD_UP:
-		s->n_child_up++;
-		break;
-	case VPNR_TUNNEL_EV_FAILED:
-		w_affected(s, ev->tunnel_id);
-		s->n_failed++;
-		s->last_reason = ev->reason;
+	if (ev->type == VPNR_TUNNEL_EV_FAILED ||
+	    (ev->type == VPNR_TUNNEL_EV_DOWN && local)) {
+		fm_affected(f, ev->tunnel_id);
 		if (fm.failed)
-			s->n_reported++;
-		break;
-	case VPNR_TUNNEL_EV_DOWN:
-		if (ev->reason != 0 && ev->reason != VPNR_ERR_PEER_CLOSED)
-			w_affected(s, ev->tunnel_id);
-		s->n_down++;
-		s->last_reason = ev->reason;
-		/* A plain close (0) or the peer's DELETE reports nothing. */
-		if (fm.failed && ev->reason != 0 &&
-		    ev->reason != VPNR_ERR_PEER_CLOSED)
-			s->n_reported++;
-		break;
+			f->n_reported++;
 	}
 	return VPNR_OK;
 }
 
 static void
-w_log(vpnr_ctx *ctx, int level, const char *subsys, const char *msg, size_t len,
-    void *ud)
+fm_config(vpnr_config *cfg, int side, void *arg)
 {
-	struct w_side *s = ud;
-
-	(void)ctx;
-	(void)level;
-	if (fm_verbose)
-		fprintf(stderr, "[%d] %s: %.*s\n", s->idx, subsys, (int)len,
-		    msg);
+	(void)arg;
+	vpnr_config_set_log_level(cfg, VPNR_LOG_DEBUG);
+	if (fm_variant && side == 1)
+		vpnr_config_set_cookie_threshold(cfg, 0);
 }
 
+/* Side i's proposals: in the variant the initiator's first KE is one
+ * the responder refuses. */
 static int
-w_sa_add(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
+fm_proposals(vpnr_tunnel_config *tc, int i)
 {
-	struct w_side *s = dp;
-	int i;
+	static const char *const v2[] = { "aes256-sha256-x25519", NULL };
+	static const char *const v1[] = { "aes256-sha256-ecp256", NULL };
+	static const char *const ke[] = { "aes256-sha256-ecp256",
+		"aes256-sha256-x25519", NULL };
+	const char *const *ike = fm_ikev1 ? v1 : fm_variant && i == 0 ? ke : v2;
+	int k, rv;
 
-	(void)ctx;
-	(void)op;
-	for (i = 0; i < W_MAX_SA; i++)
-		if (s->sas[i].live && s->sas[i].spi == sa->spi &&
-		    s->sas[i].dir == sa->direction)
-			s->dup_spi++;
-	for (i = 0; i < W_MAX_SA; i++) {
-		struct w_sa *x = &s->sas[i];
-
-		if (x->live)
-			continue;
-		if (sa->encr_key == NULL || sa->encr_key_len > sizeof(x->ek) ||
-		    sa->integ_key_len > sizeof(x->ik))
-			return VPNR_ERR_DATAPLANE;
-		memset(x, 0, sizeof(*x));
-		x->live = 1;
-		x->sa_id = sa->sa_id;
-		x->spi = sa->spi;
-		x->dir = sa->direction;
-		memcpy(x->ek, sa->encr_key, sa->encr_key_len);
-		x->ek_len = sa->encr_key_len;
-		if (sa->integ_key_len > 0)
-			memcpy(x->ik, sa->integ_key, sa->integ_key_len);
-		x->ik_len = sa->integ_key_len;
-		return VPNR_OK;
-	}
-	return VPNR_ERR_DATAPLANE;
+	for (k = 0; ike[k] != NULL; k++)
+		if ((rv = vpnr_tunnel_config_add_ike_proposal(tc, ike[k])) !=
+		    VPNR_OK)
+			return rv;
+	return vpnr_tunnel_config_add_esp_proposal(tc,
+	    fm_variant ? "aes256gcm16-x25519" : "aes256gcm16");
 }
 
+/* Both contexts and their tunnel (tids[0]), everything from fm_mem. */
 static int
-w_sa_del(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
+fm_init(uint64_t seed)
 {
-	struct w_side *s = dp;
-	int i;
-
-	(void)ctx;
-	(void)op;
-	for (i = 0; i < W_MAX_SA; i++)
-		if (s->sas[i].live && s->sas[i].sa_id == sa->sa_id)
-			s->sas[i].live = 0;
-	return VPNR_OK;
-}
-
-static const struct w_sa *
-w_find(const struct w_side *s, uint32_t spi, uint8_t dir)
-{
-	int i;
-
-	for (i = 0; i < W_MAX_SA; i++)
-		if (s->sas[i].live && s->sas[i].spi == spi &&
-		    s->sas[i].dir == dir)
-			return &s->sas[i];
-	return NULL;
-}
-
-/* Record a call's result; a fatal one retires the context. */
-static void
-w_rv(struct w *w, struct w_side *s, int rv)
-{
-	if (rv >= 0 || rv == VPNR_ERR_NOT_IKE)
-		return;
-	if (fm.failed)
-		w->errors++;
-	w->last_err = rv;
-	if (s != NULL && vpnr_err_is_fatal(rv))
-		s->dead = 1;
-}
-
-static int
-w_init(struct w *w, uint64_t seed)
-{
-	static const char *addrs[2] = { "198.51.100.2", "198.51.100.1" };
-	vpnr_callbacks cb;
-	vpnr_dataplane dp;
-	vpnr_config *cfg;
-	vpnr_tunnel_config *tc;
+	/* SAs only: the sweep's engine runs without policy ops and
+	 * SA counters. */
+	static vpnr_dataplane dp;
+	struct ikew *w = &fw.w;
+	struct ikew_opts o;
 	int i, rv;
 
-	memset(w, 0, sizeof(*w));
-	w->now = 1000 * VPNR_SECONDS;
-	memset(&cb, 0, sizeof(cb));
-	cb.send_datagram = w_send;
-	cb.rand_bytes = w_rand;
-	cb.tunnel_event = w_event;
-	cb.log_msg = w_log;
-	memset(&dp, 0, sizeof(dp));
-	dp.sa_add = w_sa_add;
-	dp.sa_del = w_sa_del;
+	memset(&fw, 0, sizeof(fw));
+	dp = ikew_dp_record;
+	dp.policy_add = NULL;
+	dp.policy_del = NULL;
+	dp.sa_query = NULL;
+	memset(&o, 0, sizeof(o));
+	o.rng[0] = seed * 2; /* seed > 0 */
+	o.rng[1] = seed * 2 + 1;
+	o.cookie_threshold = -1;
+	o.ike_version = fm_ikev1 ? 1 : 0;
+	o.psk = "failmalloc-psk";
+	o.max_flush = 256;
+	o.dp = &dp;
+	o.mem[0] = o.mem[1] = &fm_mem;
+	o.config = fm_config;
+	if ((rv = ikew_new(w, &o)) != VPNR_OK)
+		return rv;
+	w->on_rv = fm_on_rv;
+	w->verbose |= fm_verbose;
 	for (i = 0; i < 2; i++) {
-		w->s[i].w = w;
-		w->s[i].idx = i;
-		w->s[i].rng = seed * 2 + (uint64_t)i;
-		vpnr_addr_parse(&w->s[i].addr, addrs[i]);
-	}
-	for (i = 0; i < 2; i++) {
-		struct w_side *s = &w->s[i];
-
-		if ((rv = vpnr_config_new(&cfg, &fm_mem)) != VPNR_OK)
-			return rv;
-		vpnr_config_set_log_level(cfg, VPNR_LOG_DEBUG);
-		if (fm_variant && i == 1)
-			vpnr_config_set_cookie_threshold(cfg, 0);
-		rv = vpnr_ctx_new(&s->ctx, cfg, &cb, s, &dp, s, &fm_mem);
-		vpnr_config_del(cfg);
-		if (rv != VPNR_OK) {
-			s->ctx = NULL;
-			return rv;
-		}
-		if ((rv = vpnr_tunnel_config_new(&tc, &fm_mem)) != VPNR_OK)
-			return rv;
-		rv = vpnr_tunnel_config_set_addrs(tc, &s->addr, &w->s[!i].addr);
-		if (rv == VPNR_OK)
-			rv = vpnr_tunnel_config_set_psk(tc,
-			    (const uint8_t *)"failmalloc-psk", 14);
-		if (rv == VPNR_OK && fm_ikev1)
-			rv = vpnr_tunnel_config_set_ike_version(tc, 1, 0);
-		if (rv == VPNR_OK && (fm_ikev1 || (fm_variant && i == 0)))
-			rv = vpnr_tunnel_config_add_ike_proposal(tc,
-			    "aes256-sha256-ecp256");
-		if (rv == VPNR_OK && !fm_ikev1)
-			rv = vpnr_tunnel_config_add_ike_proposal(tc,
-			    "aes256-sha256-x25519");
-		if (rv == VPNR_OK)
-			rv = vpnr_tunnel_config_add_esp_proposal(tc,
-			    fm_variant ? "aes256gcm16-x25519" : "aes256gcm16");
-		if (rv == VPNR_OK)
-			rv = vpnr_tunnel_config_set_retransmit(tc, VPNR_SECONDS,
-			    4);
-		if (rv == VPNR_OK)
-			rv = vpnr_tunnel_add(s->ctx, tc, NULL, &s->tid);
-		vpnr_tunnel_config_del(tc);
-		if (rv != VPNR_OK)
+		w->s[i].on_event = fm_event;
+		if ((rv = fm_proposals(w->s[i].tc, i)) != VPNR_OK ||
+		    (rv = vpnr_tunnel_config_set_retransmit(w->s[i].tc,
+			 VPNR_SECONDS, 4)) != VPNR_OK)
 			return rv;
 	}
+	if ((rv = ikew_add_pair(w, NULL)) != VPNR_OK)
+		return rv;
+	for (i = 0; i < 2; i++)
+		fw.s[i].tids[0] = w->s[i].tunnel_id;
 	return VPNR_OK;
 }
 
-static void
-w_free(struct w *w)
-{
-	int i;
-
-	for (i = 0; i < w->nq; i++)
-		free(w->q[i].data);
-	w->nq = 0;
-	for (i = 0; i < 2; i++) {
-		vpnr_ctx_del(w->s[i].ctx);
-		w->s[i].ctx = NULL;
-	}
-}
-
-/* Deliver what is queued (bounded); datagrams to dead contexts vanish. */
-static void
-w_flush(struct w *w)
-{
-	struct w_pkt p;
-	int n;
-
-	for (n = 0; n < 256 && w->nq > 0; n++) {
-		p = w->q[0];
-		memmove(&w->q[0], &w->q[1], (size_t)(w->nq - 1) * sizeof(p));
-		w->nq--;
-		if (!w->s[p.to].dead)
-			w_rv(w, &w->s[p.to],
-			    vpnr_ctx_recv_datagram(w->s[p.to].ctx, &p.local,
-				&p.remote, p.data, p.len, w->now));
-		free(p.data);
-	}
-}
-
+/* Tunnel k up on both (live) sides. */
 static int
-w_up(const struct w *w)
+fm_tunnel_up(struct ikew *w, int k)
 {
 	vpnr_tunnel_info ti;
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++)
 		if (w->s[i].dead ||
-		    vpnr_tunnel_get_info(w->s[i].ctx, w->s[i].tid, &ti) !=
+		    vpnr_tunnel_get_info(w->s[i].ctx, fw.s[i].tids[k], &ti) !=
 			VPNR_OK ||
 		    ti.state != VPNR_TUNNEL_ESTABLISHED || ti.child_spi_in == 0)
 			return 0;
-	}
 	return 1;
 }
 
-/* Run for up to max of fake time, or until pred holds. */
-static void
-w_run(struct w *w, int (*pred)(const struct w *), vpnr_tstamp max)
+static int
+fm_up(struct ikew *w, void *arg)
 {
-	vpnr_tstamp end = w->now + max, next, e;
-	int i;
-
-	for (;;) {
-		w_flush(w);
-		if (pred != NULL && pred(w))
-			return;
-		next = end;
-		for (i = 0; i < 2; i++) {
-			if (w->s[i].dead)
-				continue;
-			e = vpnr_ctx_get_expiry(w->s[i].ctx);
-			if (e < next)
-				next = e;
-		}
-		if (next > w->now)
-			w->now = next;
-		for (i = 0; i < 2; i++)
-			if (!w->s[i].dead)
-				w_rv(w, &w->s[i],
-				    vpnr_ctx_handle_expiry(w->s[i].ctx,
-					w->now));
-		if (w->now >= end) {
-			w_flush(w);
-			return;
-		}
-	}
+	(void)arg;
+	return fm_tunnel_up(w, 0);
 }
 
 /*
@@ -541,10 +317,10 @@ w_run(struct w *w, int (*pred)(const struct w *), vpnr_tstamp max)
  * match (SPIs and keys).  Returns a description or NULL.
  */
 static const char *
-w_consistent(const struct w *w)
+fm_consistent(struct ikew *w)
 {
 	vpnr_tunnel_info ti[2];
-	const struct w_sa *a, *b;
+	const struct ikew_sa *a, *b;
 	int i, up[2] = { 0, 0 };
 
 	for (i = 0; i < 2; i++) {
@@ -552,14 +328,15 @@ w_consistent(const struct w *w)
 			return "two live SAs with one SPI and direction";
 		if (w->s[i].dead)
 			continue;
-		if (vpnr_tunnel_get_info(w->s[i].ctx, w->s[i].tid, &ti[i]) !=
-		    VPNR_OK)
+		if (ikew_info(w, i, &ti[i]) != VPNR_OK)
 			return "tunnel vanished";
 		if (ti[i].state != VPNR_TUNNEL_ESTABLISHED ||
 		    ti[i].child_spi_in == 0)
 			continue;
-		if (w_find(&w->s[i], ti[i].child_spi_in, VPNR_DIR_IN) == NULL ||
-		    w_find(&w->s[i], ti[i].child_spi_out, VPNR_DIR_OUT) == NULL)
+		if (ikew_find_sa(&w->s[i], ti[i].child_spi_in, VPNR_DIR_IN) ==
+			NULL ||
+		    ikew_find_sa(&w->s[i], ti[i].child_spi_out, VPNR_DIR_OUT) ==
+			NULL)
 			return "current CHILD_SA not installed";
 		up[i] = 1;
 	}
@@ -568,8 +345,8 @@ w_consistent(const struct w *w)
 	if (ti[0].spi_i != ti[1].spi_i || ti[0].spi_r != ti[1].spi_r)
 		return "both up with different IKE SAs";
 	for (i = 0; i < 2; i++) {
-		a = w_find(&w->s[i], ti[i].child_spi_out, VPNR_DIR_OUT);
-		b = w_find(&w->s[!i], ti[i].child_spi_out, VPNR_DIR_IN);
+		a = ikew_find_sa(&w->s[i], ti[i].child_spi_out, VPNR_DIR_OUT);
+		b = ikew_find_sa(&w->s[!i], ti[i].child_spi_out, VPNR_DIR_IN);
 		if (b == NULL)
 			return "outbound SA without the peer's inbound SA";
 		if (a->ek_len != b->ek_len ||
@@ -596,61 +373,68 @@ struct fm_result {
  * install is retried by the engine after 30 s.  full: after the
  * handshake also rekey the CHILD_SA and the IKE SA, then close.
  */
+/* Tunnel 0 from side i, unless that context is dead: rekey (what:
+ * VPNR_REKEY_*) or, with what < 0, close. */
+static void
+fm_op(struct ikew *w, int i, int what)
+{
+	struct ikew_side *s = &w->s[i];
+
+	if (s->dead)
+		return;
+	ikew_rv(s,
+	    what < 0 ? vpnr_tunnel_close(s->ctx, fw.s[i].tids[0], w->now) :
+		       vpnr_tunnel_rekey(s->ctx, fw.s[i].tids[0],
+			   (uint32_t)what, w->now));
+}
+
 static struct fm_result
 fm_run(long fail_at, int full, uint64_t seed)
 {
 	struct fm_result r;
-	struct w w;
+	struct ikew *w = &fw.w;
 	vpnr_tunnel_info ti;
 	int ok, rv, i;
 
 	memset(&r, 0, sizeof(r));
 	memset(&fm, 0, sizeof(fm));
 	fm.fail_at = fail_at;
-	rv = w_init(&w, seed);
+	rv = fm_init(seed);
 	if (rv != VPNR_OK) {
-		w.setup_failed = 1;
-		w_rv(&w, NULL, rv);
+		fm_note(rv);
 		goto done;
 	}
 	fm.phase = PH_HANDSHAKE;
-	w_rv(&w, &w.s[0], vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tid, w.now));
-	w_run(&w, w_up, 60 * VPNR_SECONDS);
-	if ((r.problem = w_consistent(&w)) != NULL)
+	ikew_rv(&w->s[0],
+	    vpnr_tunnel_initiate(w->s[0].ctx, fw.s[0].tids[0], w->now));
+	ikew_run_until(w, fm_up, NULL, 60 * VPNR_SECONDS);
+	if ((r.problem = fm_consistent(w)) != NULL)
 		goto done;
-	ok = w_up(&w);
+	ok = fm_up(w, NULL);
 	if (ok && full) {
 		fm.phase = PH_CHILD_REKEY;
-		if (!w.s[0].dead)
-			w_rv(&w, &w.s[0],
-			    vpnr_tunnel_rekey(w.s[0].ctx, w.s[0].tid,
-				VPNR_REKEY_CHILD, w.now));
-		w_run(&w, NULL, 70 * VPNR_SECONDS);
-		if ((r.problem = w_consistent(&w)) != NULL)
+		fm_op(w, 0, VPNR_REKEY_CHILD);
+		ikew_advance(w, 70 * VPNR_SECONDS);
+		if ((r.problem = fm_consistent(w)) != NULL)
 			goto done;
 		fm.phase = PH_IKE_REKEY;
-		if (!w.s[1].dead)
-			w_rv(&w, &w.s[1],
-			    vpnr_tunnel_rekey(w.s[1].ctx, w.s[1].tid,
-				VPNR_REKEY_IKE, w.now));
-		w_run(&w, NULL, 70 * VPNR_SECONDS);
-		if ((r.problem = w_consistent(&w)) != NULL)
+		fm_op(w, 1, VPNR_REKEY_IKE);
+		ikew_advance(w, 70 * VPNR_SECONDS);
+		if ((r.problem = fm_consistent(w)) != NULL)
 			goto done;
-		ok = w_up(&w);
+		ok = fm_up(w, NULL);
 		for (i = 0; ok && i < 2; i++) {
-			vpnr_tunnel_get_info(w.s[i].ctx, w.s[i].tid, &ti);
+			ikew_info(w, i, &ti);
 			if (ti.child_rekeys < 1 || ti.ike_rekeys < 1)
 				ok = 0;
 		}
 		fm.phase = PH_CLOSE;
-		if (!w.s[0].dead)
-			w_rv(&w, &w.s[0],
-			    vpnr_tunnel_close(w.s[0].ctx, w.s[0].tid, w.now));
-		w_run(&w, NULL, 20 * VPNR_SECONDS);
-		if ((r.problem = w_consistent(&w)) != NULL)
+		fm_op(w, 0, -1);
+		ikew_advance(w, 20 * VPNR_SECONDS);
+		if ((r.problem = fm_consistent(w)) != NULL)
 			goto done;
 		for (i = 0; ok && i < 2; i++) {
-			vpnr_tunnel_get_info(w.s[i].ctx, w.s[i].tid, &ti);
+			ikew_info(w, i, &ti);
 			if (ti.state == VPNR_TUNNEL_ESTABLISHED)
 				ok = 0;
 		}
@@ -664,17 +448,17 @@ fm_run(long fail_at, int full, uint64_t seed)
 done:
 	if (fm.failed) {
 		for (i = 0; i < 2; i++)
-			if (w.s[i].n_reported > 0)
+			if (fw.s[i].n_reported > 0)
 				r.surfaced = 1;
-		if (w.errors > 0)
+		if (fw.errors > 0)
 			r.surfaced = 1;
 		if (r.problem == NULL && !r.surfaced && !r.recovered)
 			r.problem = "injected failure neither surfaced nor "
 				    "recovered";
 	}
-	r.last_err = w.last_err;
-	r.fatal = w.s[0].dead || w.s[1].dead;
-	w_free(&w);
+	r.last_err = fw.last_err;
+	r.fatal = w->s[0].dead || w->s[1].dead;
+	ikew_free(w);
 	if (r.problem == NULL && fm.live != 0)
 		r.problem = "leak: live allocations after vpnr_ctx_del";
 	if (r.problem == NULL && fm.bad_free != 0)
@@ -794,40 +578,27 @@ fm_sweep(int full)
 /* ---- isolation: 50 tunnels up, failures in tunnel 0's work ---- */
 
 static int
-w_tunnel_up(const struct w *w, int k)
-{
-	vpnr_tunnel_info ti;
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (w->s[i].dead ||
-		    vpnr_tunnel_get_info(w->s[i].ctx, w->s[i].tids[k], &ti) !=
-			VPNR_OK ||
-		    ti.state != VPNR_TUNNEL_ESTABLISHED || ti.child_spi_in == 0)
-			return 0;
-	return 1;
-}
-
-static int
-w_all_up(const struct w *w)
+fm_all_up(struct ikew *w, void *arg)
 {
 	int k;
 
+	(void)arg;
 	for (k = 0; k < W_MANY; k++)
-		if (!w_tunnel_up(w, k))
+		if (!fm_tunnel_up(w, k))
 			return 0;
 	return 1;
 }
 
 /* Tunnels 1.. up, except any the failure touched (they reconnect). */
 static int
-w_others_up(const struct w *w)
+fm_others_up(struct ikew *w, void *arg)
 {
 	int k;
 
+	(void)arg;
 	for (k = 1; k < W_MANY; k++)
-		if (!w->s[0].affected[k] && !w->s[1].affected[k] &&
-		    !w_tunnel_up(w, k))
+		if (!fw.s[0].affected[k] && !fw.s[1].affected[k] &&
+		    !fm_tunnel_up(w, k))
 			return 0;
 	return 1;
 }
@@ -835,10 +606,10 @@ w_others_up(const struct w *w)
 /* Tunnels 1..W_MANY-1 between 10.0.k.1 and 10.0.k.2, DPD every 10 s:
  * their exchanges run beside tunnel 0's and take failures too. */
 static int
-w_add_many(struct w *w)
+fm_add_many(struct ikew *w)
 {
-	vpnr_tunnel_config *tc;
 	vpnr_addr a[2];
+	uint64_t ids[2];
 	char b[32];
 	int i, k, rv = VPNR_OK;
 
@@ -847,31 +618,19 @@ w_add_many(struct w *w)
 			snprintf(b, sizeof(b), "10.0.%d.%d", k, i + 1);
 			vpnr_addr_parse(&a[i], b);
 		}
-		for (i = 0; i < 2 && rv == VPNR_OK; i++) {
-			if ((rv = vpnr_tunnel_config_new(&tc, &fm_mem)) !=
-			    VPNR_OK)
-				break;
-			rv = vpnr_tunnel_config_set_addrs(tc, &a[i], &a[!i]);
-			if (rv == VPNR_OK)
-				rv = vpnr_tunnel_config_set_psk(tc,
-				    (const uint8_t *)"failmalloc-psk", 14);
-			if (rv == VPNR_OK)
-				rv = vpnr_tunnel_config_add_ike_proposal(tc,
-				    "aes256-sha256-x25519");
-			if (rv == VPNR_OK)
-				rv = vpnr_tunnel_config_add_esp_proposal(tc,
-				    "aes256gcm16");
-			if (rv == VPNR_OK)
-				rv = vpnr_tunnel_config_set_dpd(tc,
+		if ((rv = ikew_new_configs(w)) != VPNR_OK ||
+		    (rv = ikew_set_addrs(w, &a[0], &a[1])) != VPNR_OK)
+			break;
+		for (i = 0; i < 2 && rv == VPNR_OK; i++)
+			if ((rv = fm_proposals(w->s[i].tc, i)) == VPNR_OK)
+				rv = vpnr_tunnel_config_set_dpd(w->s[i].tc,
 				    10 * VPNR_SECONDS, VPNR_DPD_ACTION_RESTART);
-			if (rv == VPNR_OK)
-				rv = vpnr_tunnel_add(w->s[i].ctx, tc, NULL,
-				    &w->s[i].tids[k]);
-			vpnr_tunnel_config_del(tc);
-		}
+		if (rv == VPNR_OK && (rv = ikew_add_pair(w, ids)) == VPNR_OK)
+			for (i = 0; i < 2; i++)
+				fw.s[i].tids[k] = ids[i];
 	}
 	for (k = 1; k < W_MANY && rv == VPNR_OK; k++)
-		rv = vpnr_tunnel_initiate(w->s[0].ctx, w->s[0].tids[k], w->now);
+		rv = vpnr_tunnel_initiate(w->s[0].ctx, fw.s[0].tids[k], w->now);
 	return rv;
 }
 
@@ -886,67 +645,60 @@ static const char *
 fm_many_run(long fail_at, long *calls, int *fatal)
 {
 	const char *problem = NULL;
-	struct w w;
+	struct ikew *w = &fw.w;
 	long start;
-	int i, k, touched = 0;
+	int k, touched = 0;
 
 	memset(&fm, 0, sizeof(fm));
 	fm.fail_at = -1;
 	*fatal = 0;
-	if (w_init(&w, 11) != VPNR_OK) {
+	if (fm_init(11) != VPNR_OK) {
 		problem = "setup failed without injected failure";
 		goto done;
 	}
-	for (i = 0; i < 2; i++)
-		w.s[i].tids[0] = w.s[i].tid;
-	w_rv(&w, &w.s[0], vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tid, w.now));
-	if (w_add_many(&w) != VPNR_OK) {
+	ikew_rv(&w->s[0],
+	    vpnr_tunnel_initiate(w->s[0].ctx, fw.s[0].tids[0], w->now));
+	if (fm_add_many(w) != VPNR_OK) {
 		problem = "setup failed without injected failure";
 		goto done;
 	}
-	w_run(&w, w_all_up, 60 * VPNR_SECONDS);
-	if (!w_all_up(&w)) {
+	ikew_run_until(w, fm_all_up, NULL, 60 * VPNR_SECONDS);
+	if (!fm_all_up(w, NULL)) {
 		problem = "50 tunnels did not come up";
 		goto done;
 	}
 	start = fm.calls;
 	fm.fail_at = fail_at < 0 ? -1 : start + fail_at;
 	fm.phase = PH_CHILD_REKEY;
-	w_rv(&w, &w.s[0],
-	    vpnr_tunnel_rekey(w.s[0].ctx, w.s[0].tid, VPNR_REKEY_CHILD, w.now));
-	w_run(&w, NULL, 5 * VPNR_SECONDS);
+	fm_op(w, 0, VPNR_REKEY_CHILD);
+	ikew_advance(w, 5 * VPNR_SECONDS);
 	fm.phase = PH_IKE_REKEY;
-	if (!w.s[1].dead)
-		w_rv(&w, &w.s[1],
-		    vpnr_tunnel_rekey(w.s[1].ctx, w.s[1].tid, VPNR_REKEY_IKE,
-			w.now));
-	w_run(&w, NULL, 5 * VPNR_SECONDS);
+	fm_op(w, 1, VPNR_REKEY_IKE);
+	ikew_advance(w, 5 * VPNR_SECONDS);
 	fm.phase = PH_CLOSE;
-	if (!w.s[0].dead)
-		w_rv(&w, &w.s[0],
-		    vpnr_tunnel_close(w.s[0].ctx, w.s[0].tid, w.now));
-	w_run(&w, NULL, 5 * VPNR_SECONDS);
+	fm_op(w, 0, -1);
+	ikew_advance(w, 5 * VPNR_SECONDS);
 	*calls = fm.calls - start;
 	fm.fail_at = -1;
 	/* A touched tunnel reconnects; the others must simply be up. */
-	w_run(&w, w_others_up, 10 * VPNR_SECONDS);
-	*fatal = w.s[0].dead || w.s[1].dead;
+	ikew_run_until(w, fm_others_up, NULL, 10 * VPNR_SECONDS);
+	*fatal = w->s[0].dead || w->s[1].dead;
 	for (k = 1; k < W_MANY; k++)
-		touched += w.s[0].affected[k] || w.s[1].affected[k];
+		touched += fw.s[0].affected[k] || fw.s[1].affected[k];
 	if (*fatal)
 		problem = "a context became unusable";
 	else if (touched > 1)
 		problem = "the failure touched more than one other tunnel";
-	else if (!w_others_up(&w))
+	else if (!fm_others_up(w, NULL))
 		problem = "a tunnel the failure did not touch went down";
-	else if ((problem = w_consistent(&w)) != NULL)
+	else if ((problem = fm_consistent(w)) != NULL)
 		;
-	else if (fail_at < 0 && (w.errors > 0 || touched > 0))
+	else if (fail_at < 0 && (fw.errors > 0 || touched > 0))
 		problem = "scenario failed without injected failure";
 	else if (fail_at >= 0 && !fm.failed)
 		problem = "no failure injected";
 done:
-	w_free(&w);
+	ikew_free(w);
 	if (problem == NULL && fm.live != 0)
 		problem = "leak: live allocations after vpnr_ctx_del";
 	if (problem == NULL && fm.bad_free != 0)

@@ -4,11 +4,11 @@
  * thresholds, a flood from 10,000 addresses against the global cap,
  * and a legitimate initiator that still gets through.  A responder
  * context R (with a counting allocator, so "no state" is checked as
- * "no byte allocated") and an initiator L are wired through a queue;
- * requests from other addresses are crafted from a real IKE_SA_INIT
- * of L's and injected into R directly.  One test seals an encrypted
- * request with L's IKE SA keys (white box) to check that later
- * exchanges refuse unknown critical payloads too.
+ * "no byte allocated") and an initiator L are wired back to back
+ * (tests/helpers/ike_wire.h); requests from other addresses are
+ * crafted from a real IKE_SA_INIT of L's and injected into R directly.  One
+ * test seals an encrypted request with L's IKE SA keys (white box) to check
+ * that later exchanges refuse unknown critical payloads too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,36 +22,28 @@
 
 #include <vpnroute/vpnroute.h>
 
+#include "helpers/ike_wire.h"
+
 /* White box, for one encrypted message built with an IKE SA's keys. */
 #include "buf.h"
 #include "ipsec/ike.h"
 
-#define HX_Q       64
 #define HX_MAXMSG  2048
 #define HX_SOURCES 10000
 
-struct hx_pkt {
-	int to; /* 0: R, 1: L */
-	vpnr_addr local, remote;
-	uint8_t data[HX_MAXMSG];
-	size_t len;
-};
-
+/* The wire (tests/helpers/ike_wire.h): L is side 0, R side 1. */
 struct hx {
+	struct ikew w;
 	vpnr_ctx *r, *l;
 	uint64_t r_tid, l_tid;
 	vpnr_addr r_addr, l_addr;
-	vpnr_tstamp now;
-	uint64_t rng;
-	struct hx_pkt q[HX_Q];
-	int nq;
+	void (*cfg_fn)(vpnr_config *); /* R's settings */
 	/* R's last answer to an injected request (not to L). */
 	uint8_t ans[HX_MAXMSG];
 	size_t ans_len;
 	int n_ans;
 	/* R's allocator. */
 	size_t mem_in_use;
-	int l_up, l_child_up;
 	uint8_t tmpl[HX_MAXMSG]; /* L's IKE_SA_INIT request */
 	size_t tmpl_len;
 };
@@ -113,70 +105,31 @@ hx_realloc(void *ptr, size_t n, void *ud)
 	return q;
 }
 
-/* ---- callbacks ---- */
+/* ---- the wire ---- */
 
+/* R's answers to the crafted requests never reach L: keep the last. */
 static int
-hx_rand(vpnr_ctx *ctx, uint8_t *buf, size_t len, void *ud)
+hx_capture(struct ikew_side *s, const vpnr_addr *l, const vpnr_addr *r,
+    const uint8_t *d, size_t n)
 {
-	struct hx *h = vpnr_ctx_get_user_data(ctx);
-	size_t i;
-
-	(void)ud;
-	for (i = 0; i < len; i++) {
-		h->rng =
-		    h->rng * 6364136223846793005ULL + 1442695040888963407ULL;
-		buf[i] = (uint8_t)(h->rng >> 33);
-	}
-	return VPNR_OK;
-}
-
-static int
-hx_send(vpnr_ctx *ctx, const vpnr_addr *l, const vpnr_addr *r, const uint8_t *d,
-    size_t n, void *ud)
-{
-	struct hx *h = ud;
-	struct hx_pkt *p;
-	int from_r = ctx == h->r;
+	struct hx *h = s->w->user;
 
 	assert_true(n <= HX_MAXMSG);
-	if (from_r && memcmp(r->bytes, h->l_addr.bytes, 4) != 0) {
-		memcpy(h->ans, d, n);
-		h->ans_len = n;
-		h->n_ans++;
-		return VPNR_OK;
-	}
-	assert_true(h->nq < HX_Q);
-	p = &h->q[h->nq++];
-	p->to = from_r ? 1 : 0;
-	p->local = *r;
-	p->remote = *l;
-	memcpy(p->data, d, n);
-	p->len = n;
-	return VPNR_OK;
+	if (s->idx != 1 || memcmp(r->bytes, h->l_addr.bytes, 4) == 0)
+		return 0;
+	memcpy(h->ans, d, n);
+	h->ans_len = n;
+	h->n_ans++;
+	return 1;
 }
 
-static int
-hx_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *ud)
+static void
+hx_config(vpnr_config *cfg, int side, void *arg)
 {
-	struct hx *h = ud;
+	struct hx *h = arg;
 
-	if (ctx != h->l)
-		return VPNR_OK;
-	if (ev->type == VPNR_TUNNEL_EV_UP)
-		h->l_up++;
-	if (ev->type == VPNR_TUNNEL_EV_CHILD_UP)
-		h->l_child_up++;
-	return VPNR_OK;
-}
-
-static int
-hx_sa(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
-{
-	(void)ctx;
-	(void)op;
-	(void)sa;
-	(void)dp;
-	return VPNR_OK;
+	if (side == 1 && h->cfg_fn != NULL)
+		h->cfg_fn(cfg);
 }
 
 static void
@@ -197,130 +150,84 @@ hx_src(int i)
 	return 0x0a000000u + 1 + (uint32_t)i;
 }
 
-static uint64_t
-hx_tunnel(struct hx *h, vpnr_ctx *ctx, const vpnr_addr *local,
-    const vpnr_addr *remote)
+/* One more tunnel on R, to remote. */
+static void
+hx_tunnel(struct hx *h, const vpnr_addr *remote)
 {
-	vpnr_tunnel_config *tc;
-	uint64_t id = 0;
+	vpnr_tunnel_config *tc = h->w.s[1].tc;
+	uint64_t id;
 
-	assert_int_equal(vpnr_tunnel_config_new(&tc, NULL), VPNR_OK);
-	assert_int_equal(vpnr_tunnel_config_set_addrs(tc, local, remote),
+	assert_int_equal(vpnr_tunnel_config_set_addrs(tc, &h->r_addr, remote),
 	    VPNR_OK);
-	assert_int_equal(vpnr_tunnel_config_set_psk(tc,
-			     (const uint8_t *)"hostile-psk", 11),
-	    VPNR_OK);
-	assert_int_equal(vpnr_tunnel_config_add_ike_proposal(tc,
-			     "aes128gcm16-prfsha256-x25519"),
-	    VPNR_OK);
-	assert_int_equal(vpnr_tunnel_config_add_esp_proposal(tc, "aes128gcm16"),
-	    VPNR_OK);
-	assert_int_equal(vpnr_tunnel_add(ctx, tc, h, &id), VPNR_OK);
-	vpnr_tunnel_config_del(tc);
-	return id;
+	assert_int_equal(vpnr_tunnel_add(h->r, tc, NULL, &id), VPNR_OK);
 }
 
 /* R and L with one tunnel each; R's config tuned by cfg_fn. */
 static void
 hx_init(struct hx *h, void (*cfg_fn)(vpnr_config *))
 {
-	vpnr_callbacks cb;
-	vpnr_dataplane dp;
-	vpnr_config *cfg;
+	static const char *const ike[] = { "aes128gcm16-prfsha256-x25519",
+		NULL };
+	static const char *const esp[] = { "aes128gcm16", NULL };
+	struct ikew_opts o;
 	vpnr_mem mem;
 
 	memset(h, 0, sizeof(*h));
-	h->now = 1000 * VPNR_SECONDS;
-	h->rng = 42;
-	memset(&cb, 0, sizeof(cb));
-	cb.send_datagram = hx_send;
-	cb.rand_bytes = hx_rand;
-	cb.tunnel_event = hx_event;
-	memset(&dp, 0, sizeof(dp));
-	dp.sa_add = hx_sa;
-	dp.sa_del = hx_sa;
+	h->cfg_fn = cfg_fn;
 	mem.user_data = h;
 	mem.alloc_fn = hx_alloc;
 	mem.zalloc_fn = hx_zalloc;
 	mem.realloc_fn = hx_realloc;
 	mem.free_fn = hx_free;
+	memset(&o, 0, sizeof(o));
+	o.seed = 42;
+	o.cookie_threshold = -1;
+	o.ike = ike;
+	o.esp = esp;
+	o.psk = "hostile-psk";
+	o.dp = &ikew_dp_noop;
+	o.mem[1] = &mem;
+	o.config = hx_config;
+	o.arg = h;
+	assert_int_equal(ikew_new(&h->w, &o), VPNR_OK);
+	h->w.user = h;
+	h->w.on_send = hx_capture;
 	hx_addr(&h->r_addr, 0xc6336401); /* 198.51.100.1 */
 	hx_addr(&h->l_addr, 0xc0000201); /* 192.0.2.1 */
-	assert_int_equal(vpnr_config_new(&cfg, NULL), VPNR_OK);
-	vpnr_config_set_log_level(cfg, VPNR_LOG_ERR);
-	if (cfg_fn != NULL)
-		cfg_fn(cfg);
-	assert_int_equal(vpnr_ctx_new(&h->r, cfg, &cb, h, &dp, h, &mem),
+	assert_int_equal(ikew_set_addrs(&h->w, &h->l_addr, &h->r_addr),
 	    VPNR_OK);
-	vpnr_config_del(cfg);
-	assert_int_equal(vpnr_config_new(&cfg, NULL), VPNR_OK);
-	vpnr_config_set_log_level(cfg, VPNR_LOG_ERR);
-	assert_int_equal(vpnr_ctx_new(&h->l, cfg, &cb, h, &dp, h, NULL),
-	    VPNR_OK);
-	vpnr_config_del(cfg);
-	h->r_tid = hx_tunnel(h, h->r, &h->r_addr, &h->l_addr);
-	h->l_tid = hx_tunnel(h, h->l, &h->l_addr, &h->r_addr);
+	assert_int_equal(ikew_add_pair(&h->w, NULL), VPNR_OK);
+	h->l = h->w.s[0].ctx;
+	h->r = h->w.s[1].ctx;
+	h->l_tid = h->w.s[0].tunnel_id;
+	h->r_tid = h->w.s[1].tunnel_id;
 }
 
 static void
 hx_fini(struct hx *h)
 {
-	vpnr_ctx_del(h->l);
-	vpnr_ctx_del(h->r);
+	ikew_free(&h->w);
 	assert_int_equal(h->mem_in_use, 0);
-}
-
-static void
-hx_flush(struct hx *h)
-{
-	struct hx_pkt p;
-	int n = 0;
-
-	while (h->nq > 0 && n++ < 1000) {
-		p = h->q[0];
-		memmove(&h->q[0], &h->q[1], (size_t)(h->nq - 1) * sizeof(p));
-		h->nq--;
-		vpnr_ctx_recv_datagram(p.to == 0 ? h->r : h->l, &p.local,
-		    &p.remote, p.data, p.len, h->now);
-	}
-}
-
-static void
-hx_advance(struct hx *h, vpnr_tstamp dt)
-{
-	vpnr_tstamp end = h->now + dt, a, b, next;
-
-	for (;;) {
-		hx_flush(h);
-		a = vpnr_ctx_get_expiry(h->r);
-		b = vpnr_ctx_get_expiry(h->l);
-		next = a < b ? a : b;
-		if (next > end)
-			break;
-		if (next > h->now)
-			h->now = next;
-		if (a <= h->now)
-			vpnr_ctx_handle_expiry(h->r, h->now);
-		if (b <= h->now)
-			vpnr_ctx_handle_expiry(h->l, h->now);
-	}
-	h->now = end;
-	hx_flush(h);
 }
 
 /* L's IKE_SA_INIT request, taken off the wire into h->tmpl. */
 static void
 hx_template(struct hx *h)
 {
-	assert_int_equal(vpnr_tunnel_initiate(h->l, h->l_tid, h->now), VPNR_OK);
-	assert_int_equal(h->nq, 1);
-	assert_int_equal(h->q[0].to, 0);
-	h->tmpl_len = h->q[0].len;
-	memcpy(h->tmpl, h->q[0].data, h->tmpl_len);
-	h->nq = 0;
+	struct ikew_pkt *p;
+
+	assert_int_equal(vpnr_tunnel_initiate(h->l, h->l_tid, h->w.now),
+	    VPNR_OK);
+	assert_int_equal(h->w.nq, 1);
+	p = ikew_peek(&h->w, 0);
+	assert_int_equal(p->to, 1);
+	assert_true(p->len <= sizeof(h->tmpl));
+	h->tmpl_len = p->len;
+	memcpy(h->tmpl, p->data, h->tmpl_len);
+	ikew_clear(&h->w);
 	/* L gives up on this attempt quietly: close it. */
-	assert_int_equal(vpnr_tunnel_close(h->l, h->l_tid, h->now), VPNR_OK);
-	h->nq = 0;
+	assert_int_equal(vpnr_tunnel_close(h->l, h->l_tid, h->w.now), VPNR_OK);
+	ikew_clear(&h->w);
 }
 
 /* ---- crafting ---- */
@@ -445,7 +352,7 @@ hx_inject(struct hx *h, uint32_t src, const uint8_t *m, size_t len)
 	l.port = 500;
 	r.port = 500;
 	h->ans_len = 0;
-	return vpnr_ctx_recv_datagram(h->r, &l, &r, m, len, h->now);
+	return vpnr_ctx_recv_datagram(h->r, &l, &r, m, len, h->w.now);
 }
 
 static void
@@ -468,7 +375,7 @@ add_sources(struct hx *h, const uint32_t *src, int n)
 
 	for (i = 0; i < n; i++) {
 		hx_addr(&a, src[i]);
-		hx_tunnel(h, h->r, &h->r_addr, &a);
+		hx_tunnel(h, &a);
 	}
 }
 
@@ -514,7 +421,7 @@ test_critical_payload(void **state)
 	assert_int_equal(st.half_open_sources, 1);
 	assert_true(h.mem_in_use > before);
 	/* The half-open SA expires with its source entry. */
-	hx_advance(&h, 31 * VPNR_SECONDS);
+	ikew_advance(&h.w, 31 * VPNR_SECONDS);
 	stats(&h, &st);
 	assert_int_equal(st.half_open, 0);
 	assert_int_equal(st.half_open_sources, 0);
@@ -577,7 +484,7 @@ test_major_version(void **state)
 	/* Rate limit: 100 answers per second, the rest counted. */
 	m[17] = 0x30;
 	h.n_ans = 0;
-	h.now += VPNR_SECONDS; /* a fresh rate window */
+	h.w.now += VPNR_SECONDS; /* a fresh rate window */
 	for (i = 0; i < 150; i++)
 		assert_int_equal(hx_inject(&h, SRC_A, m, h.tmpl_len),
 		    VPNR_ERR_MALFORMED);
@@ -585,7 +492,7 @@ test_major_version(void **state)
 	assert_int_equal(h.n_ans, 100);
 	assert_int_equal(st.notifies_rate_limited, 50);
 	assert_int_equal(st.refused_version, 153);
-	h.now += VPNR_SECONDS;
+	h.w.now += VPNR_SECONDS;
 	assert_int_equal(hx_inject(&h, SRC_A, m, h.tmpl_len),
 	    VPNR_ERR_MALFORMED);
 	assert_int_equal(h.n_ans, 101);
@@ -654,7 +561,7 @@ test_per_source(void **state)
 	assert_int_equal(st.refused_per_source, 1);
 	assert_int_equal(st.refused_limit, 0);
 	/* Expiry frees A's budget. */
-	hx_advance(&h, 31 * VPNR_SECONDS);
+	ikew_advance(&h.w, 31 * VPNR_SECONDS);
 	assert_int_equal(hx_try(&h, SRC_A, 0x400, 0), 1);
 	hx_fini(&h);
 }
@@ -771,7 +678,7 @@ flood(void (*cfg_fn)(vpnr_config *), uint32_t cap)
 	assert_int_equal(st.refused_limit, 2 * HX_SOURCES - cap);
 	/* Bounded: well under 16 KB per half-open SA, entry included. */
 	assert_true(peak <= (size_t)cap * 16384);
-	hx_advance(&h, 31 * VPNR_SECONDS);
+	ikew_advance(&h.w, 31 * VPNR_SECONDS);
 	stats(&h, &st);
 	assert_int_equal(st.half_open, 0);
 	assert_int_equal(st.half_open_sources, 0);
@@ -814,10 +721,10 @@ test_legit_through_flood(void **state)
 	assert_int_equal(st.half_open, 64);
 	assert_int_equal(st.cookies_sent, HX_SOURCES - 64);
 	/* The legitimate peer, mid-flood. */
-	assert_int_equal(vpnr_tunnel_initiate(h.l, h.l_tid, h.now), VPNR_OK);
-	hx_advance(&h, 2 * VPNR_SECONDS);
-	assert_int_equal(h.l_up, 1);
-	assert_int_equal(h.l_child_up, 1);
+	assert_int_equal(vpnr_tunnel_initiate(h.l, h.l_tid, h.w.now), VPNR_OK);
+	ikew_advance(&h.w, 2 * VPNR_SECONDS);
+	assert_int_equal(ikew_count_ev(&h.w.s[0], VPNR_TUNNEL_EV_UP), 1);
+	assert_int_equal(ikew_count_ev(&h.w.s[0], VPNR_TUNNEL_EV_CHILD_UP), 1);
 	assert_int_equal(vpnr_tunnel_get_info(h.l, h.l_tid, &ti), VPNR_OK);
 	assert_int_equal(ti.state, VPNR_TUNNEL_ESTABLISHED);
 	stats(&h, &st);
@@ -845,9 +752,9 @@ test_critical_encrypted(void **state)
 
 	(void)state;
 	hx_init(&h, NULL);
-	assert_int_equal(vpnr_tunnel_initiate(h.l, h.l_tid, h.now), VPNR_OK);
-	hx_advance(&h, VPNR_SECONDS);
-	assert_int_equal(h.l_child_up, 1);
+	assert_int_equal(vpnr_tunnel_initiate(h.l, h.l_tid, h.w.now), VPNR_OK);
+	ikew_advance(&h.w, VPNR_SECONDS);
+	assert_int_equal(ikew_count_ev(&h.w.s[0], VPNR_TUNNEL_EV_CHILD_UP), 1);
 	t = vpnr__tunnel_find(h.l, h.l_tid);
 	assert_non_null(t);
 	sa = t->ike;
@@ -866,22 +773,22 @@ test_critical_encrypted(void **state)
 	sa->next_req_id++;
 	l = sa->remote;
 	r = sa->local;
-	nq = h.nq;
+	nq = h.w.nq;
 	assert_int_equal(vpnr_ctx_recv_datagram(h.r, &l, &r,
-			     vpnr__wbuf_data(&w), vpnr__wbuf_len(&w), h.now),
+			     vpnr__wbuf_data(&w), vpnr__wbuf_len(&w), h.w.now),
 	    VPNR_OK);
 	vpnr__wbuf_free(&w);
-	assert_int_equal(h.nq, nq + 1); /* R answered */
+	assert_int_equal(h.w.nq, nq + 1); /* R answered */
 	stats(&h, &st);
 	assert_int_equal(st.refused_critical, 1);
-	hx_flush(&h);
+	ikew_flush(&h.w);
 	assert_int_equal(vpnr_tunnel_get_info(h.r, h.r_tid, &ti), VPNR_OK);
 	assert_int_equal(ti.state, VPNR_TUNNEL_ESTABLISHED);
 	/* The window still works: a rekey goes through. */
 	assert_int_equal(vpnr_tunnel_rekey(h.l, h.l_tid, VPNR_REKEY_CHILD,
-			     h.now),
+			     h.w.now),
 	    VPNR_OK);
-	hx_advance(&h, VPNR_SECONDS);
+	ikew_advance(&h.w, VPNR_SECONDS);
 	assert_int_equal(vpnr_tunnel_get_info(h.l, h.l_tid, &ti), VPNR_OK);
 	assert_int_equal(ti.child_rekeys, 1);
 	hx_fini(&h);
@@ -893,33 +800,40 @@ static void
 test_critical_in_response(void **state)
 {
 	struct hx h;
-	struct hx_pkt resp;
+	struct ikew_pkt *p;
+	uint8_t m[HX_MAXMSG];
+	vpnr_addr l, r;
 	vpnr_ike_stats st;
 	vpnr_tunnel_info ti;
 	size_t len;
 
 	(void)state;
 	hx_init(&h, NULL);
-	assert_int_equal(vpnr_tunnel_initiate(h.l, h.l_tid, h.now), VPNR_OK);
-	assert_int_equal(h.nq, 1);
-	vpnr_ctx_recv_datagram(h.r, &h.q[0].local, &h.q[0].remote, h.q[0].data,
-	    h.q[0].len, h.now);
-	assert_int_equal(h.nq, 2);
-	assert_int_equal(h.q[1].to, 1);
-	resp = h.q[1];
-	h.nq = 0;
-	len = add_payload(resp.data, resp.len, 200, 0x80);
-	assert_int_equal(vpnr_ctx_recv_datagram(h.l, &resp.local, &resp.remote,
-			     resp.data, len, h.now),
+	assert_int_equal(vpnr_tunnel_initiate(h.l, h.l_tid, h.w.now), VPNR_OK);
+	assert_int_equal(h.w.nq, 1);
+	p = ikew_pop(&h.w);
+	vpnr_ctx_recv_datagram(h.r, &p->local, &p->remote, p->data, p->len,
+	    h.w.now);
+	free(p);
+	assert_int_equal(h.w.nq, 1);
+	p = ikew_pop(&h.w);
+	assert_int_equal(p->to, 0);
+	assert_true(p->len <= sizeof(m));
+	memcpy(m, p->data, p->len);
+	l = p->local;
+	r = p->remote;
+	len = add_payload(m, p->len, 200, 0x80);
+	free(p);
+	assert_int_equal(vpnr_ctx_recv_datagram(h.l, &l, &r, m, len, h.w.now),
 	    VPNR_ERR_MALFORMED);
-	assert_int_equal(h.nq, 0); /* no IKE_AUTH */
+	assert_int_equal(h.w.nq, 0); /* no IKE_AUTH */
 	assert_int_equal(vpnr_ike_get_stats(h.l, &st), VPNR_OK);
 	assert_int_equal(st.malformed, 1);
 	assert_int_equal(vpnr_tunnel_get_info(h.l, h.l_tid, &ti), VPNR_OK);
 	assert_int_equal(ti.state, VPNR_TUNNEL_CONNECTING);
 	/* The retransmission is answered and the tunnel comes up. */
-	hx_advance(&h, 3 * VPNR_SECONDS);
-	assert_int_equal(h.l_child_up, 1);
+	ikew_advance(&h.w, 3 * VPNR_SECONDS);
+	assert_int_equal(ikew_count_ev(&h.w.s[0], VPNR_TUNNEL_EV_CHILD_UP), 1);
 	hx_fini(&h);
 }
 

@@ -18,37 +18,13 @@
 #include "helpers/ike_wire.h"
 
 static void
-add_both(struct ikew *w)
-{
-	assert_int_equal(ikew_add_tunnel(w, 0), VPNR_OK);
-	assert_int_equal(ikew_add_tunnel(w, 1), VPNR_OK);
-}
-
-static void
-bring_up(struct ikew *w)
-{
-	assert_int_equal(vpnr_tunnel_initiate(w->s[0].ctx, w->s[0].tunnel_id,
-			     w->now),
-	    VPNR_OK);
-	assert_true(ikew_run_until(w, ikew_pred_up, NULL, 10 * VPNR_SECONDS));
-}
-
-static void
-info(struct ikew *w, int i, vpnr_tunnel_info *inf)
-{
-	assert_int_equal(vpnr_tunnel_get_info(w->s[i].ctx, w->s[i].tunnel_id,
-			     inf),
-	    VPNR_OK);
-}
-
-static void
 test_cookie(void **state)
 {
 	struct ikew w;
 
 	assert_int_equal(ikew_init(&w, 11, 0), VPNR_OK);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	/* INIT, INIT again with the COOKIE, AUTH. */
 	assert_int_equal(w.s[0].sent, 3);
 	assert_int_equal(w.s[1].sent, 3);
@@ -69,10 +45,10 @@ test_invalid_ke(void **state)
 	assert_int_equal(vpnr_tunnel_config_add_ike_proposal(w.s[1].tc,
 			     "aes256-sha256-modp2048"),
 	    VPNR_OK);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	assert_int_equal(w.s[0].sent, 3);
-	info(&w, 0, &a);
+	assert_int_equal(ikew_info(&w, 0, &a), VPNR_OK);
 	assert_int_equal(a.ike_dh, 14);
 	ikew_free(&w);
 }
@@ -97,7 +73,7 @@ test_wrong_psk(void **state)
 
 	assert_int_equal(ikew_init(&w, 13, 64), VPNR_OK);
 	vpnr_tunnel_config_set_psk(w.s[1].tc, (const uint8_t *)"other", 5);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id,
 			     w.now),
 	    VPNR_OK);
@@ -107,7 +83,7 @@ test_wrong_psk(void **state)
 	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_UP), 0);
 	assert_int_equal(ikew_count_sa(&w.s[0], VPNR_DIR_IN), 0);
 	assert_int_equal(ikew_count_sa(&w.s[1], VPNR_DIR_IN), 0);
-	info(&w, 0, &a);
+	assert_int_equal(ikew_info(&w, 0, &a), VPNR_OK);
 	assert_int_equal(a.last_error, VPNR_ERR_AUTH_FAILED);
 	ikew_free(&w);
 }
@@ -121,7 +97,7 @@ test_no_proposal(void **state)
 	vpnr_tunnel_config_add_ike_proposal(w.s[0].tc, "aes128-sha1-modp1024");
 	vpnr_tunnel_config_add_ike_proposal(w.s[1].tc,
 	    "aes256-sha256-modp2048");
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id,
 			     w.now),
 	    VPNR_OK);
@@ -139,7 +115,7 @@ test_esp_no_proposal(void **state)
 	assert_int_equal(ikew_init(&w, 15, 64), VPNR_OK);
 	vpnr_tunnel_config_add_esp_proposal(w.s[0].tc, "aes128-sha1");
 	vpnr_tunnel_config_add_esp_proposal(w.s[1].tc, "aes256gcm16");
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id,
 			     w.now),
 	    VPNR_OK);
@@ -184,7 +160,7 @@ test_ts_unacceptable(void **state)
 	ts_of(&a, "172.16.0.0/16");
 	ts_of(&b, "172.17.0.0/16");
 	vpnr_tunnel_config_add_ts(w.s[1].tc, &a, &b);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id,
 			     w.now),
 	    VPNR_OK);
@@ -206,8 +182,8 @@ test_ts_narrowing(void **state)
 	ts_of(&a, "10.2.0.0/16");
 	ts_of(&b, "10.1.0.0/16");
 	vpnr_tunnel_config_add_ts(w.s[1].tc, &a, &b);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	assert_int_equal(ikew_check_pairs(&w), 1);
 	ikew_free(&w);
 }
@@ -220,10 +196,10 @@ rekey_test(int side, uint32_t what)
 
 	assert_int_equal(ikew_init(&w, 20 + (uint64_t)side * 3 + what, 64),
 	    VPNR_OK);
-	add_both(&w);
-	bring_up(&w);
-	info(&w, 0, &a0);
-	info(&w, 1, &b0);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
+	assert_int_equal(ikew_info(&w, 0, &a0), VPNR_OK);
+	assert_int_equal(ikew_info(&w, 1, &b0), VPNR_OK);
 	assert_int_equal(vpnr_tunnel_rekey(w.s[side].ctx, w.s[side].tunnel_id,
 			     what, w.now),
 	    VPNR_OK);
@@ -231,8 +207,8 @@ rekey_test(int side, uint32_t what)
 	assert_int_equal(ikew_check_pairs(&w), 1);
 	assert_int_equal(ikew_count_sa(&w.s[0], VPNR_DIR_IN), 1);
 	assert_int_equal(ikew_count_sa(&w.s[1], VPNR_DIR_IN), 1);
-	info(&w, 0, &a1);
-	info(&w, 1, &b1);
+	assert_int_equal(ikew_info(&w, 0, &a1), VPNR_OK);
+	assert_int_equal(ikew_info(&w, 1, &b1), VPNR_OK);
 	assert_int_equal(a1.state, VPNR_TUNNEL_ESTABLISHED);
 	assert_int_equal(b1.state, VPNR_TUNNEL_ESTABLISHED);
 	assert_true(a1.spi_i == b1.spi_i && a1.spi_r == b1.spi_r);
@@ -297,8 +273,8 @@ collision_test(uint32_t what, uint64_t seed)
 	vpnr_tunnel_info a, b;
 
 	assert_int_equal(ikew_init(&w, seed, 64), VPNR_OK);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	assert_int_equal(vpnr_tunnel_rekey(w.s[0].ctx, w.s[0].tunnel_id, what,
 			     w.now),
 	    VPNR_OK);
@@ -310,8 +286,8 @@ collision_test(uint32_t what, uint64_t seed)
 	assert_int_equal(ikew_count_sa(&w.s[0], VPNR_DIR_IN), 1);
 	assert_int_equal(ikew_count_sa(&w.s[1], VPNR_DIR_IN), 1);
 	assert_int_equal(ikew_count_sa(&w.s[0], VPNR_DIR_OUT), 1);
-	info(&w, 0, &a);
-	info(&w, 1, &b);
+	assert_int_equal(ikew_info(&w, 0, &a), VPNR_OK);
+	assert_int_equal(ikew_info(&w, 1, &b), VPNR_OK);
 	assert_int_equal(a.n_child_sa, 1);
 	assert_int_equal(b.n_child_sa, 1);
 	assert_true(a.spi_i == b.spi_i && a.spi_r == b.spi_r);
@@ -362,8 +338,8 @@ test_delete(void **state)
 	vpnr_tunnel_info a;
 
 	assert_int_equal(ikew_init(&w, 60, 64), VPNR_OK);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	assert_int_equal(vpnr_tunnel_close(w.s[0].ctx, w.s[0].tunnel_id, w.now),
 	    VPNR_OK);
 	ikew_advance(&w, VPNR_SECONDS);
@@ -387,13 +363,13 @@ test_delete(void **state)
 		ikew_count_sa(&w.s[1], VPNR_DIR_IN) +
 		ikew_count_sa(&w.s[1], VPNR_DIR_OUT),
 	    0);
-	info(&w, 0, &a);
+	assert_int_equal(ikew_info(&w, 0, &a), VPNR_OK);
 	assert_int_equal(a.state, VPNR_TUNNEL_IDLE);
 	/* Nothing comes back by itself: closed means closed. */
 	ikew_advance(&w, 600 * VPNR_SECONDS);
 	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_UP), 1);
 	/* And it can be brought up again. */
-	bring_up(&w);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	ikew_free(&w);
 }
 
@@ -407,8 +383,8 @@ test_dpd_timeout_restart(void **state)
 	vpnr_tunnel_config_set_retransmit(w.s[0].tc, VPNR_SECONDS, 3);
 	vpnr_tunnel_config_set_dpd(w.s[0].tc, 10 * VPNR_SECONDS,
 	    VPNR_DPD_ACTION_RESTART);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	/* Idle with DPD working: nothing happens. */
 	ikew_advance(&w, 100 * VPNR_SECONDS);
 	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_DOWN), 0);
@@ -436,7 +412,7 @@ test_retransmit_limit(void **state)
 	vpnr_tunnel_config_set_retransmit(w.s[0].tc, VPNR_SECONDS, 3);
 	vpnr_tunnel_config_set_dpd(w.s[0].tc, 10 * VPNR_SECONDS,
 	    VPNR_DPD_ACTION_CLEAR);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	w.s[1].silent = 1;
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id,
 			     w.now),
@@ -451,7 +427,7 @@ test_retransmit_limit(void **state)
 	assert_non_null(ev);
 	assert_int_equal(ev->reason, VPNR_ERR_TIMEOUT);
 	assert_int_equal(w.s[0].sent, 4); /* 1 + 3 retransmits */
-	info(&w, 0, &a);
+	assert_int_equal(ikew_info(&w, 0, &a), VPNR_OK);
 	assert_int_equal(a.retransmits, 3);
 	assert_int_equal(a.state, VPNR_TUNNEL_IDLE);
 	ikew_free(&w);
@@ -464,8 +440,8 @@ test_duplicate_request(void **state)
 	uint64_t before;
 
 	assert_int_equal(ikew_init(&w, 63, 64), VPNR_OK);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	w.dup_pct = 100;
 	before = w.s[1].sent;
 	assert_int_equal(vpnr_tunnel_rekey(w.s[0].ctx, w.s[0].tunnel_id,
@@ -494,16 +470,16 @@ test_days(void **state)
 	    3600 * VPNR_SECONDS, 10);
 	vpnr_tunnel_config_set_rekey(w.s[1].tc, 28800 * VPNR_SECONDS,
 	    3600 * VPNR_SECONDS, 10);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	for (h = 0; h < 72; h++) {
 		ikew_advance(&w, 3600 * VPNR_SECONDS);
 		if (ikew_check_pairs(&w) < 1)
 			fail_msg("no CHILD_SA pair after %d h", h + 1);
 		assert_true(ikew_pred_up(&w, NULL));
 	}
-	info(&w, 0, &a);
-	info(&w, 1, &b);
+	assert_int_equal(ikew_info(&w, 0, &a), VPNR_OK);
+	assert_int_equal(ikew_info(&w, 1, &b), VPNR_OK);
 	assert_true(a.ike_rekeys >= 8);
 	assert_true(a.child_rekeys >= 70);
 	assert_int_equal(a.ike_rekeys, b.ike_rekeys);
@@ -519,6 +495,7 @@ static void
 test_malformed(void **state)
 {
 	struct ikew w;
+	struct ikew_pkt *p;
 	vpnr_tunnel_info b;
 	vpnr_addr l, r;
 	uint8_t junk[200];
@@ -526,8 +503,8 @@ test_malformed(void **state)
 
 	assert_int_equal(ikew_init(&w, 65, 64), VPNR_OK);
 	vpnr_tunnel_config_set_force_encap(w.s[0].tc, 1);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	l = w.s[1].addr;
 	r = w.s[0].addr;
 	l.port = 500;
@@ -562,15 +539,16 @@ test_malformed(void **state)
 			     VPNR_REKEY_CHILD, w.now),
 	    VPNR_OK);
 	assert_int_equal(w.nq, 1);
-	w.q[0].data[w.q[0].len - 3] ^= 0x40;
+	p = ikew_peek(&w, 0);
+	p->data[p->len - 3] ^= 0x40;
 	ikew_flush(&w);
-	info(&w, 1, &b);
+	assert_int_equal(ikew_info(&w, 1, &b), VPNR_OK);
 	assert_true(b.malformed >= 1);
 	assert_int_equal(b.child_rekeys, 0);
 	/* The retransmission gets through. */
 	ikew_advance(&w, 5 * VPNR_SECONDS);
 	assert_int_equal(ikew_check_pairs(&w), 1);
-	info(&w, 1, &b);
+	assert_int_equal(ikew_info(&w, 1, &b), VPNR_OK);
 	assert_int_equal(b.child_rekeys, 1);
 	ikew_free(&w);
 }
@@ -584,16 +562,16 @@ test_dp_expiry(void **state)
 	int i;
 
 	assert_int_equal(ikew_init(&w, 66, 64), VPNR_OK);
-	add_both(&w);
-	bring_up(&w);
-	info(&w, 0, &a0);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
+	assert_int_equal(ikew_info(&w, 0, &a0), VPNR_OK);
 	for (i = 0; i < IKEW_MAX_SA; i++)
 		if (w.s[0].sas[i].live && w.s[0].sas[i].dir == VPNR_DIR_IN)
 			sa_id = w.s[0].sas[i].sa_id;
 	assert_int_equal(vpnr_dp_sa_expired(w.s[0].ctx, sa_id, 0, w.now),
 	    VPNR_OK);
 	ikew_advance(&w, 5 * VPNR_SECONDS);
-	info(&w, 0, &a1);
+	assert_int_equal(ikew_info(&w, 0, &a1), VPNR_OK);
 	assert_int_equal(a1.child_rekeys, 1);
 	assert_true(a1.child_spi_in != a0.child_spi_in);
 	assert_int_equal(ikew_check_pairs(&w), 1);
@@ -655,14 +633,14 @@ test_fqdn_ids(void **state)
 	    (const uint8_t *)"right.example", 13);
 	vpnr_tunnel_config_set_remote_id(w.s[1].tc, VPNR_ID_FQDN,
 	    (const uint8_t *)"left.example", 12);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	ikew_free(&w);
 	/* A remote ID mismatch fails authentication. */
 	assert_int_equal(ikew_init(&w, 68, 64), VPNR_OK);
 	vpnr_tunnel_config_set_remote_id(w.s[1].tc, VPNR_ID_FQDN,
 	    (const uint8_t *)"someone.else", 12);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id,
 			     w.now),
 	    VPNR_OK);
@@ -681,7 +659,7 @@ test_crossed_initiation(void **state)
 
 	for (seed = 70; seed < 74; seed++) {
 		assert_int_equal(ikew_init(&w, seed, 64), VPNR_OK);
-		add_both(&w);
+		assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 		assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx,
 				     w.s[0].tunnel_id, w.now),
 		    VPNR_OK);
@@ -691,8 +669,8 @@ test_crossed_initiation(void **state)
 		ikew_advance(&w, 60 * VPNR_SECONDS);
 		assert_true(ikew_pred_up(&w, NULL));
 		assert_int_equal(ikew_check_pairs(&w), 1);
-		info(&w, 0, &a);
-		info(&w, 1, &b);
+		assert_int_equal(ikew_info(&w, 0, &a), VPNR_OK);
+		assert_int_equal(ikew_info(&w, 1, &b), VPNR_OK);
 		assert_true(a.spi_i == b.spi_i && a.spi_r == b.spi_r);
 		assert_int_equal(a.n_child_sa, 1);
 		assert_int_equal(b.n_child_sa, 1);
@@ -731,7 +709,7 @@ test_calls_inside_callbacks(void **state)
 	struct ikew w;
 
 	assert_int_equal(ikew_init(&w, 75, 64), VPNR_OK);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	w.s[0].on_event = rekey_on_child_up;
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id,
 			     w.now),
@@ -761,8 +739,8 @@ test_ipv6(void **state)
 				     &w.s[i].addr, &w.s[!i].addr),
 		    VPNR_OK);
 	vpnr_tunnel_config_set_force_encap(w.s[0].tc, 1);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	assert_int_equal(ikew_check_pairs(&w), 1);
 	for (i = 0; i < IKEW_MAX_SA; i++)
 		if (w.s[0].sas[i].live)
@@ -779,7 +757,7 @@ test_async_dataplane(void **state)
 
 	assert_int_equal(ikew_init(&w, 81, 64), VPNR_OK);
 	w.s[0].dp_async = w.s[1].dp_async = 1;
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, w.s[0].tunnel_id,
 			     w.now),
 	    VPNR_OK);
@@ -827,7 +805,7 @@ test_two_tunnels_one_peer(void **state)
 	    (const uint8_t *)"site-b", 6);
 	vpnr_tunnel_config_set_remote_id(w.s[1].tc, VPNR_ID_FQDN,
 	    (const uint8_t *)"site-a", 6);
-	add_both(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
 	/* A second tunnel to the same address, for identity site-b. */
 	assert_int_equal(vpnr_tunnel_config_new(&tc2, NULL), VPNR_OK);
 	vpnr_tunnel_config_set_addrs(tc2, &w.s[1].addr, &w.s[0].addr);
@@ -862,12 +840,12 @@ test_peer_on_natt_port(void **state)
 	r = w.s[1].addr;
 	r.port = 4500;
 	vpnr_tunnel_config_set_addrs(w.s[0].tc, &w.s[0].addr, &r);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	/* IKE ran 4500 -> 4500 from IKE_SA_INIT on; without NAT, ESP is
 	 * not encapsulated (RFC 7296 2.23), on both sides alike. */
 	for (i = 0; i < 2; i++) {
-		info(&w, i, &inf);
+		assert_int_equal(ikew_info(&w, i, &inf), VPNR_OK);
 		assert_int_equal(inf.local.port, 4500);
 		assert_int_equal(inf.remote.port, 4500);
 		assert_int_equal(inf.nat_flags, 0);
@@ -891,8 +869,8 @@ test_dpd_both_ways(void **state)
 	    VPNR_DPD_ACTION_RESTART);
 	vpnr_tunnel_config_set_dpd(w.s[1].tc, 2 * VPNR_SECONDS,
 	    VPNR_DPD_ACTION_RESTART);
-	add_both(&w);
-	bring_up(&w);
+	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 	s0 = w.s[0].sent;
 	s1 = w.s[1].sent;
 	ikew_advance(&w, 100 * VPNR_SECONDS);
@@ -916,8 +894,8 @@ lossy_collisions(uint32_t what)
 
 	for (seed = 1; seed < 25; seed++) {
 		assert_int_equal(ikew_init(&w, seed, 64), VPNR_OK);
-		add_both(&w);
-		bring_up(&w);
+		assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
+		assert_true(ikew_bring_up(&w, 10 * VPNR_SECONDS));
 		w.loss_pct = 25;
 		w.dup_pct = 15;
 		w.reorder_pct = 15;
@@ -926,8 +904,8 @@ lossy_collisions(uint32_t what)
 		ikew_advance(&w, 200 * VPNR_SECONDS);
 		w.loss_pct = w.dup_pct = w.reorder_pct = 0;
 		ikew_advance(&w, 400 * VPNR_SECONDS);
-		info(&w, 0, &a);
-		info(&w, 1, &b);
+		assert_int_equal(ikew_info(&w, 0, &a), VPNR_OK);
+		assert_int_equal(ikew_info(&w, 1, &b), VPNR_OK);
 		if (ikew_check_pairs(&w) != 1 || a.spi_i != b.spi_i ||
 		    a.state != VPNR_TUNNEL_ESTABLISHED ||
 		    b.state != VPNR_TUNNEL_ESTABLISHED ||

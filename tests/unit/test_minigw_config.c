@@ -32,6 +32,10 @@ static const char complete[] =
     "  control_socket: /run/minigw/gw.sock\n"
     "  user: nobody\n"
     "  metrics_listen: 127.0.0.1:9469\n"
+    "  cookie_threshold: 2000\n"
+    "  cookie_threshold_ip: 8\n"
+    "  block_threshold: 16\n"
+    "  half_open_limit: 10000\n"
     "interfaces:\n"
     "  - name: lo0\n"
     "    addresses: [10.2.2.2/32, 2001:db8::2/128]\n"
@@ -164,6 +168,10 @@ roundtrip(void **state)
 		fail_msg("%s", err);
 	assert_int_equal(a.n_tun, 2);
 	assert_int_equal(a.n_nb, 2);
+	assert_int_equal(a.g.cookie_threshold, 2000);
+	assert_int_equal(a.g.cookie_threshold_ip, 8);
+	assert_int_equal(a.g.block_threshold, 16);
+	assert_int_equal(a.g.half_open_limit, 10000);
 	assert_int_equal(a.tun[0].psk_len, 27);
 	assert_int_equal(a.tun[0].mss, 1350);
 	assert_int_equal(a.tun[1].mss, 1350); /* default */
@@ -263,16 +271,38 @@ with_line(int n, const char *repl, const char *want)
 }
 
 static void
+load_base(struct mgw_config *c)
+{
+	char err[512];
+
+	if (mgw_config_load(c, "t.yaml", base, strlen(base), 0, err,
+		sizeof(err)) < 0)
+		fail_msg("%s", err);
+}
+
+static void
 base_is_valid(void **state)
 {
 	struct mgw_config c;
-	char err[512];
 
-	if (mgw_config_load(&c, "t.yaml", base, strlen(base), 0, err,
-		sizeof(err)) < 0)
-		fail_msg("%s", err);
+	load_base(&c);
 	/* The neighbour rides t1: its address is in t1's /30. */
 	assert_string_equal(c.nb[0].tunnel, "t1");
+	mgw_config_free(&c);
+}
+
+/* No router_id: the highest IPv4 address of ours (192.0.2.1 over
+ * 169.254.0.1); given, it wins. */
+static void
+derived_router_id(void **state)
+{
+	struct mgw_config c;
+
+	load_base(&c);
+	assert_int_equal(c.g.router_id, 0);
+	assert_int_equal(mgw_config_router_id(&c), 0xc0000201);
+	c.g.router_id = 0x0a020202;
+	assert_int_equal(mgw_config_router_id(&c), 0x0a020202);
 	mgw_config_free(&c);
 }
 
@@ -320,6 +350,43 @@ numbers(void **state)
 	with_line(16, "      remote_as: 65010\n      prepend: 17",
 	    "t.yaml:17: bgp.neighbors[0].prepend: 17 is out of range (allowed "
 	    "0-16)");
+}
+
+/* The half-open limits: the library's defaults, ranges, and a per-
+ * address COOKIE threshold above the drop threshold refused. */
+static void
+half_open_limits(void **state)
+{
+	struct mgw_config c;
+
+	load_base(&c);
+	assert_int_equal(c.g.cookie_threshold, 64);
+	assert_int_equal(c.g.cookie_threshold_ip, 3);
+	assert_int_equal(c.g.block_threshold, 5);
+	assert_int_equal(c.g.half_open_limit, 4096);
+	mgw_config_free(&c);
+	with_line(2, "  local_as: 65050\n  cookie_threshold: 1048577",
+	    "t.yaml:3: global.cookie_threshold: 1048577 is out of range "
+	    "(allowed 0-1048576)");
+	with_line(2, "  local_as: 65050\n  cookie_threshold: -1",
+	    "t.yaml:3: global.cookie_threshold: '-1' is not a number");
+	with_line(2, "  local_as: 65050\n  block_threshold: 0",
+	    "t.yaml:3: global.block_threshold: 0 is out of range (allowed "
+	    "1-1048576)");
+	with_line(2, "  local_as: 65050\n  cookie_threshold_ip: 6",
+	    "t.yaml:3: global.cookie_threshold_ip: 6 is more than "
+	    "block_threshold 5");
+	with_line(2,
+	    "  local_as: 65050\n  cookie_threshold_ip: 4\n  "
+	    "block_threshold: 2",
+	    "t.yaml:3: global.cookie_threshold_ip: 4 is more than "
+	    "block_threshold 2");
+	with_line(2, "  local_as: 65050\n  half_open_limit: 0",
+	    "t.yaml:3: global.half_open_limit: 0 is out of range (allowed "
+	    "1-1048576)");
+	with_line(2, "  local_as: 65050\n  block_threshold: 2",
+	    "t.yaml:3: global.cookie_threshold_ip: 3 is more than "
+	    "block_threshold 2");
 }
 
 static void
@@ -537,7 +604,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roundtrip),
 		cmocka_unit_test(base_is_valid),
+		cmocka_unit_test(derived_router_id),
 		cmocka_unit_test(numbers),
+		cmocka_unit_test(half_open_limits),
 		cmocka_unit_test(addresses),
 		cmocka_unit_test(secrets),
 		cmocka_unit_test(psk_file_checked),

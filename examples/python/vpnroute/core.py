@@ -870,6 +870,7 @@ class Context:
                    ts: Iterable[Tuple[Ts, Ts]] = (),
                    dpd: Optional[Tuple[int, int]] = None,
                    liveness: Optional[Tuple[int, int]] = None,
+                   suspect: Optional[int] = None,
                    rekey: Optional[Tuple[int, int, int]] = None,
                    force_encap: bool = False,
                    replay_window: Optional[int] = None,
@@ -883,7 +884,7 @@ class Context:
         Proposals are strongSwan-style strings; local_id/remote_id are
         (VPNR_ID_* type, value); ts is a list of (local, remote) Ts
         pairs (default 0/0 both ways); dpd (interval ns, action),
-        liveness (interval ns, timeout ns), rekey
+        liveness (interval ns, timeout ns), suspect (ns), rekey
         (ike ns, child ns, jitter %), retransmit (first ns, tries).
         """
         ptc = ffi.new("vpnr_tunnel_config **")
@@ -921,6 +922,8 @@ class Context:
                 chk(lib.vpnr_tunnel_config_set_dpd(tc, *dpd))
             if liveness is not None:
                 chk(lib.vpnr_tunnel_config_set_liveness(tc, *liveness))
+            if suspect is not None:
+                chk(lib.vpnr_tunnel_config_set_suspect(tc, suspect))
             if rekey is not None:
                 chk(lib.vpnr_tunnel_config_set_rekey(tc, *rekey))
             if force_encap:

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <vpnroute/vpnroute.h>
 
@@ -34,26 +35,110 @@ ikew_rand_bytes(vpnr_ctx *ctx, uint8_t *buf, size_t len, void *ud)
 	return VPNR_OK;
 }
 
+/* Room for one more packet at the back of the ring; 0 if full. */
+static int
+ikew_room(struct ikew *w)
+{
+	struct ikew_pkt **nq;
+	int cap;
+
+	if (w->max_queue >= 0 && w->nq >= w->max_queue)
+		return 0;
+	if (w->qhead + w->nq < w->qcap)
+		return 1;
+	if (w->qhead > 0) {
+		memmove(&w->q[0], &w->q[w->qhead],
+		    (size_t)w->nq * sizeof(w->q[0]));
+		w->qhead = 0;
+		return 1;
+	}
+	cap = w->qcap ? w->qcap * 2 : 64;
+	if ((nq = realloc(w->q, (size_t)cap * sizeof(*nq))) == NULL)
+		return 0;
+	w->q = nq;
+	w->qcap = cap;
+	return 1;
+}
+
+/* Queue p at position at (-1: the back), or free it if full. */
+static void
+ikew_insert(struct ikew *w, struct ikew_pkt *p, int at)
+{
+	struct ikew_pkt **q;
+
+	if (!ikew_room(w)) {
+		free(p);
+		return;
+	}
+	if (at < 0 || at > w->nq)
+		at = w->nq;
+	q = &w->q[w->qhead];
+	memmove(&q[at + 1], &q[at], (size_t)(w->nq - at) * sizeof(q[0]));
+	q[at] = p;
+	w->nq++;
+}
+
 static void
 ikew_push(struct ikew *w, int to, const vpnr_addr *local,
     const vpnr_addr *remote, const uint8_t *data, size_t len, int at)
 {
 	struct ikew_pkt *p;
 
-	if (w->nq >= IKEW_MAX_PKT)
+	if (w->max_queue >= 0 && w->nq >= w->max_queue)
 		return;
-	if (at < 0 || at > w->nq)
-		at = w->nq;
-	memmove(&w->q[at + 1], &w->q[at],
-	    (size_t)(w->nq - at) * sizeof(w->q[0]));
-	p = &w->q[at];
+	if ((p = malloc(sizeof(*p) + len)) == NULL)
+		return;
 	p->to = to;
 	p->local = *local;
 	p->remote = *remote;
-	p->data = malloc(len);
-	memcpy(p->data, data, len);
 	p->len = len;
-	w->nq++;
+	memcpy(p->data, data, len);
+	ikew_insert(w, p, at);
+}
+
+struct ikew_pkt *
+ikew_peek(struct ikew *w, int i)
+{
+	return i >= 0 && i < w->nq ? w->q[w->qhead + i] : NULL;
+}
+
+struct ikew_pkt *
+ikew_pop(struct ikew *w)
+{
+	struct ikew_pkt *p;
+
+	if (w->nq == 0)
+		return NULL;
+	p = w->q[w->qhead++];
+	if (--w->nq == 0)
+		w->qhead = 0;
+	return p;
+}
+
+void
+ikew_requeue(struct ikew *w, struct ikew_pkt *p)
+{
+	ikew_insert(w, p, -1);
+}
+
+void
+ikew_clear(struct ikew *w)
+{
+	struct ikew_pkt *p;
+
+	while ((p = ikew_pop(w)) != NULL)
+		free(p);
+}
+
+vpnr_tstamp
+ikew_now(struct ikew *w)
+{
+	struct timespec ts;
+
+	if (!w->opts.real_clock)
+		return w->now;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (vpnr_tstamp)ts.tv_sec * 1000000000ULL + (vpnr_tstamp)ts.tv_nsec;
 }
 
 static int
@@ -66,6 +151,8 @@ ikew_send(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 
 	s->sent++;
 	if (s->silent)
+		return VPNR_OK;
+	if (w->on_send != NULL && w->on_send(s, local, remote, data, len))
 		return VPNR_OK;
 	if (w->loss_pct && (int)(ikew_rand64(&w->rng) % 100) < w->loss_pct) {
 		w->dropped++;
@@ -153,6 +240,8 @@ ikew_sa_add(vpnr_ctx *ctx, uint64_t op_id, const vpnr_child_sa *sa, void *dp)
 	struct ikew_side *s = dp;
 	int i;
 
+	if (ikew_find_sa(s, sa->spi, sa->direction) != NULL)
+		s->dup_spi++;
 	/* vpnr_dp_replay() re-adds an SA we have: one entry per SA. */
 	for (i = 0; i < IKEW_MAX_SA; i++)
 		if (s->sas[i].live && s->sas[i].sa_id == sa->sa_id)
@@ -299,13 +388,43 @@ ikew_sa_query(vpnr_ctx *ctx, uint64_t sa_id, uint64_t *bytes, uint64_t *packets,
 		if (s->sas[i].live && s->sas[i].sa_id == sa_id) {
 			*packets = s->sas[i].dir == VPNR_DIR_IN ?
 			    s->esp_in_packets :
-			    0;
+			    s->esp_out_packets;
 			*bytes = *packets * 100;
-			*last_used = 0; /* unknown: the counter speaks */
+			/* 0: unknown, the counter speaks */
+			*last_used = s->sas[i].dir == VPNR_DIR_IN ?
+			    s->esp_in_used :
+			    s->esp_out_used;
 			return VPNR_OK;
 		}
 	return VPNR_ERR_NOT_FOUND;
 }
+
+static int
+ikew_noop_sa(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
+{
+	return VPNR_OK;
+}
+
+static int
+ikew_noop_pol(vpnr_ctx *ctx, uint64_t op, const vpnr_policy *p, void *dp)
+{
+	return VPNR_OK;
+}
+
+const vpnr_dataplane ikew_dp_record = {
+	.sa_add = ikew_sa_add,
+	.sa_del = ikew_sa_del,
+	.policy_add = ikew_policy_add,
+	.policy_del = ikew_policy_del,
+	.sa_query = ikew_sa_query,
+};
+
+const vpnr_dataplane ikew_dp_noop = {
+	.sa_add = ikew_noop_sa,
+	.sa_del = ikew_noop_sa,
+	.policy_add = ikew_noop_pol,
+	.policy_del = ikew_noop_pol,
+};
 
 int
 ikew_init(struct ikew *w, uint64_t seed, uint32_t cookie_threshold)
@@ -317,56 +436,118 @@ int
 ikew_init_ports(struct ikew *w, uint64_t seed, uint32_t cookie_threshold,
     const uint16_t ports[4])
 {
-	vpnr_callbacks cb;
-	vpnr_dataplane dp;
+	struct ikew_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.seed = seed;
+	o.cookie_threshold = (int)cookie_threshold;
+	o.ports = ports;
+	return ikew_new(w, &o);
+}
+
+static int
+ikew_new_ctx(struct ikew *w, const struct ikew_opts *o, int i,
+    const vpnr_callbacks *cb, const vpnr_dataplane *dp)
+{
+	struct ikew_side *s = &w->s[i];
 	vpnr_config *cfg;
+	int rv;
+
+	if ((rv = vpnr_config_new(&cfg, o->mem[i])) != VPNR_OK)
+		return rv;
+	if (o->cookie_threshold >= 0)
+		vpnr_config_set_cookie_threshold(cfg,
+		    (uint32_t)o->cookie_threshold);
+	if (o->ports != NULL)
+		vpnr_config_set_ike_ports(cfg, o->ports[2 * i],
+		    o->ports[2 * i + 1]);
+	vpnr_config_set_log_level(cfg,
+	    w->verbose ? VPNR_LOG_DEBUG : VPNR_LOG_ERR);
+	if (o->config != NULL)
+		o->config(cfg, i, o->arg);
+	rv = vpnr_ctx_new(&s->ctx, cfg, cb, s, dp, s, o->mem[i]);
+	vpnr_config_del(cfg);
+	return rv;
+}
+
+/* The per-tunnel settings of o on side i's tunnel config. */
+static int
+ikew_new_tc(struct ikew *w, const struct ikew_opts *o, int i)
+{
+	struct ikew_side *s = &w->s[i];
+	const char *psk = o->psk != NULL ? o->psk : "test-psk";
+	int k, rv;
+
+	if ((rv = vpnr_tunnel_config_new(&s->tc, o->mem[i])) != VPNR_OK ||
+	    (rv = vpnr_tunnel_config_set_addrs(s->tc, &s->addr,
+		 &w->s[!i].addr)) != VPNR_OK ||
+	    (rv = vpnr_tunnel_config_set_psk(s->tc, (const uint8_t *)psk,
+		 strlen(psk))) != VPNR_OK)
+		return rv;
+	if (o->ike_version != 0 &&
+	    (rv = vpnr_tunnel_config_set_ike_version(s->tc, o->ike_version,
+		 0)) != VPNR_OK)
+		return rv;
+	for (k = 0; o->ike != NULL && o->ike[k] != NULL; k++)
+		if ((rv = vpnr_tunnel_config_add_ike_proposal(s->tc,
+			 o->ike[k])) != VPNR_OK)
+			return rv;
+	for (k = 0; o->esp != NULL && o->esp[k] != NULL; k++)
+		if ((rv = vpnr_tunnel_config_add_esp_proposal(s->tc,
+			 o->esp[k])) != VPNR_OK)
+			return rv;
+	return VPNR_OK;
+}
+
+int
+ikew_new(struct ikew *w, const struct ikew_opts *o)
+{
+	vpnr_callbacks cb;
 	int i, rv;
 	static const char *addrs[2] = { "192.0.2.1", "198.51.100.2" };
 
 	memset(w, 0, sizeof(*w));
+	w->opts = *o;
 	w->now = 1000 * VPNR_SECONDS;
-	w->rng = seed * 7919 + 1;
+	w->max_queue = o->max_queue == 0 ? IKEW_MAX_PKT : o->max_queue;
+	w->rng = o->seed * 7919 + 1;
 	if (getenv("IKEW_VERBOSE") != NULL)
 		w->verbose = 1;
 	memset(&cb, 0, sizeof(cb));
 	cb.send_datagram = ikew_send;
-	cb.rand_bytes = ikew_rand_bytes;
+	if (!o->real_rand)
+		cb.rand_bytes = ikew_rand_bytes;
 	cb.tunnel_event = ikew_event;
 	cb.log_msg = ikew_log;
-	memset(&dp, 0, sizeof(dp));
-	dp.sa_add = ikew_sa_add;
-	dp.sa_del = ikew_sa_del;
-	dp.policy_add = ikew_policy_add;
-	dp.policy_del = ikew_policy_del;
-	dp.sa_query = ikew_sa_query;
 	for (i = 0; i < 2; i++) {
 		struct ikew_side *s = &w->s[i];
 
 		s->w = w;
 		s->idx = i;
-		s->rng = seed * 1000003 + (uint64_t)i * 77 + 5;
-		if ((rv = vpnr_config_new(&cfg, NULL)) != VPNR_OK)
-			return rv;
-		vpnr_config_set_cookie_threshold(cfg, cookie_threshold);
-		if (ports != NULL)
-			vpnr_config_set_ike_ports(cfg, ports[2 * i],
-			    ports[2 * i + 1]);
-		vpnr_config_set_log_level(cfg,
-		    w->verbose ? VPNR_LOG_DEBUG : VPNR_LOG_ERR);
-		rv = vpnr_ctx_new(&s->ctx, cfg, &cb, s, &dp, s, NULL);
-		vpnr_config_del(cfg);
-		if (rv != VPNR_OK)
-			return rv;
+		s->rng = o->rng[0] || o->rng[1] ?
+		    o->rng[i] :
+		    o->seed * 1000003 + (uint64_t)i * 77 + 5;
 		vpnr_addr_parse(&s->addr, addrs[i]);
-		if ((rv = vpnr_tunnel_config_new(&s->tc, NULL)) != VPNR_OK)
+		if ((rv = ikew_new_ctx(w, o, i, &cb,
+			 o->dp != NULL ? o->dp : &ikew_dp_record)) != VPNR_OK)
 			return rv;
 	}
-	for (i = 0; i < 2; i++) {
-		struct ikew_side *s = &w->s[i];
+	for (i = 0; i < 2; i++)
+		if ((rv = ikew_new_tc(w, o, i)) != VPNR_OK)
+			return rv;
+	return VPNR_OK;
+}
 
-		vpnr_tunnel_config_set_addrs(s->tc, &s->addr, &w->s[!i].addr);
-		vpnr_tunnel_config_set_psk(s->tc, (const uint8_t *)"test-psk",
-		    8);
+int
+ikew_new_configs(struct ikew *w)
+{
+	int i, rv;
+
+	for (i = 0; i < 2; i++) {
+		vpnr_tunnel_config_del(w->s[i].tc);
+		w->s[i].tc = NULL;
+		if ((rv = ikew_new_tc(w, &w->opts, i)) != VPNR_OK)
+			return rv;
 	}
 	return VPNR_OK;
 }
@@ -378,41 +559,91 @@ ikew_add_tunnel(struct ikew *w, int i)
 	    &w->s[i].tunnel_id);
 }
 
+int
+ikew_add_pair(struct ikew *w, uint64_t ids[2])
+{
+	int i, rv;
+
+	for (i = 0; i < 2; i++) {
+		if ((rv = ikew_add_tunnel(w, i)) != VPNR_OK)
+			return rv;
+		if (ids != NULL)
+			ids[i] = w->s[i].tunnel_id;
+	}
+	return VPNR_OK;
+}
+
+int
+ikew_set_addrs(struct ikew *w, const vpnr_addr *a0, const vpnr_addr *a1)
+{
+	int rv = vpnr_tunnel_config_set_addrs(w->s[0].tc, a0, a1);
+
+	return rv != VPNR_OK ? rv :
+			       vpnr_tunnel_config_set_addrs(w->s[1].tc, a1, a0);
+}
+
 void
 ikew_free(struct ikew *w)
 {
 	int i;
 
-	for (i = 0; i < w->nq; i++)
-		free(w->q[i].data);
-	w->nq = 0;
+	ikew_clear(w);
 	for (i = 0; i < 2; i++) {
 		vpnr_ctx_del(w->s[i].ctx);
 		vpnr_tunnel_config_del(w->s[i].tc);
 		w->s[i].ctx = NULL;
 		w->s[i].tc = NULL;
 	}
+	/* Deleting a context may send (DELETE): drop that too. */
+	ikew_clear(w);
+	free(w->q);
+	w->q = NULL;
+	w->qcap = 0;
+}
+
+int
+ikew_rv(struct ikew_side *s, int rv)
+{
+	if (rv == VPNR_OK)
+		return rv;
+	if (s->w->on_rv != NULL)
+		s->w->on_rv(s, rv);
+	if (vpnr_err_is_fatal(rv))
+		s->dead = 1;
+	return rv;
+}
+
+void
+ikew_deliver(struct ikew *w, const struct ikew_pkt *p)
+{
+	struct ikew_side *s = &w->s[p->to];
+
+	if (s->dead)
+		return;
+	if (w->on_deliver != NULL)
+		w->on_deliver(w, p);
+	if (ikew_rv(s,
+		vpnr_ctx_recv_datagram(s->ctx, &p->local, &p->remote, p->data,
+		    p->len, ikew_now(w))) != VPNR_OK)
+		s->recv_errors++;
+	w->delivered++;
+}
+
+static int
+ikew_max_flush(const struct ikew *w)
+{
+	return w->opts.max_flush > 0 ? w->opts.max_flush : 100000;
 }
 
 int
 ikew_flush(struct ikew *w)
 {
-	struct ikew_pkt p;
-	int n = 0, rv;
+	struct ikew_pkt *p;
+	int n = 0;
 
-	while (w->nq > 0 && n < 100000) {
-		p = w->q[0];
-		memmove(&w->q[0], &w->q[1],
-		    (size_t)(w->nq - 1) * sizeof(w->q[0]));
-		w->nq--;
-		if (w->on_deliver != NULL)
-			w->on_deliver(w, &p);
-		rv = vpnr_ctx_recv_datagram(w->s[p.to].ctx, &p.local, &p.remote,
-		    p.data, p.len, w->now);
-		if (rv != VPNR_OK)
-			w->s[p.to].recv_errors++;
-		free(p.data);
-		w->delivered++;
+	while (n < ikew_max_flush(w) && (p = ikew_pop(w)) != NULL) {
+		ikew_deliver(w, p);
+		free(p);
 		n++;
 	}
 	return n;
@@ -421,38 +652,59 @@ ikew_flush(struct ikew *w)
 static vpnr_tstamp
 ikew_next(struct ikew *w)
 {
-	vpnr_tstamp a = vpnr_ctx_get_expiry(w->s[0].ctx);
-	vpnr_tstamp b = vpnr_ctx_get_expiry(w->s[1].ctx);
-
-	return a < b ? a : b;
-}
-
-static void
-ikew_timers(struct ikew *w)
-{
+	vpnr_tstamp t, next = VPNR_TSTAMP_NEVER;
 	int i;
 
 	for (i = 0; i < 2; i++)
-		if (vpnr_ctx_get_expiry(w->s[i].ctx) <= w->now)
-			vpnr_ctx_handle_expiry(w->s[i].ctx, w->now);
+		if (!w->s[i].dead &&
+		    (t = vpnr_ctx_get_expiry(w->s[i].ctx)) < next)
+			next = t;
+	return next;
+}
+
+void
+ikew_timers(struct ikew *w)
+{
+	vpnr_tstamp now = ikew_now(w);
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (!w->s[i].dead && vpnr_ctx_get_expiry(w->s[i].ctx) <= now)
+			ikew_rv(&w->s[i],
+			    vpnr_ctx_handle_expiry(w->s[i].ctx, now));
+}
+
+/* Deliver and run timers, the fake clock going no further than end,
+ * until pred (if not NULL) holds (returns 1) or nothing is left to do
+ * before end (0).  A flush cut short by max_flush lets time pass. */
+static int
+ikew_run(struct ikew *w, int (*pred)(struct ikew *, void *), void *arg,
+    vpnr_tstamp end)
+{
+	vpnr_tstamp next;
+	int capped;
+
+	for (;;) {
+		capped = ikew_flush(w) >= ikew_max_flush(w) && w->nq > 0;
+		ikew_timers(w);
+		if (pred != NULL && pred(w, arg))
+			return 1;
+		if (w->nq > 0 && !capped)
+			continue;
+		next = ikew_next(w);
+		if (next > end)
+			return 0;
+		if (next > w->now)
+			w->now = next;
+	}
 }
 
 void
 ikew_advance(struct ikew *w, vpnr_tstamp dt)
 {
-	vpnr_tstamp end = w->now + dt, next;
+	vpnr_tstamp end = w->now + dt;
 
-	for (;;) {
-		ikew_flush(w);
-		ikew_timers(w);
-		if (w->nq > 0)
-			continue;
-		next = ikew_next(w);
-		if (next > end)
-			break;
-		if (next > w->now)
-			w->now = next;
-	}
+	ikew_run(w, NULL, NULL, end);
 	w->now = end;
 	ikew_timers(w);
 	ikew_flush(w);
@@ -462,22 +714,7 @@ int
 ikew_run_until(struct ikew *w, int (*pred)(struct ikew *, void *), void *arg,
     vpnr_tstamp max)
 {
-	vpnr_tstamp end = w->now + max, next;
-
-	for (;;) {
-		ikew_flush(w);
-		ikew_timers(w);
-		if (pred(w, arg))
-			return 1;
-		if (w->nq > 0)
-			continue;
-		next = ikew_next(w);
-		if (next > end)
-			break;
-		if (next > w->now)
-			w->now = next;
-	}
-	return pred(w, arg);
+	return ikew_run(w, pred, arg, w->now + max) || pred(w, arg);
 }
 
 int
@@ -557,13 +794,13 @@ ikew_count_sa(const struct ikew_side *s, uint8_t dir)
 	return n;
 }
 
-static const struct ikew_sa *
-ikew_find_in(const struct ikew_side *s, uint32_t spi)
+const struct ikew_sa *
+ikew_find_sa(const struct ikew_side *s, uint32_t spi, uint8_t dir)
 {
 	int i;
 
 	for (i = 0; i < IKEW_MAX_SA; i++)
-		if (s->sas[i].live && s->sas[i].dir == VPNR_DIR_IN &&
+		if (s->sas[i].live && s->sas[i].dir == dir &&
 		    s->sas[i].spi == spi)
 			return &s->sas[i];
 	return NULL;
@@ -585,7 +822,7 @@ ikew_check_pairs(const struct ikew *w)
 
 			if (!o->live || o->dir != VPNR_DIR_OUT)
 				continue;
-			in = ikew_find_in(b, o->spi);
+			in = ikew_find_sa(b, o->spi, VPNR_DIR_IN);
 			if (in == NULL || in->encr != o->encr ||
 			    in->encr_bits != o->encr_bits ||
 			    in->integ != o->integ || in->ek_len != o->ek_len ||
@@ -611,4 +848,19 @@ ikew_pred_up(struct ikew *w, void *arg)
 	return a.state == VPNR_TUNNEL_ESTABLISHED &&
 	    b.state == VPNR_TUNNEL_ESTABLISHED && a.child_spi_in != 0 &&
 	    b.child_spi_in != 0 && ikew_check_pairs(w) >= 1;
+}
+
+int
+ikew_bring_up(struct ikew *w, vpnr_tstamp max)
+{
+	if (vpnr_tunnel_initiate(w->s[0].ctx, w->s[0].tunnel_id, ikew_now(w)) !=
+	    VPNR_OK)
+		return 0;
+	return ikew_run_until(w, ikew_pred_up, NULL, max);
+}
+
+int
+ikew_info(struct ikew *w, int i, vpnr_tunnel_info *inf)
+{
+	return vpnr_tunnel_get_info(w->s[i].ctx, w->s[i].tunnel_id, inf);
 }
