@@ -75,12 +75,37 @@ done:
 	return rv;
 }
 
+/*
+ * The identity the peer claimed (IDi or IDr: has_id, type, data, len)
+ * is the one configured and its AUTH verifies; the log says which
+ * identity passed or failed ("none" when it sent no ID).
+ */
+static int
+peer_authentic(vpnr_ctx *ctx, struct ike_sa *sa,
+    const struct vpnr__ike_msg *msg, int has_id, uint8_t type,
+    const uint8_t *data, size_t len, const char *none)
+{
+	char idb[128];
+	int ok = has_id && vpnr__ike_id_check(sa, type, data, len) == VPNR_OK &&
+	    vpnr__ike_auth_verify(sa, msg) == VPNR_OK;
+	const char *who =
+	    has_id ? vpnr__ike_id_str(type, data, len, idb, sizeof(idb)) : none;
+
+	if (ok)
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "authentication of '%s' with pre-shared key successful",
+		    who);
+	else
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "authentication of '%s' failed", who);
+	return ok;
+}
+
 int
 vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now)
 {
 	struct child_sa *child = NULL;
-	char idb[128];
 	uint16_t err;
 	int rv;
 
@@ -93,16 +118,8 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		vpnr__ike_fail_notify(ctx, sa, err, now);
 		return VPNR_OK;
 	}
-	if (!msg->has_idr ||
-	    vpnr__ike_id_check(sa, msg->idr_type, msg->idr_data,
-		msg->idr_data_len) != VPNR_OK ||
-	    vpnr__ike_auth_verify(sa, msg) != VPNR_OK) {
-		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
-		    "authentication of '%s' failed",
-		    msg->has_idr ?
-			vpnr__ike_id_str(msg->idr_type, msg->idr_data,
-			    msg->idr_data_len, idb, sizeof(idb)) :
-			"(no IDr)");
+	if (!peer_authentic(ctx, sa, msg, msg->has_idr, msg->idr_type,
+		msg->idr_data, msg->idr_data_len, "(no IDr)")) {
 		sa->next_req_id++;
 		vpnr__ike_send_notify_request(ctx, sa,
 		    VPNR__N_AUTHENTICATION_FAILED);
@@ -110,10 +127,6 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		    VPNR__N_AUTHENTICATION_FAILED, now);
 		return VPNR_OK;
 	}
-	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-	    "authentication of '%s' with pre-shared key successful",
-	    vpnr__ike_id_str(msg->idr_type, msg->idr_data, msg->idr_data_len,
-		idb, sizeof(idb)));
 	sa->req_type = REQ_NONE;
 	vpnr__wbuf_free(&sa->req); /* answered: no more retransmits */
 	vpnr__timer_disarm(ctx, &sa->rtx_timer);
@@ -240,7 +253,6 @@ vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
 	uint8_t id[VPNR__IKE_MAX_ID + 4], auth[VPNR__MAX_PRF_LEN];
 	size_t idlen, alen = 0;
 	uint16_t notify = 0;
-	char idb[128];
 	int rv, crv;
 
 	if (sa->state != IKE_HALF_OPEN)
@@ -252,16 +264,8 @@ vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
 	vpnr__ike_build_begin_inner(&fb, &finner);
 	if (msg->has_idi)
 		pick_tunnel(ctx, sa, msg);
-	if (!msg->has_idi ||
-	    vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
-		msg->idi_data_len) != VPNR_OK ||
-	    vpnr__ike_auth_verify(sa, msg) != VPNR_OK) {
-		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
-		    "authentication of '%s' failed",
-		    msg->has_idi ?
-			vpnr__ike_id_str(msg->idi_type, msg->idi_data,
-			    msg->idi_data_len, idb, sizeof(idb)) :
-			"(no IDi)");
+	if (!peer_authentic(ctx, sa, msg, msg->has_idi, msg->idi_type,
+		msg->idi_data, msg->idi_data_len, "(no IDi)")) {
 		vpnr__ike_add_notify(&b, 0, NULL, 0,
 		    VPNR__N_AUTHENTICATION_FAILED, NULL, 0);
 		/* Best effort: the SA ends whether or not it went out. */
@@ -276,10 +280,6 @@ vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
 		    VPNR__N_AUTHENTICATION_FAILED, now);
 		return vpnr__ike_task_rv(rv);
 	}
-	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-	    "authentication of '%s' with pre-shared key successful",
-	    vpnr__ike_id_str(msg->idi_type, msg->idi_data, msg->idi_data_len,
-		idb, sizeof(idb)));
 	idlen = vpnr__ike_local_id(sa, id, sizeof(id));
 	vpnr__ike_add_id(&b, VPNR__PL_IDR, id, idlen);
 	rv = vpnr__ike_auth_compute(sa, 0, id, idlen, auth, &alen);

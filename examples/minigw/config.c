@@ -1250,17 +1250,18 @@ mgw_tunnel_defaults(struct mgw_cfg_tunnel *t, int index)
 	snprintf(t->ifname, sizeof(t->ifname), "mgw%d", index);
 }
 
+uint32_t
+mgw_v4(const vpnr_addr *a)
+{
+	return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
+	    (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+}
+
 static void
 higher_v4(const vpnr_addr *a, uint32_t *best)
 {
-	uint32_t v;
-
-	if (a->family != VPNR_AF_INET)
-		return;
-	v = (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
-	    (uint32_t)a->bytes[2] << 8 | a->bytes[3];
-	if (v > *best)
-		*best = v;
+	if (a->family == VPNR_AF_INET && mgw_v4(a) > *best)
+		*best = mgw_v4(a);
 }
 
 uint32_t

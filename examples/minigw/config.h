@@ -175,6 +175,8 @@ void mgw_neighbor_defaults(struct mgw_cfg_neighbor *n);
  * update sources), as a router picks one when none is configured; 0
  * when there is none (the library then uses each session's address). */
 uint32_t mgw_config_router_id(const struct mgw_config *c);
+/* An IPv4 address's 4 bytes as a number, host order. */
+uint32_t mgw_v4(const vpnr_addr *a);
 /*
  * Load and check path (or, when text is not NULL, parse len bytes of
  * text and call them path).  Returns 0, or -1 with the message in

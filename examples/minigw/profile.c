@@ -250,17 +250,10 @@ broke(struct pc *x, int line, const char *field, const char *id,
 	return -1;
 }
 
-static uint32_t
-v4(const vpnr_addr *a)
-{
-	return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
-	    (uint32_t)a->bytes[2] << 8 | a->bytes[3];
-}
-
 static int
 apipa(const vpnr_addr *a)
 {
-	return a->family == VPNR_AF_INET && (v4(a) >> 16) == 0xa9fe;
+	return a->family == VPNR_AF_INET && (mgw_v4(a) >> 16) == 0xa9fe;
 }
 
 /* AWS-IN-1's reserved /30s (ALI-BGP-1 adds 169.254.6.0/30). */
@@ -444,7 +437,7 @@ static int
 check_inside30(struct pc *x, const struct mgw_cfg_tunnel *t, const char *id)
 {
 	int line = mgw_tunnel_key_line(t, "address");
-	uint32_t a = v4(&t->address.addr);
+	uint32_t a = mgw_v4(&t->address.addr);
 
 	if (!apipa(&t->address.addr) || t->address.len != 30)
 		return broke(x, line, "address", id,
@@ -589,7 +582,7 @@ static int
 check_pair(struct pc *x, const struct mgw_cfg_neighbor *n,
     const struct mgw_cfg_tunnel *t, const char *id, int aws)
 {
-	uint32_t me = v4(&t->address.addr), peer = v4(&n->addr);
+	uint32_t me = mgw_v4(&t->address.addr), peer = mgw_v4(&n->addr);
 	int l = mgw_neighbor_key_line(n, "address");
 
 	if (n->addr.family != VPNR_AF_INET || t->address.len != 30 ||
@@ -646,7 +639,7 @@ check_neighbor(struct pc *x, struct mgw_cfg_neighbor *n,
 		/* Our side of the session is the tunnel address when no
 		 * update_source moves it (to a loopback, say): then Azure
 		 * is told it, and it must be in the range too. */
-		a = t != NULL ? v4(&t->address.addr) : 0;
+		a = t != NULL ? mgw_v4(&t->address.addr) : 0;
 		snprintf(tf, sizeof(tf), "tunnels[%d].address",
 		    t != NULL ? (int)(t - c->tun) : 0);
 		if (t != NULL && n->update_source[0] == '\0' &&
@@ -657,7 +650,7 @@ check_neighbor(struct pc *x, struct mgw_cfg_neighbor *n,
 			"our BGP APIPA address for Azure must be in "
 			"169.254.21.0-169.254.22.255") < 0)
 			return -1;
-		a = v4(&n->addr);
+		a = mgw_v4(&n->addr);
 		if (apipa(&n->addr) && (a < 0xa9fe1500 || a > 0xa9fe16ff) &&
 		    broke(x, mgw_neighbor_key_line(n, "address"), "address",
 			"AZ-APIPA-1",
@@ -730,7 +723,7 @@ check_neighbor(struct pc *x, struct mgw_cfg_neighbor *n,
 		if (t != NULL && check_pair(x, n, t, "ALI-BGP-1", 0) < 0)
 			return -1;
 		for (i = 0; i < c->n_networks; i++) {
-			a = v4(&c->networks[i].addr);
+			a = mgw_v4(&c->networks[i].addr);
 			if (c->networks[i].addr.family == VPNR_AF_INET &&
 			    (a & 0xffc00000) == 0x64400000 &&
 			    broke(x, c->networks_line, "bgp.networks",

@@ -691,6 +691,19 @@ test_nat_mapping_change(void **state)
 	ikew_free(&w);
 }
 
+/* A pair up, side 0 with counters and suspicion after `after` (0:
+ * off, the default). */
+static void
+suspect_up(struct ikew *w, uint64_t seed, vpnr_tstamp after)
+{
+	setup(w, seed);
+	w->s[0].dp_query = 1;
+	assert_int_equal(vpnr_tunnel_config_set_suspect(w->s[0].tc, after),
+	    VPNR_OK);
+	assert_int_equal(ikew_add_pair(w, NULL), VPNR_OK);
+	assert_true(ikew_bring_up(w, 10 * S));
+}
+
 /* ESP both ways for n seconds (side 0's counters), one look a
  * second; out only when in is 0. */
 static void
@@ -719,12 +732,7 @@ test_suspect_blackhole(void **state)
 	uint64_t sent;
 
 	(void)state;
-	setup(&w, 21);
-	w.s[0].dp_query = 1;
-	assert_int_equal(vpnr_tunnel_config_set_suspect(w.s[0].tc, 2 * S),
-	    VPNR_OK);
-	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
-	assert_true(ikew_bring_up(&w, 10 * S));
+	suspect_up(&w, 21, 2 * S);
 	esp_for(&w, 30, 10);
 	assert_int_equal(seen[0].n_suspect, 0);
 	sent = w.s[0].sent;
@@ -768,15 +776,7 @@ test_suspect_one_way_live(void **state)
 
 	(void)state;
 	for (on = 0; on < 2; on++) {
-		setup(&w, 22 + on);
-		w.s[0].dp_query = 1;
-		if (on)
-			assert_int_equal(vpnr_tunnel_config_set_suspect(w.s[0]
-									    .tc,
-					     2 * S),
-			    VPNR_OK);
-		assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
-		assert_true(ikew_bring_up(&w, 10 * S));
+		suspect_up(&w, 22 + on, on ? 2 * S : 0);
 		sent = w.s[0].sent;
 		esp_for(&w, 5, 0);
 		if (on)
@@ -804,12 +804,7 @@ test_suspect_idle_after_answer(void **state)
 	struct ikew w;
 
 	(void)state;
-	setup(&w, 24);
-	w.s[0].dp_query = 1;
-	assert_int_equal(vpnr_tunnel_config_set_suspect(w.s[0].tc, 2 * S),
-	    VPNR_OK);
-	assert_int_equal(ikew_add_pair(&w, NULL), VPNR_OK);
-	assert_true(ikew_bring_up(&w, 10 * S));
+	suspect_up(&w, 24, 2 * S);
 	ikew_advance(&w, 5 * S);
 	w.s[0].esp_out_packets++;
 	w.s[0].esp_out_used = w.now;
