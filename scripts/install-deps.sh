@@ -31,9 +31,11 @@ PKGS="$PKGS nftables"
 # headers are also compiled as C++17 by g++ (build-essential)
 PKGS="$PKGS abigail-tools"
 # Python binding (examples/python: cffi API mode, pytest, pip install
-# --no-build-isolation) and Go binding (examples/go: cgo, go test -race)
+# --no-build-isolation) and Go binding (examples/go: cgo, go test -race;
+# golang-go is the metapackage, golang-1.19-go the compiler it pulls on
+# Debian 12, named so that a missing go shows here)
 PKGS="$PKGS python3-cffi python3-dev python3-pytest python3-setuptools"
-PKGS="$PKGS python3-pip golang-go"
+PKGS="$PKGS python3-pip golang-go golang-1.19-go"
 
 missing=""
 for p in $PKGS; do
