@@ -194,19 +194,30 @@ vpnr__child_live(const struct child_sa *c)
 	return c->state == CHILD_INSTALLED || c->state == CHILD_REKEYING;
 }
 
+int
+vpnr__tunnel_has_child(const struct tunnel *t)
+{
+	const struct child_sa *c;
+
+	TAILQ_FOREACH(c, &t->children, entry)
+		if (vpnr__child_live(c) || c->state == CHILD_INSTALLING)
+			return 1;
+	return 0;
+}
+
 void
 vpnr__child_failed(vpnr_ctx *ctx, struct tunnel *t, int err, uint16_t notify,
     uint64_t sa_id, vpnr_tstamp now)
 {
-	struct child_sa *c;
-
 	t->last_error = err;
 	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_FAILED, err, notify, sa_id);
-	if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED)
+	if (t->ike == NULL || t->ike->state != IKE_ESTABLISHED ||
+	    vpnr__tunnel_has_child(t))
 		return;
-	TAILQ_FOREACH(c, &t->children, entry)
-		if (vpnr__child_live(c) || c->state == CHILD_INSTALLING)
-			return;
+	if (vpnr__ike_guest(t)) {
+		vpnr__ike_guest_emptied(ctx, t, err, notify, now);
+		return;
+	}
 	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
 	    "tunnel %llu: IKE_SA left without a CHILD_SA, deleting it",
 	    (unsigned long long)t->id);

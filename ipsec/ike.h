@@ -72,6 +72,9 @@
 #define VPNR__IKE_DPD_TIMEOUT_MAX  (3600 * VPNR_SECONDS)
 #define VPNR__SUSPECT_MAX          (60 * VPNR_SECONDS)
 #define VPNR__IKE_PROBE_FIRST      (VPNR_SECONDS / 2)
+/* A share_ike tunnel whose sibling's IKE SA is still connecting waits
+ * for it (started when it is up), looking again this often. */
+#define VPNR__IKE_SHARE_WAIT (VPNR_SECONDS)
 
 /*
  * The head of a block that is immutable once made and shared by
@@ -132,6 +135,7 @@ struct vpnr_tunnel_config {
 	uint32_t rtx_tries;
 	vpnr_lifetime soft, hard;
 	int force_encap;
+	int share_ike; /* IKEv2: open the CHILD_SA in a sibling's IKE SA */
 	/* The peer's ports, apart from the address: set_addrs() leaves
 	 * them alone.  0: the defaults of vpnr__peer_ike_port() and
 	 * vpnr__peer_natt_port(). */
@@ -229,14 +233,15 @@ RB_PROTOTYPE(vpnr__child_spi_tree, child_sa, spi_entry, vpnr__child_spi_cmp);
 #define REQ_DELETE_CHILD 5
 #define REQ_DELETE_IKE   6
 #define REQ_DPD          7
-#define REQ_NOTIFY       8 /* fire-and-forget error notify */
-#define REQ_DELETE_SPI   9 /* DELETE of an ESP SPI we could not install */
+#define REQ_NOTIFY       8  /* fire-and-forget error notify */
+#define REQ_DELETE_SPI   9  /* DELETE of an ESP SPI we could not install */
+#define REQ_NEW_CHILD    10 /* a guest tunnel's CHILD_SA (ike_guest.c) */
 
 /* Queued work waiting for the request window. */
 struct ike_task {
 	STAILQ_ENTRY(ike_task) entry;
-	int type; /* REQ_* */
-	uint64_t child_id;
+	int type;          /* REQ_* */
+	uint64_t child_id; /* REQ_NEW_CHILD: the tunnel's id */
 };
 STAILQ_HEAD(ike_task_q, ike_task);
 
@@ -261,7 +266,8 @@ STAILQ_HEAD(ike_task_q, ike_task);
  *            (bench_scale makes one builder per tunnel: not shared)
  *   ike_sa   1.05 KiB: the struct 896 (four timers 256, two wbuf
  *            headers 96, tree/list links 112, our CREATE_CHILD_SA
- *            nonce 32, SPIs, addresses, counters), keys 176 (one
+ *            nonce 32, SPIs, addresses, counters; 16 more since for
+ *            tunnels riding it, ike_guest.c), keys 176 (one
  *            allocation sized to the suite, wiped when freed).  Ni/Nr
  *            go once IKE_AUTH is done, a collision nonce exists only
  *            while a collision is pending, an answered request is
@@ -314,6 +320,10 @@ struct ike_sa {
 	uint32_t next_req_id;
 	int req_type; /* REQ_* outstanding, or REQ_NONE */
 	uint64_t req_child;
+	uint64_t req_tun;  /* tunnel of our CREATE_CHILD_SA's CHILD_SA */
+	uint32_t n_guests; /* tunnels riding it (ike_guest.c) */
+	/* An ESP SPI the peer deleted while our REQ_NEW_CHILD was out. */
+	uint32_t peer_del_spi;
 	struct vpnr__wbuf req; /* marker + message */
 	uint32_t req_tries;
 	uint32_t req_spi; /* new inbound ESP SPI (CREATE_CHILD_SA) */
@@ -420,6 +430,7 @@ struct vpnr__ike {
 	uint32_t half_open;
 	struct vpnr__ike_src_tree srcs; /* half-open SAs per address */
 	uint32_t n_srcs;
+	uint32_t n_share;  /* tunnels with share_ike (tunnel.c) */
 	vpnr_ike_stats st; /* refusal counters (ike_dos.c) */
 	vpnr_tstamp dos_log;
 	vpnr_tstamp err_notify_start; /* rate window of error answers */
@@ -488,6 +499,61 @@ void vpnr__tunnel_gone(vpnr_ctx *ctx, struct tunnel *t, int reason,
 /* Every CHILD_SA of t goes; each CHILD_DOWN says reason (or its own). */
 void vpnr__tunnel_children_down(vpnr_ctx *ctx, struct tunnel *t, int reason,
     vpnr_tstamp now);
+
+/* ---- several connections in one IKE SA (ike_guest.c) ---- */
+/* t's CHILD_SAs ride another tunnel's IKE SA (t->ike->tun != t). */
+int vpnr__ike_guest(const struct tunnel *t);
+/* A CHILD_SA of sa's tunnel or of one of its guests, by id / by the
+ * peer's SPI (our outbound one). */
+struct child_sa *
+vpnr__ike_child(vpnr_ctx *ctx, const struct ike_sa *sa, uint64_t id);
+struct child_sa *vpnr__ike_child_by_spi_out(vpnr_ctx *ctx,
+    const struct ike_sa *sa, uint32_t spi);
+/* The tunnel a CREATE_CHILD_SA request for a new CHILD_SA on sa is
+ * for: sa's own if its selectors fit, else a free sibling's that fit
+ * (which joins sa), else sa's own (which refuses them). */
+struct tunnel *vpnr__ike_child_tunnel(vpnr_ctx *ctx, struct ike_sa *sa,
+    const struct vpnr__ike_msg *msg);
+/* The selectors the initiator proposed (TSi, TSr) meet t's. */
+int vpnr__ike_ts_fit(const struct tunnel *t, const struct vpnr__ike_msg *msg);
+/* An established IKE SA of a sibling of t that t may ride, or NULL;
+ * whether a sibling's own IKE SA is connecting. */
+struct ike_sa *vpnr__ike_sibling_sa(vpnr_ctx *ctx, struct tunnel *t);
+int vpnr__ike_sibling_connecting(vpnr_ctx *ctx, struct tunnel *t);
+/* b may ride a's IKE SA: same addresses, PSK and identities. */
+int vpnr__ike_sibling(const struct tunnel *a, const struct tunnel *b);
+/* t rides sa from now (t->ike = sa, counted); t lets go of its IKE SA
+ * (t->ike = NULL; a guest is no longer counted). */
+void vpnr__ike_guest_attach(struct tunnel *t, struct ike_sa *sa);
+void vpnr__tunnel_drop_ike(struct tunnel *t);
+/* t becomes a guest of sa (if not yet) and is up (UP event, once). */
+void vpnr__ike_guest_join(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
+    vpnr_tstamp now);
+/* Guest t leaves its IKE SA: its CHILD_SAs go, it reports reason and
+ * follows its reconnect policy (vpnr__tunnel_gone). */
+void vpnr__ike_guest_leave(vpnr_ctx *ctx, struct tunnel *t, int reason,
+    uint16_t notify, vpnr_tstamp now);
+/* Guest t gets an IKE SA of its own: its CHILD_SAs in the sibling's
+ * go (deleted at the peer), without an event for the tunnel. */
+void vpnr__ike_guest_part(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+/* Guest t has no CHILD_SA left (the peer's DELETE, ours answered, a
+ * failed install): it leaves (closing: as a local close). */
+void vpnr__ike_guest_emptied(vpnr_ctx *ctx, struct tunnel *t, int reason,
+    uint16_t notify, vpnr_tstamp now);
+/* What sa's guests follow: proof of life, a NAT move, an IKE rekey
+ * (old to n), the SA's end (reason; a local close is TUNNEL_DOWN to
+ * them), and its free without events (context teardown). */
+void vpnr__ike_guests_alive(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+void vpnr__ike_guests_moved(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now);
+void vpnr__ike_guests_switch(vpnr_ctx *ctx, struct ike_sa *old,
+    struct ike_sa *n, vpnr_tstamp now);
+void vpnr__ike_guests_gone(vpnr_ctx *ctx, struct ike_sa *sa, int reason,
+    uint16_t notify, vpnr_tstamp now);
+void vpnr__ike_guests_drop(vpnr_ctx *ctx, struct ike_sa *sa);
+/* Our CREATE_CHILD_SA for guest t's CHILD_SA on sa (REQ_NEW_CHILD),
+ * and the answer (ike_child.c). */
+VPNR__MUST_CHECK int vpnr__child_start_new(vpnr_ctx *ctx, struct ike_sa *sa,
+    struct tunnel *t, vpnr_tstamp now);
 
 /* ---- IKEv1 tunnels (ikev1_tunnel.c) ---- */
 int vpnr__tunnel_v1(const struct tunnel *t);
@@ -709,9 +775,9 @@ VPNR__MUST_CHECK int vpnr__child_add_request(vpnr_ctx *ctx, struct ike_sa *sa,
  * (nonces of IKE_SA_INIT, no KE).
  */
 VPNR__MUST_CHECK int vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
-    const struct vpnr__ike_msg *msg, struct vpnr__ike_builder *b, int in_auth,
-    struct child_sa *rekeyed, vpnr_tstamp now, struct child_sa **created,
-    uint16_t *notify);
+    struct tunnel *t, const struct vpnr__ike_msg *msg,
+    struct vpnr__ike_builder *b, int in_auth, struct child_sa *rekeyed,
+    vpnr_tstamp now, struct child_sa **created, uint16_t *notify);
 /*
  * After the response to the creating exchange is built: send it now
  * if every install op of c completed, else hold it until they do.
@@ -751,8 +817,8 @@ VPNR__MUST_CHECK int vpnr__child_install(vpnr_ctx *ctx,
 /* Initiator side: accept the response and start installing; the
  * caller then calls vpnr__child_install_wait(). */
 VPNR__MUST_CHECK int vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa,
-    const struct vpnr__ike_msg *msg, int in_auth, struct child_sa *rekeyed,
-    vpnr_tstamp now, struct child_sa **created);
+    struct tunnel *t, const struct vpnr__ike_msg *msg, int in_auth,
+    struct child_sa *rekeyed, vpnr_tstamp now, struct child_sa **created);
 /* Run the completion of c's install now if no op of it is pending
  * (else its last completion does). */
 void
@@ -766,6 +832,8 @@ struct child_sa *vpnr__child_by_sa_id(vpnr_ctx *ctx, uint64_t sa_id);
 /* Set sa->req_spi and keep it in the index of offered SPIs; 0 drops it. */
 void vpnr__ike_sa_set_req_spi(vpnr_ctx *ctx, struct ike_sa *sa, uint32_t spi);
 struct child_sa *vpnr__child_by_spi_in(struct tunnel *t, uint32_t spi);
+/* t has a CHILD_SA that carries traffic or is being installed. */
+int vpnr__tunnel_has_child(const struct tunnel *t);
 struct child_sa *vpnr__child_by_spi_out(struct tunnel *t, uint32_t spi);
 /* Remove from the data plane and free (events unless quiet). */
 void vpnr__child_destroy(vpnr_ctx *ctx, struct child_sa *c, int quiet,

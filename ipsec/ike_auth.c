@@ -153,7 +153,7 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		return vpnr__ike_task_rv(
 		    vpnr__ike_sa_task(ctx, sa, REQ_DELETE_IKE, 0, now));
 	}
-	rv = vpnr__child_complete(ctx, sa, msg, 1, NULL, now, &child);
+	rv = vpnr__child_complete(ctx, sa, sa->tun, msg, 1, NULL, now, &child);
 	/* AUTH and the first CHILD_SA's keys are made: Ni, Nr served. */
 	vpnr__ike_sa_drop_nonces(ctx, sa);
 	if (rv == VPNR_ERR_DATAPLANE) {
@@ -178,21 +178,6 @@ vpnr__ike_auth_response(vpnr_ctx *ctx, struct ike_sa *sa,
 
 /* ---- IKE_AUTH, responder ---- */
 
-/* The initiator's proposed selectors (TSi: its side, TSr: ours) meet
- * t's, or it proposed none. */
-static int
-ts_fit(const struct tunnel *t, const struct vpnr__ike_msg *msg)
-{
-	vpnr_ts out[1];
-
-	if (!msg->has_tsi || !msg->has_tsr)
-		return 1;
-	return vpnr__ts_narrow(msg->tsi.ts, msg->tsi.n, t->cfg.ts_remote,
-		   t->cfg.n_ts_remote, out, 1) > 0 &&
-	    vpnr__ts_narrow(msg->tsr.ts, msg->tsr.n, t->cfg.ts_local,
-		t->cfg.n_ts_local, out, 1) > 0;
-}
-
 /* t is configured for the initiator's identity. */
 static int
 id_fit(const struct tunnel *t, const struct vpnr__ike_msg *msg)
@@ -216,7 +201,7 @@ pick_tunnel(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__ike_msg *msg)
 	int cur_id = vpnr__ike_id_check(sa, msg->idi_type, msg->idi_data,
 			 msg->idi_data_len) == VPNR_OK;
 
-	if (cur_id && ts_fit(cur, msg))
+	if (cur_id && vpnr__ike_ts_fit(cur, msg))
 		return;
 	for (t = vpnr__tunnel_first_by_peer(ctx, &cur->cfg.remote); t != NULL;
 	     t = vpnr__tunnel_next_by_peer(ctx, t)) {
@@ -227,7 +212,7 @@ pick_tunnel(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__ike_msg *msg)
 			continue;
 		if (by_id == NULL)
 			by_id = t;
-		if (ts_fit(t, msg))
+		if (vpnr__ike_ts_fit(t, msg))
 			break;
 	}
 	if (t == NULL && (cur_id || (t = by_id) == NULL))
@@ -235,9 +220,9 @@ pick_tunnel(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__ike_msg *msg)
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
 	    "IKE_SA %016llx_i moves to tunnel %llu by %s",
 	    (unsigned long long)sa->spi_i, (unsigned long long)t->id,
-	    t == by_id && !ts_fit(t, msg) ? "identity" :
-					    "identity and "
-					    "selectors");
+	    t == by_id && !vpnr__ike_ts_fit(t, msg) ? "identity" :
+						      "identity and "
+						      "selectors");
 	TAILQ_REMOVE(&cur->sas, sa, tentry);
 	TAILQ_INSERT_TAIL(&t->sas, sa, tentry);
 	sa->tun = t;
@@ -297,8 +282,8 @@ vpnr__ike_auth_request(vpnr_ctx *ctx, struct ike_sa *sa,
 	crv = VPNR_ERR_NO_PROPOSAL;
 	notify = VPNR__N_NO_PROPOSAL_CHOSEN;
 	if (msg->has_sa)
-		crv = vpnr__child_respond(ctx, sa, msg, &b, 1, NULL, now,
-		    &child, &notify);
+		crv = vpnr__child_respond(ctx, sa, sa->tun, msg, &b, 1, NULL,
+		    now, &child, &notify);
 	else
 		vpnr__ike_add_notify(&b, 0, NULL, 0, VPNR__N_NO_PROPOSAL_CHOSEN,
 		    NULL, 0);

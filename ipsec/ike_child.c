@@ -26,10 +26,11 @@
  * we_init says whether we initiated the creating exchange.
  */
 static int
-install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
-    uint32_t spi_in, uint32_t spi_out, const uint8_t *km, int we_init, int role,
-    uint64_t rekey_of, const vpnr_ts *tsl, size_t ntsl, const vpnr_ts *tsr,
-    size_t ntsr, vpnr_tstamp now, struct child_sa **out)
+install(vpnr_ctx *ctx, struct ike_sa *sa, struct tunnel *t,
+    const struct vpnr__suite *suite, uint32_t spi_in, uint32_t spi_out,
+    const uint8_t *km, int we_init, int role, uint64_t rekey_of,
+    const vpnr_ts *tsl, size_t ntsl, const vpnr_ts *tsr, size_t ntsr,
+    vpnr_tstamp now, struct child_sa **out)
 {
 	struct vpnr__child_spec sp;
 	size_t ek, ik;
@@ -37,7 +38,7 @@ install(vpnr_ctx *ctx, struct ike_sa *sa, const struct vpnr__suite *suite,
 	ek = vpnr__encr_keymat_len(suite->encr, suite->encr_bits);
 	ik = suite->integ ? vpnr__integ_key_len(suite->integ) : 0;
 	memset(&sp, 0, sizeof(sp));
-	sp.tun = sa->tun;
+	sp.tun = t;
 	sp.local = sa->local;
 	sp.remote = sa->remote;
 	sp.natt = sa->natt;
@@ -81,12 +82,12 @@ vpnr__child_add_request(vpnr_ctx *ctx, struct ike_sa *sa,
 }
 
 int
-vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
+vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa, struct tunnel *t,
     const struct vpnr__ike_msg *msg, struct vpnr__ike_builder *b, int in_auth,
     struct child_sa *rekeyed, vpnr_tstamp now, struct child_sa **created,
     uint16_t *notify)
 {
-	const struct vpnr_tunnel_config *cfg = &sa->tun->cfg;
+	const struct vpnr_tunnel_config *cfg = &t->cfg;
 	struct vpnr__ike_sa_pl sapl;
 	struct vpnr__suite suite;
 	struct vpnr__dh *dh = NULL;
@@ -181,7 +182,7 @@ vpnr__child_respond(vpnr_ctx *ctx, struct ike_sa *sa,
 	if (rv != VPNR_OK)
 		goto done;
 	/* TSi is the initiator's (the peer's) side: our remote. */
-	rv = install(ctx, sa, &suite, spi_in, spi_out, km, 0, role,
+	rv = install(ctx, sa, t, &suite, spi_in, spi_out, km, 0, role,
 	    role == CHILD_ROLE_REKEY_R ? rekeyed->id : 0, tsr, ntr, tsi, nti,
 	    now, created);
 	if (rv != VPNR_OK) {
@@ -206,11 +207,11 @@ done:
 }
 
 int
-vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa,
+vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa, struct tunnel *t,
     const struct vpnr__ike_msg *msg, int in_auth, struct child_sa *rekeyed,
     vpnr_tstamp now, struct child_sa **created)
 {
-	const struct vpnr_tunnel_config *cfg = &sa->tun->cfg;
+	const struct vpnr_tunnel_config *cfg = &t->cfg;
 	struct vpnr__suite suite;
 	uint8_t km[4 * VPNR__MAX_KEY_LEN], gir[VPNR__MAX_KE_LEN];
 	const uint8_t *ni, *nr;
@@ -262,7 +263,7 @@ vpnr__child_complete(vpnr_ctx *ctx, struct ike_sa *sa,
 	    nr_len, km, kmlen);
 	explicit_bzero(gir, sizeof(gir));
 	if (rv == VPNR_OK)
-		rv = install(ctx, sa, &suite, sa->req_spi,
+		rv = install(ctx, sa, t, &suite, sa->req_spi,
 		    vpnr__get_be32(msg->sa.p[0].spi), km, 1,
 		    rekeyed != NULL ? CHILD_ROLE_REKEY_I : CHILD_ROLE_NEW_I,
 		    rekeyed != NULL ? rekeyed->id : 0, msg->tsi.ts, msg->tsi.n,
@@ -289,11 +290,15 @@ vpnr__child_respond_finish(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
 
 /* ---- rekeying ---- */
 
-int
-vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
-    vpnr_tstamp now)
+/*
+ * Our CREATE_CHILD_SA for a CHILD_SA of t: the rekey of c, or (c NULL)
+ * a new one for t's selectors, t riding sa (ike_guest.c).
+ */
+static int
+child_request(vpnr_ctx *ctx, struct ike_sa *sa, struct tunnel *t,
+    struct child_sa *c, vpnr_tstamp now)
 {
-	const struct vpnr_tunnel_config *cfg = &sa->tun->cfg;
+	const struct vpnr_tunnel_config *cfg = &t->cfg;
 	struct vpnr__ike_sa_pl sapl;
 	struct vpnr__ike_builder b;
 	struct vpnr__wbuf inner;
@@ -302,8 +307,9 @@ vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
 	size_t kelen = 0;
 	int rv;
 
-	group = c->suite.dh != 0 ? c->suite.dh :
-				   vpnr__prop_first_dh(cfg->esp, cfg->n_esp);
+	group = c != NULL && c->suite.dh != 0 ?
+	    c->suite.dh :
+	    vpnr__prop_first_dh(cfg->esp, cfg->n_esp);
 	if (sa->req_dh != NULL) {
 		vpnr__dh_free(sa->req_dh);
 		sa->req_dh = NULL;
@@ -321,31 +327,54 @@ vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
 	    vpnr__random(ctx, sa->req_nonce, sa->req_nonce_len) != VPNR_OK)
 		return VPNR_ERR_INTERNAL;
 	vpnr__put_be32(spi, sa->req_spi);
-	vpnr__put_be32(old, c->spi_in);
 	rv = vpnr__prop_to_sa_ex(&sapl, cfg->esp, cfg->n_esp, spi, 4, group, 0);
 	if (rv != VPNR_OK)
 		return rv;
 	vpnr__wbuf_init(&inner, ctx->mem, VPNR__IKE_MAX_MSG);
 	vpnr__ike_build_begin_inner(&b, &inner);
-	vpnr__ike_add_notify(&b, VPNR__PROTO_ESP, old, 4, VPNR__N_REKEY_SA,
-	    NULL, 0);
+	if (c != NULL) {
+		vpnr__put_be32(old, c->spi_in);
+		vpnr__ike_add_notify(&b, VPNR__PROTO_ESP, old, 4,
+		    VPNR__N_REKEY_SA, NULL, 0);
+	}
 	vpnr__ike_add_sa(&b, &sapl);
 	vpnr__ike_add_nonce(&b, sa->req_nonce, sa->req_nonce_len);
 	if (kelen > 0)
 		vpnr__ike_add_ke(&b, group, ke, kelen);
-	vpnr__ike_add_ts(&b, VPNR__PL_TSI, c->ts_local, c->n_ts_local);
-	vpnr__ike_add_ts(&b, VPNR__PL_TSR, c->ts_remote, c->n_ts_remote);
+	if (c != NULL) {
+		vpnr__ike_add_ts(&b, VPNR__PL_TSI, c->ts_local, c->n_ts_local);
+		vpnr__ike_add_ts(&b, VPNR__PL_TSR, c->ts_remote,
+		    c->n_ts_remote);
+	} else {
+		vpnr__ike_add_ts(&b, VPNR__PL_TSI, cfg->ts_local,
+		    cfg->n_ts_local);
+		vpnr__ike_add_ts(&b, VPNR__PL_TSR, cfg->ts_remote,
+		    cfg->n_ts_remote);
+	}
 	rv = vpnr__ike_build_end(&b);
 	if (rv == 0) {
-		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
-		    "rekeying CHILD_SA %08x_i %08x_o%s", c->spi_in, c->spi_out,
-		    group ? " with PFS" : "");
-		c->state = CHILD_REKEYING;
-		c->peer_rekey_child = 0;
-		sa->req_child = c->id;
+		if (c != NULL) {
+			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+			    "rekeying CHILD_SA %08x_i %08x_o%s", c->spi_in,
+			    c->spi_out, group ? " with PFS" : "");
+			c->state = CHILD_REKEYING;
+			c->peer_rekey_child = 0;
+		} else
+			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+			    "tunnel %llu: CREATE_CHILD_SA inside the IKE_SA "
+			    "%016llx_i %016llx_r of tunnel %llu%s",
+			    (unsigned long long)t->id,
+			    (unsigned long long)sa->spi_i,
+			    (unsigned long long)sa->spi_r,
+			    (unsigned long long)sa->tun->id,
+			    group ? " with PFS" : "");
+		sa->req_child = c != NULL ? c->id : t->id;
+		sa->req_tun = t->id;
+		sa->peer_del_spi = 0;
 		rv = vpnr__ike_send_request(ctx, sa, VPNR__IKE_CREATE_CHILD_SA,
-		    &inner, vpnr__ike_build_first(&b), REQ_REKEY_CHILD, now);
-		if (rv != VPNR_OK) {
+		    &inner, vpnr__ike_build_first(&b),
+		    c != NULL ? REQ_REKEY_CHILD : REQ_NEW_CHILD, now);
+		if (rv != VPNR_OK && c != NULL) {
 			c->state = CHILD_INSTALLED;
 			vpnr__timer_arm(ctx, &c->rekey_timer,
 			    now + VPNR__IKE_REKEY_RETRY);
@@ -353,6 +382,20 @@ vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
 	}
 	vpnr__wbuf_free(&inner);
 	return rv;
+}
+
+int
+vpnr__child_start_rekey(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
+    vpnr_tstamp now)
+{
+	return child_request(ctx, sa, c->tun, c, now);
+}
+
+int
+vpnr__child_start_new(vpnr_ctx *ctx, struct ike_sa *sa, struct tunnel *t,
+    vpnr_tstamp now)
+{
+	return child_request(ctx, sa, t, NULL, now);
 }
 
 int
@@ -381,7 +424,7 @@ vpnr__ike_create_child_request(vpnr_ctx *ctx, struct ike_sa *sa,
 		rn = vpnr__ike_find_notify(msg, VPNR__N_REKEY_SA);
 		if (rn != NULL) {
 			if (rn->spi_len == 4 && rn->spi != NULL)
-				old = vpnr__child_by_spi_out(t,
+				old = vpnr__ike_child_by_spi_out(ctx, sa,
 				    vpnr__get_be32(rn->spi));
 			if (old == NULL ||
 			    (old->state != CHILD_INSTALLED &&
@@ -395,9 +438,14 @@ vpnr__ike_create_child_request(vpnr_ctx *ctx, struct ike_sa *sa,
 				goto send;
 			}
 			collide = vpnr__child_collides(sa, old);
-		}
-		crv = rv = vpnr__child_respond(ctx, sa, msg, &b, 0, old, now,
+			t = old->tun;
+		} else
+			t = vpnr__ike_child_tunnel(ctx, sa, msg);
+		crv = rv = vpnr__child_respond(ctx, sa, t, msg, &b, 0, old, now,
 		    &c, &notify);
+		/* A sibling's CHILD_SA: that tunnel rides sa from now. */
+		if (c != NULL && t != sa->tun)
+			vpnr__ike_guest_join(ctx, t, sa, now);
 		if (rv != VPNR_OK && rv > VPNR_ERR_FATAL &&
 		    rv != VPNR_ERR_MALFORMED)
 			rv = VPNR_OK; /* answered with an error notify */
@@ -462,26 +510,35 @@ static int
 child_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now)
 {
-	struct tunnel *t = sa->tun;
+	struct tunnel *t;
 	struct child_sa *c, *n = NULL, *peer;
 	uint16_t err;
 	int rv, crv;
 
-	c = vpnr__child_find(t, sa->req_child);
+	c = vpnr__ike_child(ctx, sa, sa->req_child);
+	t = c != NULL ? c->tun : vpnr__tunnel_find(ctx, sa->req_tun);
 	err = vpnr__ike_first_error(msg);
 	if (c == NULL) {
 		struct child_sa *o;
 		uint64_t other = 0;
 
 		/* Deleted meanwhile (crossed rekeys, losses): keep the new
-		 * pair unless another one already replaced the old. */
+		 * pair unless another one already replaced the old, or
+		 * its tunnel left sa meanwhile (maybe to come back: then
+		 * it asks for a CHILD_SA of its own). */
 		if (err != 0 || !msg->has_sa)
 			return VPNR_OK;
+		if (t == NULL ||
+		    (t != sa->tun &&
+			(!vpnr__ike_guest(t) ||
+			    t->state != VPNR_TUNNEL_ESTABLISHED)))
+			return vpnr__ike_task_rv(vpnr__ike_sa_task(ctx, sa,
+			    REQ_DELETE_SPI, sa->req_spi, now));
 		/* Closing: install nothing (the IKE DELETE removes the
 		 * peer's half too). */
 		if (t->state == VPNR_TUNNEL_CLOSING)
 			return VPNR_OK;
-		rv = vpnr__child_complete(ctx, sa, msg, 0, NULL, now, &n);
+		rv = vpnr__child_complete(ctx, sa, t, msg, 0, NULL, now, &n);
 		if (rv == VPNR_ERR_DATAPLANE)
 			vpnr__child_failed(ctx, t, rv, 0, 0, now);
 		if (rv != VPNR_OK)
@@ -513,7 +570,7 @@ child_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa,
 		}
 		return VPNR_OK;
 	}
-	rv = vpnr__child_complete(ctx, sa, msg, 0, c, now, &n);
+	rv = vpnr__child_complete(ctx, sa, t, msg, 0, c, now, &n);
 	if (rv != VPNR_OK) {
 		if (vpnr_err_is_fatal(rv))
 			return rv;
@@ -560,6 +617,69 @@ child_rekey_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	return VPNR_OK;
 }
 
+/* The answer to a guest's CREATE_CHILD_SA (child_request).  Had it
+ * failed, the guest leaves unless a crossing CREATE_CHILD_SA of the
+ * peer's made it a CHILD_SA meanwhile (vpnr__ike_guest_emptied). */
+static int
+child_new_response(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
+    vpnr_tstamp now)
+{
+	struct tunnel *t = vpnr__tunnel_find(ctx, sa->req_tun);
+	struct child_sa *n = NULL;
+	uint16_t err = vpnr__ike_first_error(msg);
+	int rv, crv, ok = err == 0 && msg->has_sa;
+
+	/* t still rides sa, or the IKE SA that replaced it meanwhile. */
+	if (t == NULL || !vpnr__ike_guest(t) || t->ike->tun != sa->tun) {
+		/* Closed meanwhile: the peer's new CHILD_SA goes again. */
+		if (!ok)
+			return VPNR_OK;
+		return vpnr__ike_task_rv(vpnr__ike_sa_task(ctx, sa,
+		    REQ_DELETE_SPI, sa->req_spi, now));
+	}
+	/* The peer closed what it made before its answer reached us. */
+	if (ok && sa->peer_del_spi != 0 && msg->sa.n == 1 &&
+	    msg->sa.p[0].spi_len == 4 &&
+	    vpnr__get_be32(msg->sa.p[0].spi) == sa->peer_del_spi) {
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "tunnel %llu: the peer deleted its new CHILD_SA before "
+		    "the answer came",
+		    (unsigned long long)t->id);
+		vpnr__ike_guest_emptied(ctx, t, VPNR_ERR_PEER_CLOSED, 0, now);
+		return VPNR_OK;
+	}
+	if (!ok) {
+		rv = err != 0 ? vpnr__ike_notify_reason(err) :
+				VPNR_ERR_MALFORMED;
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "tunnel %llu: CREATE_CHILD_SA refused: notify %u (%s)",
+		    (unsigned long long)t->id, err, vpnr_err_name(rv));
+		vpnr__ike_guest_emptied(ctx, t, rv, err, now);
+		return VPNR_OK;
+	}
+	rv = vpnr__child_complete(ctx, sa, t, msg, 0, NULL, now, &n);
+	if (rv != VPNR_OK) {
+		if (vpnr_err_is_fatal(rv))
+			return rv;
+		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+		    "tunnel %llu: CREATE_CHILD_SA answer not taken: %s",
+		    (unsigned long long)t->id, vpnr_err_name(rv));
+		/* The peer installed its side: have it removed again. */
+		if (msg->sa.n == 1 && msg->sa.p[0].spi_len == 4 &&
+		    (crv = vpnr__ike_sa_task(ctx, sa, REQ_DELETE_SPI,
+			 sa->req_spi, now)) != VPNR_OK)
+			return vpnr__ike_task_rv(crv); /* SA ended, reported */
+		vpnr__ike_guest_emptied(ctx, t, rv, 0, now);
+		return rv == VPNR_ERR_MALFORMED ? rv : VPNR_OK;
+	}
+	/* Up already if the peer's CREATE_CHILD_SA for t crossed ours:
+	 * both pairs stay (RFC 7296 allows duplicates). */
+	if (t->state != VPNR_TUNNEL_ESTABLISHED)
+		vpnr__tunnel_up(ctx, t, now);
+	vpnr__child_install_wait(ctx, n, now); /* CHILD_UP once installed */
+	return VPNR_OK;
+}
+
 int
 vpnr__ike_create_child_response(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now)
@@ -574,6 +694,8 @@ vpnr__ike_create_child_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	sa->next_req_id++;
 	if (type == REQ_REKEY_IKE)
 		rv = vpnr__ike_rekey_response(ctx, sa, msg, now);
+	else if (type == REQ_NEW_CHILD)
+		rv = child_new_response(ctx, sa, msg, now);
 	else
 		rv = child_rekey_response(ctx, sa, msg, now);
 	sa->req_type = REQ_NONE;

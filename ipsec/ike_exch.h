@@ -37,6 +37,8 @@ int vpnr__ike_collision_lost(const struct ike_sa *sa,
  * the SA ends with the matching reason. */
 void vpnr__ike_fail_notify(vpnr_ctx *ctx, struct ike_sa *sa, uint16_t type,
     vpnr_tstamp now);
+/* The reason an error notify from the peer stands for. */
+int vpnr__ike_notify_reason(uint16_t type);
 /* msg's first error notify type, or 0. */
 uint16_t vpnr__ike_first_error(const struct vpnr__ike_msg *msg);
 

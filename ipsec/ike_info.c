@@ -103,18 +103,6 @@ vpnr__child_send_delete(vpnr_ctx *ctx, struct ike_sa *sa, struct child_sa *c,
 
 /* ---- the peer's requests, the answers to ours ---- */
 
-/* A CHILD_SA carries traffic or is being installed. */
-static int
-has_child(const struct tunnel *t)
-{
-	const struct child_sa *c;
-
-	TAILQ_FOREACH(c, &t->children, entry)
-		if (vpnr__child_live(c) || c->state == CHILD_INSTALLING)
-			return 1;
-	return 0;
-}
-
 int
 vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now)
@@ -122,6 +110,7 @@ vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
 	struct vpnr__ike_builder b;
 	struct vpnr__wbuf inner;
 	struct child_sa *c;
+	struct tunnel *ct;
 	uint8_t spis[4 * 64];
 	uint16_t n_out = 0, j;
 	uint32_t spi;
@@ -139,9 +128,15 @@ vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
 			continue;
 		for (j = 0; j < d->n_spi; j++) {
 			spi = vpnr__get_be32(d->spis + 4 * j);
-			c = vpnr__child_by_spi_out(sa->tun, spi);
-			if (c == NULL)
+			c = vpnr__ike_child_by_spi_out(ctx, sa, spi);
+			if (c == NULL) {
+				/* Maybe the pair our CREATE_CHILD_SA made,
+				 * its answer still on the way. */
+				if (sa->req_type == REQ_NEW_CHILD)
+					sa->peer_del_spi = spi;
 				continue;
+			}
+			ct = c->tun;
 			if (n_out < 64) {
 				vpnr__put_be32(spis + 4 * n_out, c->spi_in);
 				n_out++;
@@ -158,7 +153,7 @@ vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
 			if (c->state != CHILD_REKEYED) {
 				struct child_sa *o;
 
-				TAILQ_FOREACH(o, &sa->tun->children, entry)
+				TAILQ_FOREACH(o, &ct->children, entry)
 					if (o->replaced_by == c->id &&
 					    o->state == CHILD_REKEYED) {
 						o->state = CHILD_INSTALLED;
@@ -175,6 +170,9 @@ vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
 				closed = 1;
 			vpnr__child_destroy(ctx, c, c->state == CHILD_REKEYED,
 			    now);
+			/* A tunnel riding sa without a CHILD_SA leaves. */
+			vpnr__ike_guest_emptied(ctx, ct, VPNR_ERR_PEER_CLOSED,
+			    0, now);
 		}
 	}
 	if (vpnr__ike_find_notify(msg, VPNR__N_AUTHENTICATION_FAILED) != NULL)
@@ -208,7 +206,7 @@ vpnr__ike_sa_process_informational(vpnr_ctx *ctx, struct ike_sa *sa,
 		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_AUTH_FAILED,
 		    VPNR__N_AUTHENTICATION_FAILED, now);
 	} else if (closed && sa->tun->ike == sa && sa->tun->want_up &&
-	    !has_child(sa->tun)) {
+	    !vpnr__tunnel_has_child(sa->tun)) {
 		/* The peer closed our last CHILD_SA: a tunnel we want up
 		 * starts over (DELETE, then the reconnect policy). */
 		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
@@ -225,7 +223,8 @@ vpnr__ike_info_response(vpnr_ctx *ctx, struct ike_sa *sa,
     struct vpnr__ike_msg *msg, vpnr_tstamp now)
 {
 	struct child_sa *c;
-	int type = sa->req_type;
+	struct tunnel *ct;
+	int type = sa->req_type, reason;
 
 	sa->req_type = REQ_NONE;
 	vpnr__wbuf_free(&sa->req); /* answered: no more retransmits */
@@ -233,13 +232,20 @@ vpnr__ike_info_response(vpnr_ctx *ctx, struct ike_sa *sa,
 	sa->next_req_id++;
 	switch (type) {
 	case REQ_DELETE_CHILD:
-		c = vpnr__child_find(sa->tun, sa->req_child);
-		if (c != NULL && c->down_reason == 0)
-			c->down_reason = VPNR_ERR_LOCAL_CLOSE; /* we ended it */
-		if (c != NULL)
-			vpnr__child_destroy(ctx, c,
-			    c->state == CHILD_REKEYED || c->replaced_by != 0,
-			    now);
+		c = vpnr__ike_child(ctx, sa, sa->req_child);
+		if (c == NULL)
+			break;
+		ct = c->tun;
+		/* A guest left without CHILD_SA by this (the peer closed
+		 * the pair that replaced it, a lifetime) leaves, saying
+		 * why the pair went; a plain DELETE of ours ended it. */
+		reason =
+		    c->down_reason != 0 ? c->down_reason : VPNR_ERR_PEER_CLOSED;
+		if (c->down_reason == 0)
+			c->down_reason = VPNR_ERR_LOCAL_CLOSE;
+		vpnr__child_destroy(ctx, c,
+		    c->state == CHILD_REKEYED || c->replaced_by != 0, now);
+		vpnr__ike_guest_emptied(ctx, ct, reason, 0, now);
 		break;
 	case REQ_DELETE_IKE:
 		vpnr__ike_sa_dead(ctx, sa, sa->close_reason, sa->close_notify,

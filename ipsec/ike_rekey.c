@@ -127,6 +127,7 @@ vpnr__ike_switch(vpnr_ctx *ctx, struct ike_sa *old, struct ike_sa *n,
 	vpnr__ike_sa_log_up(ctx, n);
 	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_REKEYED, 0, 0, 0);
 	vpnr__tunnel_dpd_arm(ctx, t, now);
+	vpnr__ike_guests_switch(ctx, old, n, now);
 	/* The moved work starts now if n's window is free: else (say,
 	 * a replaced CHILD_SA's DELETE) it waited for the next request
 	 * someone queued on n, a DPD probe at best. */

@@ -160,6 +160,7 @@ sa_unlink(vpnr_ctx *ctx, struct ike_sa *sa)
 	vpnr__timer_disarm(ctx, &sa->rekey_timer);
 	vpnr__timer_disarm(ctx, &sa->keepalive_timer);
 	vpnr__timer_disarm(ctx, &sa->life_timer);
+	vpnr__ike_guests_drop(ctx, sa);
 	if (sa->tun != NULL && sa->tun->ike == sa)
 		sa->tun->ike = NULL;
 }
@@ -226,13 +227,22 @@ hand_over(vpnr_ctx *ctx, struct ike_sa *sa, struct ike_sa *cur, vpnr_tstamp now)
 		 * it (DELETE of the SPI we offered; the peer then keeps
 		 * the old pair) and keep ours until the peer says more.
 		 */
-		c = vpnr__child_find(sa->tun, sa->req_child);
+		c = vpnr__ike_child(ctx, sa, sa->req_child);
 		if (c == NULL || c->state != CHILD_REKEYING)
 			break;
 		c->state = CHILD_INSTALLED;
 		vpnr__timer_arm(ctx, &c->rekey_timer,
 		    now + VPNR__IKE_REKEY_RETRY);
 		if (vpnr__ike_sa_task(ctx, cur, REQ_DELETE_SPI, sa->req_spi,
+			now) != VPNR_OK)
+			break; /* cur ended (reported), or an abort */
+		break;
+	case REQ_NEW_CHILD:
+		/* A guest's CHILD_SA: asked again on cur; what the peer may
+		 * have made of the first request goes after that. */
+		if (vpnr__ike_sa_task(ctx, cur, REQ_NEW_CHILD, sa->req_tun,
+			now) != VPNR_OK ||
+		    vpnr__ike_sa_task(ctx, cur, REQ_DELETE_SPI, sa->req_spi,
 			now) != VPNR_OK)
 			break; /* cur ended (reported), or an abort */
 		break;
@@ -245,7 +255,8 @@ hand_over(vpnr_ctx *ctx, struct ike_sa *sa, struct ike_sa *cur, vpnr_tstamp now)
 		/* Once cur ended (reported), the rest is dropped. */
 		if ((tk->type == REQ_DELETE_CHILD ||
 			tk->type == REQ_DELETE_SPI ||
-			tk->type == REQ_REKEY_CHILD) &&
+			tk->type == REQ_REKEY_CHILD ||
+			tk->type == REQ_NEW_CHILD) &&
 		    cur->state != IKE_DEAD &&
 		    vpnr__ike_sa_task(ctx, cur, tk->type, tk->child_id, now) !=
 			VPNR_OK)
@@ -274,6 +285,8 @@ vpnr__ike_sa_dead(vpnr_ctx *ctx, struct ike_sa *sa, int reason, uint16_t notify,
 	if (t != NULL && t->ike != NULL && t->ike != sa &&
 	    t->ike->state == IKE_ESTABLISHED)
 		hand_over(ctx, sa, t->ike, now);
+	/* Tunnels riding it go first (their CHILD_SAs went with it). */
+	vpnr__ike_guests_gone(ctx, sa, reason, notify, now);
 	if (t != NULL &&
 	    (t->ike == sa ||
 		(t->ike == NULL && prev == IKE_HALF_OPEN && reason != 0)))
@@ -390,29 +403,28 @@ vpnr__ike_sa_established(vpnr_ctx *ctx, struct ike_sa *sa, vpnr_tstamp now)
 	sa->init_req_len = sa->init_resp_len = 0;
 }
 
+int
+vpnr__ike_notify_reason(uint16_t type)
+{
+	switch (type) {
+	case VPNR__N_NO_PROPOSAL_CHOSEN:
+		return VPNR_ERR_NO_PROPOSAL;
+	case VPNR__N_AUTHENTICATION_FAILED:
+		return VPNR_ERR_AUTH_FAILED;
+	case VPNR__N_TS_UNACCEPTABLE:
+		return VPNR_ERR_TS_UNACCEPTABLE;
+	case VPNR__N_INVALID_SYNTAX:
+		return VPNR_ERR_MALFORMED;
+	default:
+		return VPNR_ERR_PEER_ERROR;
+	}
+}
+
 void
 vpnr__ike_fail_notify(vpnr_ctx *ctx, struct ike_sa *sa, uint16_t type,
     vpnr_tstamp now)
 {
-	int reason;
-
-	switch (type) {
-	case VPNR__N_NO_PROPOSAL_CHOSEN:
-		reason = VPNR_ERR_NO_PROPOSAL;
-		break;
-	case VPNR__N_AUTHENTICATION_FAILED:
-		reason = VPNR_ERR_AUTH_FAILED;
-		break;
-	case VPNR__N_TS_UNACCEPTABLE:
-		reason = VPNR_ERR_TS_UNACCEPTABLE;
-		break;
-	case VPNR__N_INVALID_SYNTAX:
-		reason = VPNR_ERR_MALFORMED;
-		break;
-	default:
-		reason = VPNR_ERR_PEER_ERROR;
-		break;
-	}
+	int reason = vpnr__ike_notify_reason(type);
 	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
 	    "IKE_SA %016llx_i %016llx_r: peer sent error notify %u (%s)",
 	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, type,
@@ -622,9 +634,24 @@ follow_peer(vpnr_ctx *ctx, struct ike_sa *sa, const vpnr_addr *local,
 	sa->local = *local;
 	sa->remote = *remote;
 	if (sa->state == IKE_ESTABLISHED && sa->tun != NULL &&
-	    sa->tun->ike == sa)
+	    sa->tun->ike == sa) {
 		vpnr__tunnel_peer_moved(ctx, sa->tun, sa, now);
+		vpnr__ike_guests_moved(ctx, sa, now);
+	}
 	return 1;
+}
+
+/* An authenticated message (a request: req) is proof of life for the
+ * tunnel and for every tunnel riding the SA. */
+static void
+peer_heard(vpnr_ctx *ctx, struct ike_sa *sa, int req, vpnr_tstamp now)
+{
+	if (sa->tun == NULL)
+		return;
+	if (req)
+		sa->tun->peer_req_at = now; /* see dpd_grace() */
+	vpnr__tunnel_alive(ctx, sa->tun, now);
+	vpnr__ike_guests_alive(ctx, sa, now);
 }
 
 int
@@ -659,7 +686,7 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 		}
 		sa->last_rx = now;
 		sa->last_resp_rx = now;
-		vpnr__tunnel_alive(ctx, sa->tun, now);
+		peer_heard(ctx, sa, 0, now);
 		follow_peer(ctx, sa, local, remote, now);
 		switch (sa->req_type) {
 		case REQ_AUTH:
@@ -668,6 +695,7 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 			return vpnr__ike_auth_response(ctx, sa, msg, now);
 		case REQ_REKEY_CHILD:
 		case REQ_REKEY_IKE:
+		case REQ_NEW_CHILD:
 			if (exch != VPNR__IKE_CREATE_CHILD_SA)
 				return VPNR_ERR_MALFORMED;
 			return vpnr__ike_create_child_response(ctx, sa, msg,
@@ -690,9 +718,7 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 			    "bad retransmission");
 			return VPNR_ERR_MALFORMED;
 		}
-		if (sa->tun != NULL)
-			sa->tun->peer_req_at = now;
-		vpnr__tunnel_alive(ctx, sa->tun, now);
+		peer_heard(ctx, sa, 1, now);
 		vpnr__log(ctx, VPNR_LOG_DEBUG, "ike",
 		    "retransmitting response to request %u", msg->hdr.msg_id);
 		return vpnr__ike_send(ctx, &sa->local, &sa->remote, &sa->resp);
@@ -706,9 +732,7 @@ vpnr__ike_sa_recv(vpnr_ctx *ctx, struct ike_sa *sa, struct vpnr__ike_msg *msg,
 					       "bad encrypted payload");
 		return rv;
 	}
-	if (sa->tun != NULL)
-		sa->tun->peer_req_at = now; /* see dpd_grace() */
-	vpnr__tunnel_alive(ctx, sa->tun, now);
+	peer_heard(ctx, sa, 1, now);
 	if (msg->unsupported_critical != 0) {
 		uint8_t pl = msg->unsupported_critical;
 		struct vpnr__ike_builder b;
@@ -758,20 +782,26 @@ start_task(vpnr_ctx *ctx, struct ike_sa *sa, int type, uint64_t child_id,
     vpnr_tstamp now)
 {
 	struct child_sa *c;
+	struct tunnel *t;
 
 	switch (type) {
 	case REQ_REKEY_CHILD:
-		c = vpnr__child_find(sa->tun, child_id);
+		c = vpnr__ike_child(ctx, sa, child_id);
 		if (c == NULL || c->state != CHILD_INSTALLED ||
 		    sa->state != IKE_ESTABLISHED)
 			return VPNR_ERR_NOT_FOUND;
 		return vpnr__child_start_rekey(ctx, sa, c, now);
+	case REQ_NEW_CHILD:
+		t = vpnr__tunnel_find(ctx, child_id);
+		if (t == NULL || t->ike != sa || sa->state != IKE_ESTABLISHED)
+			return VPNR_ERR_NOT_FOUND;
+		return vpnr__child_start_new(ctx, sa, t, now);
 	case REQ_REKEY_IKE:
 		if (sa->state != IKE_ESTABLISHED)
 			return VPNR_ERR_INVALID_STATE;
 		return vpnr__ike_start_rekey(ctx, sa, now);
 	case REQ_DELETE_CHILD:
-		c = vpnr__child_find(sa->tun, child_id);
+		c = vpnr__ike_child(ctx, sa, child_id);
 		if (c == NULL)
 			return VPNR_ERR_NOT_FOUND;
 		return vpnr__child_send_delete(ctx, sa, c, now);

@@ -720,9 +720,56 @@ newest_up(struct tunnel *t)
 	return n;
 }
 
+static int p1_end(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now);
+
+/* The sibling tunnel whose Quick Mode we started on s is under way,
+ * or 0. */
+static uint64_t
+qm_rider(const struct v1_sa *s)
+{
+	const struct vpnr__v1_quick *q = &s->e.qm;
+
+	if (!q->initiator || q->state == V1Q_NONE || q->state == V1Q_DONE ||
+	    q->conn.id == s->tun->id)
+		return 0;
+	return q->conn.id;
+}
+
+/*
+ * A sibling's Quick Mode went with the ISAKMP SA of tunnel owner: if
+ * the sibling still wants up and has neither an ISAKMP SA of its own
+ * nor a CHILD_SA, it asks again, over another ISAKMP SA or a new one
+ * (strongSwan may delete two fresh ISAKMP SAs at once, each taken for
+ * the other's reauthentication).
+ */
+static int
+qm_lost(vpnr_ctx *ctx, uint64_t rider, uint64_t owner, vpnr_tstamp now)
+{
+	struct tunnel *o;
+
+	if (rider == 0 || (o = vpnr__tunnel_find(ctx, rider)) == NULL ||
+	    !o->want_up || o->deleting || o->v1 != NULL ||
+	    live_child(o) != NULL)
+		return VPNR_OK;
+	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+	    "tunnel %llu: its Quick Mode went with the ISAKMP SA of tunnel "
+	    "%llu, asking again",
+	    (unsigned long long)o->id, (unsigned long long)owner);
+	return want_child(ctx, o, 0, now);
+}
+
 /* The engine failed s (its reason and why), or it timed out. */
 static int
 p1_failed(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now)
+{
+	uint64_t rider = qm_rider(s), owner = s->tun->id;
+	int rv = p1_end(ctx, s, now);
+
+	return rv == VPNR_OK ? qm_lost(ctx, rider, owner, now) : rv;
+}
+
+static int
+p1_end(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now)
 {
 	struct tunnel *t = s->tun;
 	int reason = s->e.error != 0 ? s->e.error : VPNR_ERR_PEER_CLOSED;
@@ -1013,6 +1060,8 @@ vpnr__v1_tunnel_end(vpnr_ctx *ctx, struct tunnel *t, int reason, int say_delete,
 {
 	struct v1_sa *s = v1_channel(ctx, t), *o;
 	struct child_sa *c;
+	uint64_t riders[4];
+	size_t n = 0, i;
 
 	if (say_delete && s != NULL) {
 		TAILQ_FOREACH(c, &t->children, entry) {
@@ -1027,9 +1076,16 @@ vpnr__v1_tunnel_end(vpnr_ctx *ctx, struct tunnel *t, int reason, int say_delete,
 		}
 		(void)sa_flush(ctx, s);
 	}
-	while ((o = TAILQ_FIRST(&t->v1_sas)) != NULL)
+	/* At most one Quick Mode per SA: a rider each, a few SAs. */
+	while ((o = TAILQ_FIRST(&t->v1_sas)) != NULL) {
+		if (n < sizeof(riders) / sizeof(riders[0]))
+			riders[n++] = qm_rider(o);
 		sa_free(ctx, o);
+	}
 	vpnr__tunnel_gone(ctx, t, reason, 0, now);
+	for (i = 0; i < n; i++)
+		if (qm_lost(ctx, riders[i], t->id, now) != VPNR_OK)
+			break; /* a callback asked to abort */
 }
 
 /* ---- input ---- */

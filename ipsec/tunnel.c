@@ -546,13 +546,33 @@ vpnr__tunnel_children_down(vpnr_ctx *ctx, struct tunnel *t, int reason,
 	vpnr__child_destroy_all(ctx, t, now);
 }
 
+/* share_ike tunnels that waited for t's IKE SA start at once, after
+ * what is under way on it (a zero-delay timer), and ride it.  Only
+ * looked for while some tunnel has share_ike. */
+static void
+start_waiting_siblings(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	struct tunnel *o;
+
+	if (vpnr__ike(ctx)->n_share == 0)
+		return;
+	for (o = vpnr__tunnel_first_by_peer(ctx, &t->cfg.remote); o != NULL;
+	     o = vpnr__tunnel_next_by_peer(ctx, o))
+		if (o->cfg.share_ike && o->want_up && o->ike == NULL &&
+		    o->state == VPNR_TUNNEL_CONNECTING &&
+		    vpnr__ike_sibling(t, o))
+			vpnr__timer_arm(ctx, &o->reconnect_timer, now);
+}
+
 void
 vpnr__tunnel_ike_up(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
     vpnr_tstamp now)
 {
 	struct ike_sa *old = t->ike;
 
-	if (old != NULL && old != sa) {
+	if (old != NULL && old != sa && vpnr__ike_guest(t)) {
+		vpnr__ike_guest_part(ctx, t, now);
+	} else if (old != NULL && old != sa) {
 		/* A new IKE SA replaces the old one (peer restarted, or a
 		 * crossed initiation): the old one and its children go. */
 		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
@@ -568,6 +588,7 @@ vpnr__tunnel_ike_up(vpnr_ctx *ctx, struct tunnel *t, struct ike_sa *sa,
 	}
 	t->ike = sa;
 	vpnr__tunnel_up(ctx, t, now);
+	start_waiting_siblings(ctx, t, now);
 }
 
 void
@@ -593,6 +614,10 @@ vpnr__tunnel_fail(vpnr_ctx *ctx, struct tunnel *t, int reason, uint16_t notify,
 
 	if (sa == NULL || sa->state != IKE_ESTABLISHED)
 		return;
+	if (vpnr__ike_guest(t)) { /* the IKE SA is its host's */
+		vpnr__ike_guest_leave(ctx, t, reason, notify, now);
+		return;
+	}
 	sa->close_reason = reason;
 	sa->close_notify = notify;
 	/* Could the DELETE not be queued, the IKE SA ended already and
@@ -688,7 +713,7 @@ vpnr__tunnel_gone(vpnr_ctx *ctx, struct tunnel *t, int reason, uint16_t notify,
 	    was_up || reason == VPNR_ERR_LOCAL_CLOSE ? VPNR_TUNNEL_EV_DOWN :
 						       VPNR_TUNNEL_EV_FAILED,
 	    reason, notify, 0);
-	t->ike = NULL;
+	vpnr__tunnel_drop_ike(t);
 	t->state = VPNR_TUNNEL_IDLE;
 	t->established_at = 0;
 	if (reason == VPNR_ERR_LOCAL_CLOSE)
@@ -882,6 +907,8 @@ vpnr_tunnel_add(vpnr_ctx *ctx, const vpnr_tunnel_config *tc,
 	vpnr__timer_init(&t->reconnect_timer, reconnect_fire, t);
 	RB_INSERT(vpnr__tunnel_tree, &vpnr__ike(ctx)->tunnels, t);
 	RB_INSERT(vpnr__tunnel_peer_tree, &vpnr__ike(ctx)->by_peer, t);
+	if (t->cfg.share_ike)
+		vpnr__ike(ctx)->n_share++;
 	if (tunnel_id != NULL)
 		*tunnel_id = t->id;
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike", "tunnel %llu added: %s...%s",
@@ -899,6 +926,22 @@ tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 
 	if (vpnr__tunnel_v1(t))
 		return vpnr__v1_child_start(ctx, t, 0, now);
+	/* Several connections to one peer: a CHILD_SA in a sibling's
+	 * IKE SA (ike_guest.c). */
+	if (t->cfg.share_ike && (sa = vpnr__ike_sibling_sa(ctx, t)) != NULL) {
+		vpnr__ike_guest_attach(t, sa);
+		t->state = VPNR_TUNNEL_CONNECTING;
+		return vpnr__ike_task_rv(
+		    vpnr__ike_sa_task(ctx, sa, REQ_NEW_CHILD, t->id, now));
+	}
+	if (t->cfg.share_ike && vpnr__ike_sibling_connecting(ctx, t)) {
+		/* Wait for it (start_waiting_siblings), in case it fails
+		 * looking again now and then. */
+		t->state = VPNR_TUNNEL_CONNECTING;
+		vpnr__timer_arm(ctx, &t->reconnect_timer,
+		    now + VPNR__IKE_SHARE_WAIT);
+		return VPNR_OK;
+	}
 	/* No memory for this tunnel's attempt: it fails (reported) and
 	 * retries by its reconnect policy; the context goes on. */
 	sa = vpnr__ike_sa_new(ctx, t, 1, 0);
@@ -954,8 +997,16 @@ close_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 		return VPNR_OK;
 	}
 	sa = t->ike;
-	if (sa == NULL)
+	if (sa == NULL) {
+		t->state = VPNR_TUNNEL_IDLE; /* maybe waiting for a sibling */
 		return VPNR_OK;
+	}
+	if (vpnr__ike_guest(t)) {
+		/* Its CHILD_SAs go; the IKE SA stays with its tunnel. */
+		t->state = VPNR_TUNNEL_CLOSING;
+		vpnr__ike_guest_leave(ctx, t, VPNR_ERR_LOCAL_CLOSE, 0, now);
+		return VPNR_OK;
+	}
 	if (sa->state != IKE_ESTABLISHED) {
 		vpnr__ike_sa_dead(ctx, sa, VPNR_ERR_LOCAL_CLOSE, 0, now);
 		return VPNR_OK;
@@ -1034,12 +1085,16 @@ static int
 del_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 {
 	struct tunnel *t = vpnr__tunnel_find(ctx, id);
+	struct ike_sa *sa;
 
 	(void)arg;
 	if (t == NULL)
 		return VPNR_ERR_NOT_FOUND;
-	/* Best effort DELETE, then forget everything at once. */
+	/* Best effort DELETE, then forget everything at once.  Tunnels
+	 * riding its IKE SAs go down first. */
 	close_now(ctx, id, 0, now);
+	TAILQ_FOREACH(sa, &t->sas, tentry)
+		vpnr__ike_guests_gone(ctx, sa, VPNR_ERR_TUNNEL_DOWN, 0, now);
 	if (t->child_up_reported) {
 		t->child_up_reported = 0;
 		if (ctx->bgp_tunnel_changed != NULL)
@@ -1047,6 +1102,8 @@ del_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	}
 	RB_REMOVE(vpnr__tunnel_tree, &vpnr__ike(ctx)->tunnels, t);
 	RB_REMOVE(vpnr__tunnel_peer_tree, &vpnr__ike(ctx)->by_peer, t);
+	if (t->cfg.share_ike)
+		vpnr__ike(ctx)->n_share--;
 	tunnel_free(ctx, t, 1);
 	return VPNR_OK;
 }

@@ -470,6 +470,18 @@ vpnr_tunnel_config_set_suspect(vpnr_tunnel_config *tc, vpnr_tstamp after)
 }
 
 int
+vpnr_tunnel_config_set_share_ike(vpnr_tunnel_config *tc, int share)
+{
+	if (tc == NULL)
+		return VPNR_ERR_INVALID_ARGUMENT;
+	if (share != 0 && share != 1)
+		return tc_error(tc, VPNR_ERR_INVALID_ARGUMENT,
+		    "share_ike is 0 or 1");
+	tc->share_ike = share;
+	return VPNR_OK;
+}
+
+int
 vpnr_tunnel_config_set_rekey(vpnr_tunnel_config *tc, vpnr_tstamp ike_rekey,
     vpnr_tstamp child_rekey, uint32_t jitter_percent)
 {

@@ -33,6 +33,9 @@ type TunnelConfig struct {
 	// (IKEv1Aggressive, IKEv1Commit).
 	IKEVersion uint32
 	IKEv1Flags uint32
+	// ShareIKE opens the CHILD_SA inside the IKE SA of a sibling tunnel
+	// to the same peer (vpnr_tunnel_config_set_share_ike).
+	ShareIKE bool
 }
 
 // AddTunnel adds a tunnel (responder-ready at once) and returns its id.
@@ -86,6 +89,11 @@ func (c *Context) AddTunnel(tc TunnelConfig) (uint64, error) {
 	}
 	if tc.ForceEncap {
 		if err := chk(C.vpnr_tunnel_config_set_force_encap(ptc, 1)); err != nil {
+			return 0, err
+		}
+	}
+	if tc.ShareIKE {
+		if err := chk(C.vpnr_tunnel_config_set_share_ike(ptc, 1)); err != nil {
 			return 0, err
 		}
 	}

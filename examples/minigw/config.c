@@ -144,6 +144,7 @@ static const struct field f_tunnel[] = {
 	FX(psk_file),
 	FS(T, ike_version, F_U32, ike_version, 1, 2),
 	FS(T, aggressive, F_BOOL, aggressive, 0, 0),
+	FS(T, share_ike, F_BOOL, share_ike, 0, 0),
 	FX(ike_proposals),
 	FX(esp_proposals),
 	FS(T, ike_lifetime, F_U32, ike_lifetime, 300, 86400),
@@ -1415,6 +1416,15 @@ mgw_config_check(struct mgw_config *c, char *err, size_t errlen)
 		if (t->aggressive && t->ike_version != 1)
 			return cfail(c, err, errlen, t->line, f,
 			    "aggressive is IKEv1's (set ike_version: 1)");
+		/* IKEv1 puts every Quick Mode of a peer in its one ISAKMP
+		 * SA already: nothing to opt into. */
+		if (t->share_ike && t->ike_version == 1) {
+			snprintf(f, sizeof(f), "tunnels[%d].share_ike", i);
+			return cfail(c, err, errlen,
+			    mgw_tunnel_key_line(t, "share_ike"), f,
+			    "true needs ike_version: 2 (IKEv1 tunnels to one "
+			    "peer share an ISAKMP SA without it)");
+		}
 		if (t->rekey_margin >= t->child_lifetime ||
 		    t->rekey_margin >= t->ike_lifetime)
 			return cfail(c, err, errlen, t->line, f,

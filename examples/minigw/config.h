@@ -95,6 +95,7 @@ struct mgw_cfg_tunnel {
 	uint32_t mtu, mss, replay_window, if_id;
 	int force_encap, offload;
 	int aggressive; /* IKEv1: initiate Aggressive Mode */
+	int share_ike;  /* IKEv2: open our CHILD_SA in a sibling's IKE SA */
 	int profile;    /* MGW_PROFILE_*: profile.c fills and checks */
 	char ovr[MGW_OVR_MAX][MGW_RULEID_MAX]; /* profile_override */
 	int n_ovr;

@@ -347,6 +347,10 @@ tunnel_config(const struct mgw_cfg_tunnel *c, vpnr_tunnel_config **ptc,
 		rc = vpnr_tunnel_config_set_force_encap(tc, c->force_encap);
 	if (rc == VPNR_OK)
 		rc = vpnr_tunnel_config_set_replay_window(tc, c->replay_window);
+	/* A sibling tunnel to the same peer may carry our CHILD_SA in its
+	 * IKE SA (the config check keeps this off IKEv1). */
+	if (rc == VPNR_OK && c->share_ike)
+		rc = vpnr_tunnel_config_set_share_ike(tc, 1);
 	if (rc != VPNR_OK) {
 		snprintf(err, len, "tunnel %s: %s (%s)", c->name,
 		    vpnr_strerror(rc), vpnr_tunnel_config_last_error(tc));

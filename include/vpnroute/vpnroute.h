@@ -120,7 +120,9 @@ VPNR_API const vpnr_info *vpnr_version(uint32_t least_version);
 #define VPNR_ERR_REPLAY           -208 /* ESP: replayed or too old */
 #define VPNR_ERR_INTEGRITY        -209 /* ESP/IKE: ICV mismatch */
 #define VPNR_ERR_NOT_IKE          -210 /* datagram is ESP, not IKE */
-/* The tunnel a BGP session runs over went down.  Since 0.2.0. */
+/* The tunnel a BGP session runs over went down; or (tunnel events) the
+ * sibling tunnel whose IKE SA carried this one's CHILD_SAs was closed
+ * here (vpnr_tunnel_config_set_share_ike).  Since 0.2.0. */
 #define VPNR_ERR_TUNNEL_DOWN -211
 /* Liveness: nothing authenticated came from the peer for the tunnel's
  * liveness timeout (vpnr_tunnel_config_set_liveness).  Since 0.2.0. */
@@ -823,6 +825,25 @@ VPNR_API int vpnr_tunnel_config_set_liveness(vpnr_tunnel_config *tc,
  */
 VPNR_API int
 vpnr_tunnel_config_set_suspect(vpnr_tunnel_config *tc, vpnr_tstamp after);
+/**
+ * IKEv2, several connections to one peer: open this tunnel's CHILD_SA
+ * inside the established IKE SA of a sibling tunnel (one to the same
+ * peer with the same addresses, PSK and identities, as strongSwan does
+ * for the children of one connection) rather than in an IKE SA of its
+ * own.  Off by default: cloud gateways expect one IKE SA per
+ * connection.  While a sibling's own IKE SA is connecting the tunnel
+ * waits for it; with none, it makes its own, as when off.  A tunnel
+ * riding a sibling's IKE SA reports UP and the sibling's IKE SPIs; its
+ * CHILD_SAs are rekeyed and deleted
+ * over that IKE SA and go with it (DOWN with the IKE SA's reason, or
+ * VPNR_ERR_TUNNEL_DOWN when the sibling was closed here), after which
+ * it follows its own reconnect policy.  As a responder the library
+ * always accepts a peer's CREATE_CHILD_SA for a sibling's selectors
+ * this way.  share: 0 or 1.  Returns VPNR_OK or
+ * VPNR_ERR_INVALID_ARGUMENT.  Since 0.3.0.
+ */
+VPNR_API int
+vpnr_tunnel_config_set_share_ike(vpnr_tunnel_config *tc, int share);
 /**
  * Rekey times (0 = never) and the jitter subtracted at random (up to
  * jitter_percent of the time).  Defaults: IKE 4 h, CHILD 1 h, 10 %.

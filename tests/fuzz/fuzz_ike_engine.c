@@ -17,6 +17,16 @@
  * are checked on both sides (a tracking data plane, ids never reused, sane
  * event order, monotonic counters), and at the end every tunnel is deleted and
  * nothing may stay installed; besides: no crash, no leak, no sanitizer report.
+ *
+ * Built as fuzz_ike_share (FZ_SHARE), each side has two sibling IKEv2 tunnels
+ * to the other (one address pair and PSK; 192.168/16 <-> 172.16/12 and
+ * 192.168/16 <-> 10/8, if_id 1 and 2), side 0's with
+ * vpnr_tunnel_config_set_share_ike: ops 5 6 7 8 12 act on tunnel (op >> 6) & 1,
+ * and op 12 on side 1 re-adds the tunnel sharing when bit 7 is set.  Checked
+ * besides: each SA is its tunnel's (if_id, selectors within the tunnel's),
+ * initiating a sharing tunnel while its sibling is ESTABLISHED sends no
+ * IKE_SA_INIT, and no tunnel stays CONNECTING beside an ESTABLISHED sibling
+ * for FZ_STUCK timer runs of a minute or more.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,9 +40,116 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* fuzz_ikev1_engine.c builds this harness with IKEv1 tunnels. */
+/* fuzz_ikev1_engine.c builds this harness with IKEv1 tunnels,
+ * fuzz_ike_share.c with two sibling tunnels a side. */
 #ifndef FZ_IKE_VERSION
 #define FZ_IKE_VERSION 2
+#endif
+#ifndef FZ_SHARE
+#define FZ_SHARE 0
+#endif
+#define FZ_NT (FZ_SHARE ? 2 : 1) /* tunnels a side */
+
+/* The harness's state (w.user). */
+struct fz {
+	struct ikew w;
+	struct inv inv[2];
+	uint64_t tid[2][FZ_NT];
+#if FZ_SHARE
+	vpnr_tunnel_config *tc[2][FZ_NT];
+	int share[2][FZ_NT]; /* set_share_ike of tunnel k */
+	uint64_t n_init[2];  /* IKE_SA_INIT requests side i sent */
+	int stuck[2][FZ_NT]; /* long timer runs it sat CONNECTING */
+#endif
+};
+
+#if FZ_SHARE
+/* Tunnel k's selector on side i: 192.168/16 on side 0, the tunnel's
+ * network (172.16/12, 10/8) on side 1. */
+static void
+fz_net(vpnr_ts *ts, int i, int k)
+{
+	static const char *const lo[3] = { "192.168.0.0", "172.16.0.0",
+		"10.0.0.0" };
+	static const char *const hi[3] = { "192.168.255.255", "172.31.255.255",
+		"10.255.255.255" };
+	int n = i == 0 ? 0 : 1 + k;
+
+	memset(ts, 0, sizeof(*ts));
+	vpnr_addr_parse(&ts->addr_start, lo[n]);
+	vpnr_addr_parse(&ts->addr_end, hi[n]);
+	ts->port_end = 65535;
+}
+
+static int
+fz_within(const vpnr_ts *ts, const vpnr_ts *net)
+{
+	return ts->addr_start.family == VPNR_AF_INET &&
+	    memcmp(ts->addr_start.bytes, net->addr_start.bytes, 4) >= 0 &&
+	    memcmp(ts->addr_end.bytes, net->addr_end.bytes, 4) <= 0 &&
+	    memcmp(ts->addr_start.bytes, ts->addr_end.bytes, 4) <= 0;
+}
+
+/* A CHILD_SA belongs to the tunnel it names: its if_id (k + 1), and
+ * its selectors within that tunnel's (a sibling's SA was not handed
+ * to the wrong tunnel). */
+static void
+fz_sa_owner(struct fz *f, int i, const vpnr_child_sa *sa)
+{
+	vpnr_ts l, r;
+	size_t j;
+	int k;
+
+	for (k = 0; k < FZ_NT && f->tid[i][k] != sa->tunnel_id; k++)
+		;
+	if (k == FZ_NT)
+		return; /* inv_sa_add tells */
+	if (sa->if_id != (uint32_t)k + 1)
+		inv_fail(&f->inv[i], "sa_add with another tunnel's if_id",
+		    sa->if_id);
+	fz_net(&l, i, k);
+	fz_net(&r, !i, k);
+	for (j = 0; j < sa->n_ts_local; j++)
+		if (!fz_within(&sa->ts_local[j], &l))
+			inv_fail(&f->inv[i],
+			    "sa_add local selector outside its tunnel's",
+			    sa->sa_id);
+	for (j = 0; j < sa->n_ts_remote; j++)
+		if (!fz_within(&sa->ts_remote[j], &r))
+			inv_fail(&f->inv[i],
+			    "sa_add remote selector outside its tunnel's",
+			    sa->sa_id);
+}
+
+/* Counts IKE_SA_INIT requests (exchange 34, Response flag clear),
+ * after the non-ESP marker on port 4500. */
+static int
+fz_send(struct ikew_side *s, const vpnr_addr *local, const vpnr_addr *remote,
+    const uint8_t *d, size_t len)
+{
+	struct fz *f = s->w->user;
+	static const uint8_t marker[4];
+
+	(void)remote;
+	if (local->port == 4500 && len >= 4 && memcmp(d, marker, 4) == 0) {
+		d += 4;
+		len -= 4;
+	}
+	if (len >= 28 && d[18] == 34 && (d[19] & 0x20) == 0)
+		f->n_init[s->idx]++;
+	return 0;
+}
+
+/* An event for the tunnel: something happens. */
+static void
+fz_share_event(struct fz *f, int i, uint64_t tid)
+{
+	int k;
+
+	for (k = 0; k < FZ_NT; k++)
+		if (f->tid[i][k] == tid)
+			f->stuck[i][k] = 0;
+}
 #endif
 
 /* The invariants' tracking data plane, one per side (w.user). */
@@ -40,10 +157,13 @@ static int
 fz_sa_add(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
 {
 	struct ikew_side *s = dp;
-	struct inv *inv = s->w->user;
+	struct fz *f = s->w->user;
 
 	(void)ctx;
-	inv_sa_add(&inv[s->idx], op, sa);
+	inv_sa_add(&f->inv[s->idx], op, sa);
+#if FZ_SHARE
+	fz_sa_owner(f, s->idx, sa);
+#endif
 	return VPNR_OK;
 }
 
@@ -51,10 +171,10 @@ static int
 fz_sa_del(vpnr_ctx *ctx, uint64_t op, const vpnr_child_sa *sa, void *dp)
 {
 	struct ikew_side *s = dp;
-	struct inv *inv = s->w->user;
+	struct fz *f = s->w->user;
 
 	(void)ctx;
-	inv_sa_del(&inv[s->idx], op, sa);
+	inv_sa_del(&f->inv[s->idx], op, sa);
 	return VPNR_OK;
 }
 
@@ -66,9 +186,12 @@ static const vpnr_dataplane fz_dp = {
 static int
 fz_event(struct ikew_side *s, const vpnr_tunnel_event *ev)
 {
-	struct inv *inv = s->w->user;
+	struct fz *f = s->w->user;
 
-	inv_event(&inv[s->idx], ev);
+	inv_event(&f->inv[s->idx], ev);
+#if FZ_SHARE
+	fz_share_event(f, s->idx, ev->tunnel_id);
+#endif
 	return VPNR_OK;
 }
 
@@ -81,26 +204,128 @@ fz_config(vpnr_config *cfg, int side, void *arg)
 }
 
 static void
-fz_del_tunnel(struct ikew *w, struct inv *inv, int i)
+fz_del_tunnel(struct fz *f, int i, int k)
 {
-	uint64_t tid = w->s[i].tunnel_id;
+	uint64_t tid = f->tid[i][k];
 
-	if (tid != 0 && vpnr_tunnel_del(w->s[i].ctx, tid, w->now) == VPNR_OK)
-		inv_tunnel_gone(&inv[i], tid);
-	w->s[i].tunnel_id = 0;
+	if (tid != 0 &&
+	    vpnr_tunnel_del(f->w.s[i].ctx, tid, f->w.now) == VPNR_OK)
+		inv_tunnel_gone(&f->inv[i], tid);
+	f->tid[i][k] = 0;
 }
 
 static void
-fz_add_tunnel(struct ikew *w, struct inv *inv, int i)
+fz_add_tunnel(struct fz *f, int i, int k)
 {
-	if (ikew_add_tunnel(w, i) == VPNR_OK)
-		inv_tunnel_added(&inv[i], w->s[i].tunnel_id);
+	struct ikew_side *s = &f->w.s[i];
+#if FZ_SHARE
+	vpnr_tunnel_config *tc = f->tc[i][k];
+#else
+	vpnr_tunnel_config *tc = s->tc;
+#endif
+
+	if (vpnr_tunnel_add(s->ctx, tc, s, &f->tid[i][k]) == VPNR_OK)
+		inv_tunnel_added(&f->inv[i], f->tid[i][k]);
 	else
-		w->s[i].tunnel_id = 0;
+		f->tid[i][k] = 0;
+}
+
+static void
+fz_tune(vpnr_tunnel_config *tc, int i)
+{
+	vpnr_tunnel_config_set_force_encap(tc, i == 0);
+	vpnr_tunnel_config_set_retransmit(tc, VPNR_SECONDS, 2);
+}
+
+#if FZ_SHARE
+/* Side i's tunnel configs, fresh from ikew's options, made sibling. */
+static int
+fz_share_configs(struct fz *f)
+{
+	vpnr_ts l, r;
+	int i, k, rv;
+
+	for (k = 0; k < FZ_NT; k++) {
+		if ((rv = ikew_new_configs(&f->w)) != VPNR_OK)
+			return rv;
+		for (i = 0; i < 2; i++) {
+			f->tc[i][k] = f->w.s[i].tc;
+			f->w.s[i].tc = NULL;
+			f->share[i][k] = i == 0;
+			fz_tune(f->tc[i][k], i);
+			fz_net(&l, i, k);
+			fz_net(&r, !i, k);
+			if ((rv = vpnr_tunnel_config_add_ts(f->tc[i][k], &l,
+				 &r)) != VPNR_OK ||
+			    (rv = vpnr_tunnel_config_set_if_id(f->tc[i][k],
+				 (uint32_t)k + 1)) != VPNR_OK ||
+			    (rv = vpnr_tunnel_config_set_share_ike(f->tc[i][k],
+				 f->share[i][k])) != VPNR_OK)
+				return rv;
+		}
+	}
+	return VPNR_OK;
 }
 
 static int
-fz_setup(struct ikew *w, struct inv *inv)
+fz_state(struct fz *f, int i, int k)
+{
+	vpnr_tunnel_info ti;
+
+	if (f->tid[i][k] == 0 ||
+	    vpnr_tunnel_get_info(f->w.s[i].ctx, f->tid[i][k], &ti) != VPNR_OK)
+		return -1;
+	return (int)ti.state;
+}
+
+/* Initiating a sharing tunnel while its sibling is up opens a CHILD_SA
+ * in the sibling's IKE SA: no IKE_SA_INIT. */
+static void
+fz_initiate(struct fz *f, int i, int k)
+{
+	int must = f->share[i][k] && fz_state(f, i, k) == VPNR_TUNNEL_IDLE &&
+	    fz_state(f, i, !k) == VPNR_TUNNEL_ESTABLISHED;
+	uint64_t n = f->n_init[i];
+
+	vpnr_tunnel_initiate(f->w.s[i].ctx, f->tid[i][k], f->w.now);
+	if (must && f->n_init[i] != n)
+		inv_fail(&f->inv[i],
+		    "IKE_SA_INIT although a sibling's IKE SA is up",
+		    f->tid[i][k]);
+}
+
+/*
+ * A tunnel CONNECTING while its sibling is ESTABLISHED is a guest whose
+ * CREATE_CHILD_SA is under way (or one that is about to become one):
+ * every exchange ends within a minute (retransmits, install and
+ * half-open timeouts) and one timer run fires what is due, so after
+ * FZ_STUCK runs of a minute or more without an event for it, its
+ * request was lost without a retry or a failure.
+ */
+#define FZ_STUCK 8
+
+static void
+fz_check_stuck(struct fz *f, int long_run)
+{
+	int i, k;
+
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < FZ_NT; k++) {
+			if (fz_state(f, i, k) != VPNR_TUNNEL_CONNECTING ||
+			    fz_state(f, i, !k) != VPNR_TUNNEL_ESTABLISHED)
+				f->stuck[i][k] = 0;
+			else if (long_run && ++f->stuck[i][k] > FZ_STUCK)
+				inv_fail(&f->inv[i],
+				    "tunnel stuck CONNECTING beside an "
+				    "established sibling",
+				    f->tid[i][k]);
+		}
+}
+
+#endif
+
+static int
+fz_setup(struct fz *f)
 {
 #if FZ_IKE_VERSION == 1
 	static const char *const ike[] = { "aes128-sha256-ecp256",
@@ -111,8 +336,9 @@ fz_setup(struct ikew *w, struct inv *inv)
 		"aes128-sha256-ecp256", NULL };
 	static const char *const esp[] = { "aes128gcm16-x25519", NULL };
 #endif
+	struct ikew *w = &f->w;
 	struct ikew_opts o;
-	int i, rv;
+	int i, k, rv;
 
 	memset(&o, 0, sizeof(o));
 	o.cookie_threshold = -1;
@@ -125,101 +351,124 @@ fz_setup(struct ikew *w, struct inv *inv)
 	o.config = fz_config;
 	o.rng[0] = 12345;
 	o.rng[1] = 12346;
+	memset(f->tid, 0, sizeof(f->tid));
 	rv = ikew_new(w, &o);
-	w->user = inv;
+	w->user = f;
 	for (i = 0; i < 2; i++) {
-		inv_init(&inv[i],
+		inv_init(&f->inv[i],
 		    i == 0 ? "fuzz_ike_engine initiator" :
 			     "fuzz_ike_engine responder");
 		w->s[i].on_event = fz_event;
-		if (rv != VPNR_OK)
-			continue;
-		vpnr_tunnel_config_set_force_encap(w->s[i].tc, i == 0);
-		vpnr_tunnel_config_set_retransmit(w->s[i].tc, VPNR_SECONDS, 2);
+		if (rv == VPNR_OK && !FZ_SHARE)
+			fz_tune(w->s[i].tc, i);
 	}
+#if FZ_SHARE
+	memset(f->tc, 0, sizeof(f->tc));
+	memset(f->stuck, 0, sizeof(f->stuck));
+	f->n_init[0] = f->n_init[1] = 0;
+	w->on_send = fz_send;
+	if (rv == VPNR_OK)
+		rv = fz_share_configs(f);
+#endif
 	if (rv != VPNR_OK)
 		return -1;
-	fz_add_tunnel(w, inv, 0);
-	fz_add_tunnel(w, inv, 1);
+	for (k = 0; k < FZ_NT; k++)
+		for (i = 0; i < 2; i++)
+			fz_add_tunnel(f, i, k);
 	return 0;
 }
 
+/* rev: delete each side's tunnels last first. */
 static void
-fz_free(struct ikew *w, struct inv *inv)
+fz_free(struct fz *f, int rev)
 {
-	int i;
+	int i, j;
 
-	ikew_clear(w);
+	ikew_clear(&f->w);
 	/* Deleting the tunnels removes every SA they installed. */
+	for (i = 0; i < 2; i++) {
+		if (f->w.s[i].ctx == NULL)
+			continue;
+		for (j = 0; j < FZ_NT; j++)
+			fz_del_tunnel(f, i, rev ? FZ_NT - 1 - j : j);
+		inv_all_gone(&f->inv[i]);
+	}
+	ikew_free(&f->w);
+#if FZ_SHARE
 	for (i = 0; i < 2; i++)
-		if (w->s[i].ctx != NULL)
-			fz_del_tunnel(w, inv, i);
-	ikew_free(w);
+		for (j = 0; j < FZ_NT; j++)
+			vpnr_tunnel_config_del(f->tc[i][j]);
+#endif
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct ikew w;
-	static struct inv inv[2];
+	static struct fz f;
+	struct ikew *w = &f.w;
 	struct ikew_pkt *p;
 	size_t off = 0, len, n = 0;
 	vpnr_addr l, r;
 	uint8_t op, x, y;
-	int side;
+	uint64_t tid;
+	int side, k;
 
-	if (fz_setup(&w, inv) != 0) {
-		fz_free(&w, inv);
+	if (fz_setup(&f) != 0) {
+		fz_free(&f, 0);
 		return 0;
 	}
 	while (off < size && n++ < 4096) {
 		op = data[off++];
 		side = (op >> 4) & 1;
+		k = FZ_SHARE ? (op >> 6) & 1 : 0; /* the tunnel */
+		tid = f.tid[side][k];
 		switch (op & 0x0f) {
 		case 0:
 		case 2:
-			if ((p = ikew_pop(&w)) == NULL)
+			if ((p = ikew_pop(w)) == NULL)
 				break;
-			ikew_deliver(&w, p);
+			ikew_deliver(w, p);
 			if ((op & 0x0f) == 2)
-				ikew_deliver(&w, p);
+				ikew_deliver(w, p);
 			free(p);
 			break;
 		case 1:
-			free(ikew_pop(&w));
+			free(ikew_pop(w));
 			break;
 		case 3:
 			if (off + 2 > size)
 				goto done;
 			x = data[off++];
 			y = data[off++];
-			if ((p = ikew_pop(&w)) == NULL)
+			if ((p = ikew_pop(w)) == NULL)
 				break;
 			p->data[x % p->len] ^= y;
-			ikew_deliver(&w, p);
+			ikew_deliver(w, p);
 			free(p);
 			break;
 		case 4:
 			if (off + 1 > size)
 				goto done;
-			w.now += (vpnr_tstamp)data[off++] * VPNR_SECONDS;
-			ikew_timers(&w);
+			w->now += (vpnr_tstamp)data[off++] * VPNR_SECONDS;
+			ikew_timers(w);
 			break;
 		case 5:
-			vpnr_tunnel_rekey(w.s[side].ctx, w.s[side].tunnel_id,
-			    VPNR_REKEY_CHILD, w.now);
+			vpnr_tunnel_rekey(w->s[side].ctx, tid, VPNR_REKEY_CHILD,
+			    w->now);
 			break;
 		case 6:
-			vpnr_tunnel_rekey(w.s[side].ctx, w.s[side].tunnel_id,
-			    VPNR_REKEY_IKE, w.now);
+			vpnr_tunnel_rekey(w->s[side].ctx, tid, VPNR_REKEY_IKE,
+			    w->now);
 			break;
 		case 7:
-			vpnr_tunnel_close(w.s[side].ctx, w.s[side].tunnel_id,
-			    w.now);
+			vpnr_tunnel_close(w->s[side].ctx, tid, w->now);
 			break;
 		case 8:
-			vpnr_tunnel_initiate(w.s[side].ctx, w.s[side].tunnel_id,
-			    w.now);
+#if FZ_SHARE
+			fz_initiate(&f, side, k);
+#else
+			vpnr_tunnel_initiate(w->s[side].ctx, tid, w->now);
+#endif
 			break;
 		case 9:
 			if (off + 1 > size)
@@ -227,35 +476,46 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = data[off++];
 			if (len > size - off)
 				len = size - off;
-			l = w.s[side].addr;
-			r = w.s[!side].addr;
+			l = w->s[side].addr;
+			r = w->s[!side].addr;
 			l.port = r.port = (op & 0x20) ? 4500 : 500;
-			vpnr_ctx_recv_datagram(w.s[side].ctx, &l, &r,
-			    data + off, len, w.now);
+			vpnr_ctx_recv_datagram(w->s[side].ctx, &l, &r,
+			    data + off, len, w->now);
 			off += len;
 			break;
 		case 10:
-			while ((p = ikew_pop(&w)) != NULL) {
-				ikew_deliver(&w, p);
+			while ((p = ikew_pop(w)) != NULL) {
+				ikew_deliver(w, p);
 				free(p);
 			}
 			break;
 		case 11:
-			if (w.nq < 2)
+			if (w->nq < 2)
 				break;
-			ikew_requeue(&w, ikew_pop(&w));
+			ikew_requeue(w, ikew_pop(w));
 			break;
 		case 12:
-			fz_del_tunnel(&w, inv, side);
-			fz_add_tunnel(&w, inv, side);
+			fz_del_tunnel(&f, side, k);
+#if FZ_SHARE
+			if (side == 1) {
+				f.share[1][k] = op >> 7;
+				vpnr_tunnel_config_set_share_ike(f.tc[1][k],
+				    f.share[1][k]);
+			}
+#endif
+			fz_add_tunnel(&f, side, k);
 			break;
 		default:
 			break;
 		}
-		inv_check(&inv[0], w.s[0].ctx);
-		inv_check(&inv[1], w.s[1].ctx);
+		inv_check(&f.inv[0], w->s[0].ctx);
+		inv_check(&f.inv[1], w->s[1].ctx);
+#if FZ_SHARE
+		/* op 4 read its N: data[off - 1] */
+		fz_check_stuck(&f, (op & 0x0f) == 4 && data[off - 1] >= 60);
+#endif
 	}
 done:
-	fz_free(&w, inv);
+	fz_free(&f, FZ_SHARE && (size & 1));
 	return 0;
 }

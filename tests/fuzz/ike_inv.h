@@ -6,7 +6,7 @@
  *  - the data plane: every sa_add has a fresh, non-zero sa_id; every
  *    sa_del names a live SA (added, its add not failed) with the SPI
  *    and direction it was added with; once a tunnel is deleted none of
- *    its SAs is left installed;
+ *    its SAs is left installed, and once all are, no SA at all;
  *  - ids (SAs, ops, policies, tunnels) come from one counter and are
  *    never handed out twice;
  *  - events: CHILD_UP, CHILD_REKEYED and REKEYED only while the tunnel
@@ -14,7 +14,9 @@
  *    the tunnel it belongs to;
  *  - counters (tunnel info, vpnr_ike_stats) never go down while the
  *    tunnel lives, and an ESTABLISHED tunnel's current CHILD_SA SPIs
- *    are live SAs.
+ *    are live SAs of that tunnel.
+ * A side may have up to INV_MAX_TUN tunnels (sibling tunnels sharing an
+ * IKE SA, fuzz_ike_share): each is tracked on its own.
  */
 #ifndef VPNR_FUZZ_IKE_INV_H
 #define VPNR_FUZZ_IKE_INV_H
@@ -28,6 +30,7 @@
 
 #define INV_MAX_SA  512
 #define INV_MAX_IDS 8192
+#define INV_MAX_TUN 4
 
 struct inv_sa {
 	uint64_t sa_id, tunnel_id;
@@ -35,6 +38,14 @@ struct inv_sa {
 	uint32_t spi;
 	uint8_t dir;
 	int live;
+};
+
+/* A tunnel of the side (tid 0: a free slot). */
+struct inv_tun {
+	uint64_t tid;
+	int up; /* UP reported, no DOWN since */
+	int have_info;
+	vpnr_tunnel_info info;
 };
 
 struct inv {
@@ -45,10 +56,7 @@ struct inv {
 	uint64_t ids[INV_MAX_IDS];
 	int nids;
 	int ids_overflow;
-	uint64_t tid; /* the current tunnel */
-	int up;       /* UP reported, no DOWN since */
-	int have_info;
-	vpnr_tunnel_info info;
+	struct inv_tun tun[INV_MAX_TUN]; /* the current tunnels */
 	vpnr_ike_stats st;
 };
 
@@ -87,6 +95,18 @@ inv_new_id(struct inv *v, uint64_t id, const char *what)
 	v->ids[v->nids++] = id;
 }
 
+/* The live tunnel tid, or NULL. */
+static inline struct inv_tun *
+inv_tun(struct inv *v, uint64_t tid)
+{
+	int i;
+
+	for (i = 0; tid != 0 && i < INV_MAX_TUN; i++)
+		if (v->tun[i].tid == tid)
+			return &v->tun[i];
+	return NULL;
+}
+
 static inline struct inv_sa *
 inv_find(struct inv *v, uint64_t sa_id)
 {
@@ -113,7 +133,7 @@ inv_sa_add(struct inv *v, uint64_t op, const vpnr_child_sa *sa)
 			    sa->sa_id);
 		return;
 	}
-	if (sa->tunnel_id != v->tid)
+	if (inv_tun(v, sa->tunnel_id) == NULL)
 		inv_fail(v, "sa_add for another tunnel", sa->tunnel_id);
 	if (v->sa_overflow)
 		return; /* live SAs untracked: a move would look like reuse */
@@ -176,12 +196,13 @@ inv_sa_del(struct inv *v, uint64_t op, const vpnr_child_sa *sa)
 }
 
 static inline int
-inv_live_spi(const struct inv *v, uint32_t spi, uint8_t dir)
+inv_live_spi(const struct inv *v, uint64_t tid, uint32_t spi, uint8_t dir)
 {
 	int i;
 
 	for (i = 0; i < v->nsa; i++)
-		if (v->sa[i].live && v->sa[i].spi == spi && v->sa[i].dir == dir)
+		if (v->sa[i].live && v->sa[i].tunnel_id == tid &&
+		    v->sa[i].spi == spi && v->sa[i].dir == dir)
 			return 1;
 	return 0;
 }
@@ -189,27 +210,28 @@ inv_live_spi(const struct inv *v, uint32_t spi, uint8_t dir)
 static inline void
 inv_event(struct inv *v, const vpnr_tunnel_event *ev)
 {
+	struct inv_tun *t = inv_tun(v, ev->tunnel_id);
 	struct inv_sa *e;
 
-	if (ev->tunnel_id != v->tid)
+	if (t == NULL)
 		inv_fail(v, "event for another tunnel", ev->tunnel_id);
 	if (ev->type < VPNR_TUNNEL_EV_UP || ev->type > VPNR_TUNNEL_EV_FAILED)
 		inv_fail(v, "event type", ev->type);
 	switch (ev->type) {
 	case VPNR_TUNNEL_EV_UP:
-		v->up = 1;
+		t->up = 1;
 		break;
 	case VPNR_TUNNEL_EV_DOWN:
-		v->up = 0;
+		t->up = 0;
 		break;
 	case VPNR_TUNNEL_EV_REKEYED:
 	case VPNR_TUNNEL_EV_CHILD_REKEYED:
-		if (!v->up)
+		if (!t->up)
 			inv_fail(v, "REKEYED while the tunnel is not UP",
 			    ev->sa_id);
 		break;
 	case VPNR_TUNNEL_EV_CHILD_UP:
-		if (!v->up)
+		if (!t->up)
 			inv_fail(v, "CHILD_UP while the tunnel is not UP",
 			    ev->sa_id);
 		if (ev->sa_id != 0 && !v->sa_overflow &&
@@ -229,12 +251,38 @@ inv_event(struct inv *v, const vpnr_tunnel_event *ev)
 			inv_fail(v, what " went down", (uint64_t)(a)); \
 	} while (0)
 
-/* After each step: counters and the current CHILD_SA. */
+/* After each step, per tunnel: counters and the current CHILD_SA. */
+static inline void
+inv_check_tun(struct inv *v, struct inv_tun *t, const vpnr_ctx *ctx)
+{
+	vpnr_tunnel_info ti;
+
+	if (t->tid == 0 || vpnr_tunnel_get_info(ctx, t->tid, &ti) != VPNR_OK)
+		return;
+	if (ti.state > VPNR_TUNNEL_CLOSING)
+		inv_fail(v, "tunnel state", ti.state);
+	if (t->have_info) {
+		INV_MONO("retransmits", t->info.retransmits, ti.retransmits);
+		INV_MONO("tunnel malformed", t->info.malformed, ti.malformed);
+		INV_MONO("ike_rekeys", t->info.ike_rekeys, ti.ike_rekeys);
+		INV_MONO("child_rekeys", t->info.child_rekeys, ti.child_rekeys);
+	}
+	t->info = ti;
+	t->have_info = 1;
+	if (!v->sa_overflow && ti.state == VPNR_TUNNEL_ESTABLISHED &&
+	    ti.child_spi_in != 0 &&
+	    (!inv_live_spi(v, t->tid, ti.child_spi_in, VPNR_DIR_IN) ||
+		!inv_live_spi(v, t->tid, ti.child_spi_out, VPNR_DIR_OUT)))
+		inv_fail(v, "current CHILD_SA SPIs are not live SAs",
+		    ti.child_spi_in);
+}
+
+/* After each step: the context's counters, then each tunnel. */
 static inline void
 inv_check(struct inv *v, const vpnr_ctx *ctx)
 {
-	vpnr_tunnel_info ti;
 	vpnr_ike_stats st;
+	int i;
 
 	if (ctx == NULL)
 		return;
@@ -254,40 +302,32 @@ inv_check(struct inv *v, const vpnr_ctx *ctx)
 		inv_fail(v, "more half-open sources than half-open SAs",
 		    st.half_open_sources);
 	v->st = st;
-	if (v->tid == 0 || vpnr_tunnel_get_info(ctx, v->tid, &ti) != VPNR_OK)
-		return;
-	if (ti.state > VPNR_TUNNEL_CLOSING)
-		inv_fail(v, "tunnel state", ti.state);
-	if (v->have_info) {
-		INV_MONO("retransmits", v->info.retransmits, ti.retransmits);
-		INV_MONO("tunnel malformed", v->info.malformed, ti.malformed);
-		INV_MONO("ike_rekeys", v->info.ike_rekeys, ti.ike_rekeys);
-		INV_MONO("child_rekeys", v->info.child_rekeys, ti.child_rekeys);
-	}
-	v->info = ti;
-	v->have_info = 1;
-	if (!v->sa_overflow && ti.state == VPNR_TUNNEL_ESTABLISHED &&
-	    ti.child_spi_in != 0 &&
-	    (!inv_live_spi(v, ti.child_spi_in, VPNR_DIR_IN) ||
-		!inv_live_spi(v, ti.child_spi_out, VPNR_DIR_OUT)))
-		inv_fail(v, "current CHILD_SA SPIs are not live SAs",
-		    ti.child_spi_in);
+	for (i = 0; i < INV_MAX_TUN; i++)
+		inv_check_tun(v, &v->tun[i], ctx);
 }
 
 /* A tunnel was added (id from vpnr_tunnel_add). */
 static inline void
 inv_tunnel_added(struct inv *v, uint64_t tid)
 {
+	struct inv_tun *t = inv_tun(v, tid);
+	int i;
+
 	inv_new_id(v, tid, "tunnel id reused");
-	v->tid = tid;
-	v->up = 0;
-	v->have_info = 0;
+	for (i = 0; t == NULL && i < INV_MAX_TUN; i++)
+		if (v->tun[i].tid == 0)
+			t = &v->tun[i];
+	if (t == NULL) /* deletes failed: forget the last one */
+		t = &v->tun[INV_MAX_TUN - 1];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
 }
 
 /* vpnr_tunnel_del returned (outside callbacks: done at once). */
 static inline void
 inv_tunnel_gone(struct inv *v, uint64_t tid)
 {
+	struct inv_tun *t;
 	int i;
 
 	if (!v->sa_overflow)
@@ -297,11 +337,24 @@ inv_tunnel_gone(struct inv *v, uint64_t tid)
 				    "SA left installed after the "
 				    "tunnel was deleted",
 				    v->sa[i].sa_id);
-	if (v->tid == tid) {
-		v->tid = 0;
-		v->up = 0;
-		v->have_info = 0;
-	}
+	if ((t = inv_tun(v, tid)) != NULL)
+		memset(t, 0, sizeof(*t));
+}
+
+/* Every tunnel of the side was deleted: nothing may stay installed
+ * (a sibling's CHILD_SAs go with the IKE SA they rode). */
+static inline void
+inv_all_gone(const struct inv *v)
+{
+	int i;
+
+	if (!v->sa_overflow)
+		for (i = 0; i < v->nsa; i++)
+			if (v->sa[i].live)
+				inv_fail(v,
+				    "SA left installed after every tunnel "
+				    "was deleted",
+				    v->sa[i].sa_id);
 }
 
 #endif /* VPNR_FUZZ_IKE_INV_H */

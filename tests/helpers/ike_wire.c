@@ -216,6 +216,7 @@ ikew_event(vpnr_ctx *ctx, const vpnr_tunnel_event *ev, void *ud)
 		s->ev[s->n_ev].reason = ev->reason;
 		s->ev[s->n_ev].notify = ev->notify;
 		s->ev[s->n_ev].sa_id = ev->sa_id;
+		s->ev[s->n_ev].tunnel_id = ev->tunnel_id;
 		s->n_ev++;
 	}
 	if (s->on_event != NULL)
@@ -271,6 +272,12 @@ ikew_sa_add(vpnr_ctx *ctx, uint64_t op_id, const vpnr_child_sa *sa, void *dp)
 			memcpy(x->ik, sa->integ_key, sa->integ_key_len);
 		x->ik_len = sa->integ_key_len;
 		x->replay_window = sa->replay_window;
+		x->tunnel_id = sa->tunnel_id;
+		x->if_id = sa->if_id;
+		if (sa->n_ts_local > 0 && sa->n_ts_remote > 0) {
+			x->ts_local = sa->ts_local[0];
+			x->ts_remote = sa->ts_remote[0];
+		}
 		s->n_add++;
 		{
 			struct ikew_trace *t = ikew_tr(s, IKEW_T_ADD);
@@ -340,6 +347,33 @@ ikew_sa_del(vpnr_ctx *ctx, uint64_t op_id, const vpnr_child_sa *sa, void *dp)
 	return VPNR_OK;
 }
 
+/* Keep s->pols: one entry per live policy_id. */
+static void
+ikew_pol_note(struct ikew_side *s, const vpnr_policy *pol, int add)
+{
+	struct ikew_pol *free_slot = NULL;
+	int i;
+
+	for (i = 0; i < IKEW_MAX_SA; i++) {
+		struct ikew_pol *p = &s->pols[i];
+
+		if (p->live && p->policy_id == pol->policy_id)
+			p->live = 0;
+		if (!p->live && free_slot == NULL)
+			free_slot = p;
+	}
+	if (!add || free_slot == NULL)
+		return;
+	free_slot->live = 1;
+	free_slot->policy_id = pol->policy_id;
+	free_slot->tunnel_id = pol->tunnel_id;
+	free_slot->out_sa_id = pol->out_sa_id;
+	free_slot->dir = pol->direction;
+	free_slot->if_id = pol->if_id;
+	free_slot->ts_local = pol->ts_local;
+	free_slot->ts_remote = pol->ts_remote;
+}
+
 static int
 ikew_policy(vpnr_ctx *ctx, uint64_t op_id, const vpnr_policy *pol, void *dp,
     char kind)
@@ -353,6 +387,7 @@ ikew_policy(vpnr_ctx *ctx, uint64_t op_id, const vpnr_policy *pol, void *dp,
 	t->id = pol->policy_id;
 	t->dir = pol->direction;
 	t->spi = (uint32_t)pol->out_sa_id;
+	ikew_pol_note(s, pol, kind == IKEW_T_POL_ADD);
 	if (kind == IKEW_T_POL_ADD && s->dp_async &&
 	    s->n_pending < IKEW_MAX_SA) {
 		s->pending_sa[s->n_pending] = -1;

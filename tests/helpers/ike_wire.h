@@ -34,6 +34,18 @@ struct ikew_sa {
 	uint8_t ek[64], ik[64];
 	size_t ek_len, ik_len;
 	uint32_t replay_window;
+	uint64_t tunnel_id;
+	uint32_t if_id;
+	vpnr_ts ts_local, ts_remote; /* the first selectors, or zeros */
+};
+
+/* A policy installed (recorded with dp_policies). */
+struct ikew_pol {
+	int live;
+	uint64_t policy_id, tunnel_id, out_sa_id;
+	uint8_t dir;
+	uint32_t if_id;
+	vpnr_ts ts_local, ts_remote;
 };
 
 struct ikew_ev {
@@ -41,6 +53,7 @@ struct ikew_ev {
 	int32_t reason;
 	uint16_t notify;
 	uint64_t sa_id;
+	uint64_t tunnel_id;
 };
 
 /* What happened on one side, in order: data-plane ops, completions
@@ -109,6 +122,7 @@ struct ikew_side {
 	int inside_rv;   /* what vpnr_dp_complete returned inside */
 	int inside_ran;  /* trace entries the inside completion caused */
 	int dp_policies; /* install policy_add/_del ops */
+	struct ikew_pol pols[IKEW_MAX_SA]; /* those live, with dp_policies */
 	/* sa_query answers for inbound SAs with esp_in_packets (inbound
 	 * ESP seen) when set, else fails (no counters). */
 	int dp_query;

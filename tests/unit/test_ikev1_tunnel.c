@@ -446,9 +446,10 @@ ts_net(vpnr_ts *ts, const char *lo, const char *hi)
 	ts->port_end = 65535;
 }
 
-/* Side i's tunnels: [0] 192.168/16 <-> 172.16/12, [1] <-> 10/8. */
+/* Side i's tunnels: [0] 192.168/16 <-> 172.16/12, [1] <-> 10/8;
+ * side 0 retransmits tries0 times (0: the default). */
 static void
-add_conns(struct ikew *w, uint64_t ids[2][2], uint32_t version)
+add_conns(struct ikew *w, uint64_t ids[2][2], uint32_t version, uint32_t tries0)
 {
 	vpnr_ts hk, tokyo, us;
 	vpnr_tunnel_config *tc;
@@ -469,6 +470,11 @@ add_conns(struct ikew *w, uint64_t ids[2][2], uint32_t version)
 					     version, 0),
 			    VPNR_OK);
 			vpnr_tunnel_config_set_if_id(tc, (uint32_t)(k + 1));
+			if (i == 0 && tries0 != 0)
+				assert_int_equal(
+				    vpnr_tunnel_config_set_retransmit(tc,
+					VPNR_SECONDS, tries0),
+				    VPNR_OK);
 			if (i == 0)
 				vpnr_tunnel_config_add_ts(tc, &hk,
 				    k == 0 ? &tokyo : &us);
@@ -534,7 +540,7 @@ test_two_connections(void **state)
 	(void)state;
 	for (round = 0; round < 2; round++) {
 		assert_int_equal(ikew_init(&w, 20 + round, 64), VPNR_OK);
-		add_conns(&w, ids, 1);
+		add_conns(&w, ids, 1, 0);
 		/* Round 0: one ISAKMP SA carries both Quick Modes (the
 		 * second connection starts once the first is up); round
 		 * 1: both start at once, each with its own. */
@@ -589,6 +595,81 @@ test_two_connections(void **state)
 	}
 }
 
+/* Side 0's tunnel *arg has a CHILD_SA paired with side 1. */
+static int
+conn0_paired(struct ikew *w, void *arg)
+{
+	const uint64_t *id = arg;
+	vpnr_tunnel_info a;
+
+	return vpnr_tunnel_get_info(w->s[0].ctx, *id, &a) == VPNR_OK &&
+	    a.state == VPNR_TUNNEL_ESTABLISHED && a.child_spi_in != 0 &&
+	    ikew_find_sa(&w->s[1], a.child_spi_in, VPNR_DIR_OUT) != NULL &&
+	    ikew_find_sa(&w->s[1], a.child_spi_out, VPNR_DIR_IN) != NULL;
+}
+
+/*
+ * Both ISAKMP SAs of two connections go one right after the other
+ * (strongSwan deletes two fresh ones, each taken for the other's
+ * reauthentication): connection 1 loses its ISAKMP SA and CHILD_SA and
+ * sends its Quick Mode over connection 2's ISAKMP SA, which then ends
+ * too.  Connection 1 asks again over a new ISAKMP SA of its own
+ * instead of staying without a CHILD_SA.
+ */
+static void
+test_two_connections_both_sas_go(void **state)
+{
+	struct ikew w;
+	uint64_t ids[2][2];
+	vpnr_tunnel_info a, b;
+	int ups, run;
+
+	(void)state;
+	/* Connection 2's ISAKMP SA ends by its Quick Mode giving up after
+	 * 1 + 2 + 4 s (run 0), or by liveness declaring the peer dead
+	 * first (run 1, the default tries). */
+	for (run = 0; run < 2; run++) {
+		assert_int_equal(ikew_init(&w, 21, 64), VPNR_OK);
+		add_conns(&w, ids, 1, run == 0 ? 2 : 0);
+		assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][0],
+				     w.now),
+		    VPNR_OK);
+		assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][1],
+				     w.now),
+		    VPNR_OK);
+		assert_true(
+		    ikew_run_until(&w, conns_up, ids, 20 * VPNR_SECONDS));
+		info(&w, 0, ids[0][0], &a);
+		info(&w, 0, ids[0][1], &b);
+		assert_true(a.spi_i != b.spi_i); /* each its own ISAKMP SA */
+		/* Side 1 answered both Main Modes with its first tunnel; a
+		 * Quick Mode of connection 1 makes its ISAKMP SA current. */
+		assert_int_equal(vpnr_tunnel_rekey(w.s[0].ctx, ids[0][0],
+				     VPNR_REKEY_CHILD, w.now),
+		    VPNR_OK);
+		ikew_advance(&w, 5 * VPNR_SECONDS);
+		info(&w, 1, ids[1][0], &b);
+		assert_true(b.spi_i == a.spi_i);
+		/* Side 1 closes connection 1: DELETEs of its CHILD_SAs and
+		 * of that ISAKMP SA; it forgets connection 2's ISAKMP SA
+		 * too, so side 0's Quick Mode for connection 1 there is
+		 * never answered and that ISAKMP SA ends. */
+		ups = ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_UP);
+		assert_int_equal(vpnr_tunnel_close(w.s[1].ctx, ids[1][0],
+				     w.now),
+		    VPNR_OK);
+		assert_true(ikew_run_until(&w, conn0_paired, &ids[0][0],
+		    60 * VPNR_SECONDS));
+		assert_true(
+		    ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_UP) > ups);
+		/* Connection 2 reconnects too: both pairs consistent. */
+		assert_true(
+		    ikew_run_until(&w, conns_up, ids, 20 * VPNR_SECONDS));
+		check_conns(&w, ids);
+		ikew_free(&w);
+	}
+}
+
 /*
  * IKEv2: each connection has its own IKE SA; the responder picks the
  * tunnel by the peer's address, then identity, then the selectors of
@@ -604,7 +685,7 @@ test_two_connections_v2(void **state)
 	(void)state;
 	for (who = 0; who < 2; who++) {
 		assert_int_equal(ikew_init(&w, 30 + who, 64), VPNR_OK);
-		add_conns(&w, ids, 2);
+		add_conns(&w, ids, 2, 0);
 		/* The second connection first: the responder's first
 		 * match by address is the other one. */
 		for (k = 1; k >= 0; k--)
@@ -632,6 +713,7 @@ main(void)
 		cmocka_unit_test(test_config_refused),
 		cmocka_unit_test(test_dead_peer_and_close),
 		cmocka_unit_test(test_two_connections),
+		cmocka_unit_test(test_two_connections_both_sas_go),
 		cmocka_unit_test(test_two_connections_v2),
 	};
 

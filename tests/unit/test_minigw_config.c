@@ -68,6 +68,7 @@ static const char complete[] =
     "    if_id: 7\n"
     "    force_encap: yes\n"
     "    offload: false\n"
+    "    share_ike: true\n"
     "  - name: aws2\n"
     "    local: 198.51.100.1\n"
     "    remote: 198.51.100.2\n"
@@ -177,6 +178,8 @@ roundtrip(void **state)
 	assert_int_equal(a.tun[1].mss, 1350); /* default */
 	assert_int_equal(a.tun[1].if_id, 2);  /* default: index + 1 */
 	assert_string_equal(a.tun[1].ifname, "mgw1");
+	assert_int_equal(a.tun[0].share_ike, 1);
+	assert_int_equal(a.tun[1].share_ike, 0); /* default */
 	/* update_source lo0 -> its address; the tunnel from the /32. */
 	assert_string_equal(a.nb[0].tunnel, "azure");
 	assert_int_equal(a.nb[0].local.bytes[0], 10);
@@ -341,6 +344,12 @@ numbers(void **state)
 	    "tunnels[0].ike_version: 3 is out of range (allowed 1-2)");
 	with_line(9, "    aggressive: true",
 	    "aggressive is IKEv1's (set ike_version: 1)");
+	/* IKEv1 shares its ISAKMP SA by itself: the key is refused at
+	 * its own line. */
+	with_line(9, "    ike_version: 1\n    share_ike: true",
+	    "t.yaml:10: tunnels[0].share_ike: true needs ike_version: 2");
+	with_line(9, "    share_ike: sometimes",
+	    "t.yaml:9: tunnels[0].share_ike: 'sometimes'");
 	with_line(16, "      remote_as: 65050",
 	    "t.yaml:15: bgp.neighbors[0]: remote_as 65050 equals local_as");
 	with_line(16, "      remote_as: 65010\n      hold_time: 2",

@@ -322,6 +322,7 @@ const char *vpnr_bgp_event_name(uint32_t type);
 int vpnr_tunnel_config_set_rekey(vpnr_tunnel_config *tc,
     vpnr_tstamp ike_rekey, vpnr_tstamp child_rekey, uint32_t jitter_percent);
 int vpnr_tunnel_config_set_force_encap(vpnr_tunnel_config *tc, int on);
+int vpnr_tunnel_config_set_share_ike(vpnr_tunnel_config *tc, int share);
 int vpnr_tunnel_config_set_ike_version(vpnr_tunnel_config *tc,
     uint32_t version, uint32_t flags);
 int vpnr_tunnel_config_set_replay_window(vpnr_tunnel_config *tc,

@@ -873,6 +873,7 @@ class Context:
                    suspect: Optional[int] = None,
                    rekey: Optional[Tuple[int, int, int]] = None,
                    force_encap: bool = False,
+                   share_ike: bool = False,
                    replay_window: Optional[int] = None,
                    retransmit: Optional[Tuple[int, int]] = None,
                    ike_version: int = 2,
@@ -885,7 +886,8 @@ class Context:
         (VPNR_ID_* type, value); ts is a list of (local, remote) Ts
         pairs (default 0/0 both ways); dpd (interval ns, action),
         liveness (interval ns, timeout ns), suspect (ns), rekey
-        (ike ns, child ns, jitter %), retransmit (first ns, tries).
+        (ike ns, child ns, jitter %), retransmit (first ns, tries);
+        share_ike opens the CHILD_SA inside a sibling tunnel's IKE SA.
         """
         ptc = ffi.new("vpnr_tunnel_config **")
         _check(lib.vpnr_tunnel_config_new(ptc, ffi.NULL))
@@ -928,6 +930,8 @@ class Context:
                 chk(lib.vpnr_tunnel_config_set_rekey(tc, *rekey))
             if force_encap:
                 chk(lib.vpnr_tunnel_config_set_force_encap(tc, 1))
+            if share_ike:
+                chk(lib.vpnr_tunnel_config_set_share_ike(tc, 1))
             if replay_window is not None:
                 chk(lib.vpnr_tunnel_config_set_replay_window(
                     tc, replay_window))
