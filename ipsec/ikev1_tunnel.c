@@ -342,18 +342,25 @@ v1_channel(vpnr_ctx *ctx, struct tunnel *t)
 	return NULL;
 }
 
-/* Any ISAKMP SA (even one connecting) or CHILD_SA with t's peer, on t
- * or a sibling: INITIAL-CONTACT would tell the peer to drop them. */
+/* Any ISAKMP SA but except (even one connecting) or CHILD_SA with t's
+ * peer, on t or a sibling: INITIAL-CONTACT would tell the peer to drop
+ * them. */
 static int
-peer_has_sas(vpnr_ctx *ctx, struct tunnel *t)
+peer_has_sas(vpnr_ctx *ctx, struct tunnel *t, const struct v1_sa *except)
 {
 	struct tunnel *o;
+	struct v1_sa *s;
 
 	for (o = vpnr__tunnel_first_by_peer(ctx, &t->cfg.remote); o != NULL;
-	     o = vpnr__tunnel_next_by_peer(ctx, o))
-		if ((o == t || sibling(t, o)) &&
-		    (!TAILQ_EMPTY(&o->v1_sas) || !TAILQ_EMPTY(&o->children)))
+	     o = vpnr__tunnel_next_by_peer(ctx, o)) {
+		if (o != t && !sibling(t, o))
+			continue;
+		if (!TAILQ_EMPTY(&o->children))
 			return 1;
+		TAILQ_FOREACH(s, &o->v1_sas, tentry)
+			if (s != except)
+				return 1;
+	}
 	return 0;
 }
 
@@ -971,7 +978,7 @@ sa_start(vpnr_ctx *ctx, struct tunnel *t, struct v1_sa *replaces,
 	struct v1_sa *s;
 	vpnr_addr local = t->cfg.local, remote = t->cfg.remote;
 	/* Asked before this SA joins the tunnel's list. */
-	int others = replaces != NULL || peer_has_sas(ctx, t);
+	int others = replaces != NULL || peer_has_sas(ctx, t, NULL);
 	int rv;
 
 	local.port =
@@ -1181,6 +1188,12 @@ vpnr__v1_recv(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 		s->local = *local;
 		s->remote = *remote;
 	}
+	/* INITIAL-CONTACT goes with MM5 / AM3 only if there is still no
+	 * other SA with the peer: two tunnels started together both saw
+	 * none, and the peer would drop the one that came up first. */
+	if (s->e.initiator && !s->up && !s->cfg.no_initial_contact &&
+	    peer_has_sas(ctx, s->tun, s))
+		s->cfg.no_initial_contact = 1;
 	dropped = s->e.n_dropped;
 	malformed = s->e.n_malformed;
 	dup = s->e.n_dup;

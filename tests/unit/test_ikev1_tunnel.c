@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -670,6 +671,67 @@ test_two_connections_both_sas_go(void **state)
 	}
 }
 
+/* Side 0's first Main Mode message 5 (its first encrypted ID_PROT
+ * message), held back by hold_mm5(). */
+static struct ikew_pkt *held_mm5;
+
+static int
+hold_mm5(struct ikew_side *s, const vpnr_addr *local, const vpnr_addr *remote,
+    const uint8_t *data, size_t len)
+{
+	/* The non-ESP marker in front on the NAT-T port. */
+	size_t o = len > 4 && data[0] == 0 && data[1] == 0 && data[2] == 0 &&
+		data[3] == 0 ?
+	    4 :
+	    0;
+
+	if (s->idx != 0 || held_mm5 != NULL || len < o + 28 ||
+	    data[o + 18] != 2 || (data[o + 19] & 1) == 0)
+		return 0;
+	held_mm5 = malloc(sizeof(*held_mm5) + len);
+	assert_non_null(held_mm5);
+	held_mm5->to = 1;
+	held_mm5->local = *remote; /* as the receiver sees them */
+	held_mm5->remote = *local;
+	held_mm5->len = len;
+	memcpy(held_mm5->data, data, len);
+	return 1;
+}
+
+/*
+ * Two connections started at once, each with its own ISAKMP SA, and
+ * the first one's Main Mode 5 arriving after the second came up (as
+ * seen against strongSwan): INITIAL-CONTACT in it would make the peer
+ * drop the second ISAKMP SA.  It is decided when MM5 is built, so
+ * neither sends it and both connections stay.
+ */
+static void
+test_two_connections_initial_contact(void **state)
+{
+	struct ikew w;
+	uint64_t ids[2][2];
+
+	(void)state;
+	assert_int_equal(ikew_init(&w, 22, 64), VPNR_OK);
+	add_conns(&w, ids, 1, 0);
+	held_mm5 = NULL;
+	w.on_send = hold_mm5;
+	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][0], w.now),
+	    VPNR_OK);
+	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][1], w.now),
+	    VPNR_OK);
+	ikew_flush(&w); /* the second comes up; the first waits */
+	assert_non_null(held_mm5);
+	w.on_send = NULL;
+	ikew_requeue(&w, held_mm5);
+	assert_true(ikew_run_until(&w, conns_up, ids, 20 * VPNR_SECONDS));
+	ikew_advance(&w, 60 * VPNR_SECONDS);
+	assert_true(conns_up(&w, ids));
+	check_conns(&w, ids);
+	assert_none(&w, VPNR_TUNNEL_EV_DOWN);
+	ikew_free(&w);
+}
+
 /*
  * IKEv2: each connection has its own IKE SA; the responder picks the
  * tunnel by the peer's address, then identity, then the selectors of
@@ -714,6 +776,7 @@ main(void)
 		cmocka_unit_test(test_dead_peer_and_close),
 		cmocka_unit_test(test_two_connections),
 		cmocka_unit_test(test_two_connections_both_sas_go),
+		cmocka_unit_test(test_two_connections_initial_contact),
 		cmocka_unit_test(test_two_connections_v2),
 	};
 
