@@ -516,10 +516,9 @@ struct tunnel *vpnr__ike_child_tunnel(vpnr_ctx *ctx, struct ike_sa *sa,
     const struct vpnr__ike_msg *msg);
 /* The selectors the initiator proposed (TSi, TSr) meet t's. */
 int vpnr__ike_ts_fit(const struct tunnel *t, const struct vpnr__ike_msg *msg);
-/* An established IKE SA of a sibling of t that t may ride, or NULL;
- * whether a sibling's own IKE SA is connecting. */
+/* A sibling's own IKE SA that t may ride: an established one, else
+ * one still connecting (t waits for it), else NULL. */
 struct ike_sa *vpnr__ike_sibling_sa(vpnr_ctx *ctx, struct tunnel *t);
-int vpnr__ike_sibling_connecting(vpnr_ctx *ctx, struct tunnel *t);
 /* b may ride a's IKE SA: same addresses, PSK and identities. */
 int vpnr__ike_sibling(const struct tunnel *a, const struct tunnel *b);
 /* t rides sa from now (t->ike = sa, counted); t lets go of its IKE SA

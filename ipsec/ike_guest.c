@@ -184,28 +184,20 @@ struct ike_sa *
 vpnr__ike_sibling_sa(vpnr_ctx *ctx, struct tunnel *t)
 {
 	struct tunnel *o;
+	struct ike_sa *connecting = NULL;
 
 	for (o = vpnr__tunnel_first_by_peer(ctx, &t->cfg.remote); o != NULL;
-	     o = vpnr__tunnel_next_by_peer(ctx, o))
-		if (vpnr__ike_sibling(t, o) && o->ike != NULL &&
-		    o->ike->tun == o && o->ike->state == IKE_ESTABLISHED)
+	     o = vpnr__tunnel_next_by_peer(ctx, o)) {
+		if (!vpnr__ike_sibling(t, o) || o->ike == NULL ||
+		    o->ike->tun != o)
+			continue;
+		if (o->ike->state == IKE_ESTABLISHED)
 			return o->ike;
-	return NULL;
-}
-
-int
-vpnr__ike_sibling_connecting(vpnr_ctx *ctx, struct tunnel *t)
-{
-	struct tunnel *o;
-
-	for (o = vpnr__tunnel_first_by_peer(ctx, &t->cfg.remote); o != NULL;
-	     o = vpnr__tunnel_next_by_peer(ctx, o))
-		if (vpnr__ike_sibling(t, o) && o->ike != NULL &&
-		    o->ike->tun == o &&
-		    (o->ike->state == IKE_INIT_SENT ||
-			o->ike->state == IKE_AUTH_SENT))
-			return 1;
-	return 0;
+		if (o->ike->state == IKE_INIT_SENT ||
+		    o->ike->state == IKE_AUTH_SENT)
+			connecting = o->ike;
+	}
+	return connecting;
 }
 
 void
@@ -265,10 +257,7 @@ vpnr__ike_guests_gone(vpnr_ctx *ctx, struct ike_sa *sa, int reason,
 		reason = VPNR_ERR_TUNNEL_DOWN;
 	for (t = first_guest(ctx, sa); t != NULL; t = next) {
 		next = next_guest(ctx, sa, t);
-		vpnr__ike_guest_leave(ctx, t,
-		    t->state == VPNR_TUNNEL_CLOSING ? VPNR_ERR_LOCAL_CLOSE :
-						      reason,
-		    notify, now);
+		vpnr__ike_guest_leave(ctx, t, reason, notify, now);
 	}
 }
 
@@ -312,6 +301,9 @@ void
 vpnr__ike_guest_leave(vpnr_ctx *ctx, struct tunnel *t, int reason,
     uint16_t notify, vpnr_tstamp now)
 {
+	/* Closing here: whatever ends it now, it was our close. */
+	if (t->state == VPNR_TUNNEL_CLOSING)
+		reason = VPNR_ERR_LOCAL_CLOSE;
 	vpnr__log(ctx, VPNR_LOG_INFO, "ike",
 	    "tunnel %llu leaves the IKE_SA %016llx_i %016llx_r of tunnel "
 	    "%llu: %s",
@@ -341,7 +333,5 @@ vpnr__ike_guest_emptied(vpnr_ctx *ctx, struct tunnel *t, int reason,
 {
 	if (!vpnr__ike_guest(t) || vpnr__tunnel_has_child(t))
 		return;
-	if (t->state == VPNR_TUNNEL_CLOSING)
-		reason = VPNR_ERR_LOCAL_CLOSE;
 	vpnr__ike_guest_leave(ctx, t, reason, notify, now);
 }

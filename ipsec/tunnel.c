@@ -929,18 +929,17 @@ tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 	/* Several connections to one peer: a CHILD_SA in a sibling's
 	 * IKE SA (ike_guest.c). */
 	if (t->cfg.share_ike && (sa = vpnr__ike_sibling_sa(ctx, t)) != NULL) {
-		vpnr__ike_guest_attach(t, sa);
 		t->state = VPNR_TUNNEL_CONNECTING;
+		if (sa->state != IKE_ESTABLISHED) {
+			/* Wait for it (start_waiting_siblings), in case it
+			 * fails looking again now and then. */
+			vpnr__timer_arm(ctx, &t->reconnect_timer,
+			    now + VPNR__IKE_SHARE_WAIT);
+			return VPNR_OK;
+		}
+		vpnr__ike_guest_attach(t, sa);
 		return vpnr__ike_task_rv(
 		    vpnr__ike_sa_task(ctx, sa, REQ_NEW_CHILD, t->id, now));
-	}
-	if (t->cfg.share_ike && vpnr__ike_sibling_connecting(ctx, t)) {
-		/* Wait for it (start_waiting_siblings), in case it fails
-		 * looking again now and then. */
-		t->state = VPNR_TUNNEL_CONNECTING;
-		vpnr__timer_arm(ctx, &t->reconnect_timer,
-		    now + VPNR__IKE_SHARE_WAIT);
-		return VPNR_OK;
 	}
 	/* No memory for this tunnel's attempt: it fails (reported) and
 	 * retries by its reconnect policy; the context goes on. */
