@@ -72,8 +72,9 @@
 #define VPNR__IKE_DPD_TIMEOUT_MAX  (3600 * VPNR_SECONDS)
 #define VPNR__SUSPECT_MAX          (60 * VPNR_SECONDS)
 #define VPNR__IKE_PROBE_FIRST      (VPNR_SECONDS / 2)
-/* A share_ike tunnel whose sibling's IKE SA is still connecting waits
- * for it (started when it is up), looking again this often. */
+/* A share_ike tunnel whose sibling's IKE SA is still connecting (and an
+ * IKEv1 tunnel whose sibling's Phase 1 is under way) waits for it,
+ * started when it is up, and looks again this often. */
 #define VPNR__IKE_SHARE_WAIT (VPNR_SECONDS)
 
 /*
@@ -392,9 +393,11 @@ struct tunnel {
 	vpnr_tstamp peer_req_at; /* last request from the peer */
 	vpnr_tstamp probe_start; /* liveness probing began, or 0 */
 	uint32_t probe_tries;    /* IKEv1 R-U-THEREs sent this round */
-	vpnr_tstamp probe_next;  /* IKEv1: the next R-U-THERE is due */
-	vpnr_tstamp sent_at;     /* ESP last seen leaving (suspicion) */
-	int suspect;             /* VPNR_TUNNEL_EV_SUSPECT reported */
+	int v1_wait; /* IKEv1: waits for an ISAKMP SA to the peer to be
+		      * up or free (ikev1_tunnel.c, qm_next) */
+	vpnr_tstamp probe_next; /* IKEv1: the next R-U-THERE is due */
+	vpnr_tstamp sent_at;    /* ESP last seen leaving (suspicion) */
+	int suspect;            /* VPNR_TUNNEL_EV_SUSPECT reported */
 	int32_t last_error;
 	vpnr_tstamp established_at;
 	uint64_t ike_rekeys, child_rekeys, retransmits, malformed;
@@ -562,8 +565,14 @@ int vpnr__v1_config_check(const struct vpnr_tunnel_config *tc, char *err,
 /* An ISAKMP datagram (no marker); like vpnr__ike_sa_recv's results. */
 int vpnr__v1_recv(vpnr_ctx *ctx, const vpnr_addr *local,
     const vpnr_addr *remote, const uint8_t *data, size_t len, vpnr_tstamp now);
+/* A Main Mode of t's own, unless a sibling's Phase 1 is under way:
+ * then t waits for that ISAKMP SA. */
 VPNR__MUST_CHECK int
 vpnr__v1_tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
+/* t, without an ISAKMP SA of its own, starts or waited: an ISAKMP SA
+ * to its peer, and a CHILD_SA if it has none. */
+VPNR__MUST_CHECK int
+vpnr__v1_tunnel_resume(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
 VPNR__MUST_CHECK int vpnr__v1_tunnel_rekey(vpnr_ctx *ctx, struct tunnel *t,
     uint32_t what, vpnr_tstamp now);
 /* One R-U-THERE (the liveness schedule is tunnel.c's). */

@@ -1075,6 +1075,7 @@ static int
 qm_fail(struct vpnr__v1_ike *sa, int err, const char *why)
 {
 	/* Quick Mode fails alone; the ISAKMP SA stays. */
+	sa->error_conn = sa->qm.conn.id;
 	qm_reset(sa);
 	sa->error = err;
 	sa->why = why;

@@ -148,6 +148,8 @@ struct vpnr__v1_ike {
 	int state; /* enum vpnr__v1_state */
 	int error; /* VPNR_ERR_* once FAILED */
 	const char *why;
+	uint64_t error_conn; /* the connection of a Quick Mode that failed
+			      * alone (its conn id, 0 if none chosen) */
 	uint8_t cky_i[8], cky_r[8];
 	struct vpnr__v1_p1_suite p1;
 	struct vpnr__v1_keys keys;

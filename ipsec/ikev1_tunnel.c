@@ -13,8 +13,10 @@
  *   CHILD_SAs stay; only INITIAL-CONTACT says the peer forgot them.
  * - Several connections between the same two gateways may share one
  *   ISAKMP SA, each with its own Quick Modes: a responder picks the
- *   connection by the Quick Mode IDs (qm_select), and a tunnel without
- *   an ISAKMP SA of its own uses a sibling's (v1_channel).
+ *   connection by the Quick Mode IDs (qm_select), a tunnel without
+ *   an ISAKMP SA of its own uses a sibling's (v1_channel), and one
+ *   whose sibling's Phase 1 is under way waits for it rather than open
+ *   a second at the same moment (qm_next).
  * - Informational exchanges are not acknowledged: a DELETE is sent
  *   once, and R-U-THERE is answered by R-U-THERE-ACK (RFC 3706).
  */
@@ -545,8 +547,13 @@ qm_start(vpnr_ctx *ctx, struct tunnel *t, struct v1_sa *s, uint64_t rekey_of,
 	vpnr_tstamp next;
 	int rv;
 
-	if (s->e.qm.state == V1Q_SENT1 || s->e.qm.state == V1Q_SENT2)
-		return VPNR_OK; /* one at a time: the next look retries */
+	if (s->e.qm.state == V1Q_SENT1 || s->e.qm.state == V1Q_SENT2) {
+		/* One at a time: a rekey's next look retries, a new
+		 * CHILD_SA follows this Quick Mode (qm_next). */
+		if (rekey_of == 0)
+			t->v1_wait = 1;
+		return VPNR_OK;
+	}
 	conn_of(t, &conn);
 	s->qm_rekey_of = rekey_of;
 	rv = vpnr__v1_ike_quick_conn(&s->e, &conn, now);
@@ -570,6 +577,52 @@ want_child(vpnr_ctx *ctx, struct tunnel *t, uint64_t rekey_of, vpnr_tstamp now)
 		return t->v1 == NULL ? vpnr__v1_tunnel_start(ctx, t, now) :
 				       VPNR_OK;
 	return qm_start(ctx, t, s, rekey_of, now);
+}
+
+/*
+ * s is up and its Quick Mode free: the tunnels that waited for an
+ * ISAKMP SA to their peer (v1_wait) take s, and the first of them
+ * without a CHILD_SA starts its Quick Mode.  Only t's siblings are
+ * walked, on messages of s, not on ESP.
+ */
+static int
+qm_next(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now)
+{
+	struct tunnel *o;
+
+	if (!s->up || s->e.state != V1S_P1_DONE || s->e.qm.state == V1Q_SENT1 ||
+	    s->e.qm.state == V1Q_SENT2)
+		return VPNR_OK;
+	for (o = vpnr__tunnel_first_by_peer(ctx, &s->tun->cfg.remote);
+	     o != NULL; o = vpnr__tunnel_next_by_peer(ctx, o)) {
+		if (!o->v1_wait || (o != s->tun && !sibling(s->tun, o)) ||
+		    (o->v1 != NULL && o->v1 != s))
+			continue;
+		o->v1_wait = 0;
+		if (!o->want_up || o->deleting)
+			continue;
+		vpnr__timer_disarm(ctx, &o->reconnect_timer);
+		if (live_child(o) != NULL) {
+			/* Its CHILD_SAs go on over s, as over an SA of its
+			 * own (p1_up). */
+			if (o->state != VPNR_TUNNEL_ESTABLISHED)
+				vpnr__tunnel_up(ctx, o, now);
+			continue;
+		}
+		return qm_start(ctx, o, s, 0, now);
+	}
+	return VPNR_OK;
+}
+
+int
+vpnr__v1_tunnel_resume(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	t->v1_wait = 0;
+	if (live_child(t) == NULL)
+		return vpnr__v1_child_start(ctx, t, 0, now);
+	if (v1_channel(ctx, t) == NULL)
+		return vpnr__v1_tunnel_start(ctx, t, now);
+	return VPNR_OK;
 }
 
 int
@@ -830,6 +883,43 @@ p1_end(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now)
 	return VPNR_OK;
 }
 
+/*
+ * A Quick Mode on s failed alone (proposal, IDs): said on its tunnel,
+ * s's own or a sibling's riding s.  A tunnel left without a CHILD_SA
+ * fails and retries by its reconnect policy; its own ISAKMP SA goes
+ * with it, a sibling's stays.  1 if s was freed.
+ */
+static int
+qm_failed(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now)
+{
+	struct tunnel *t = conn_tunnel(ctx, s, s->e.error_conn);
+	int r = s->e.error;
+
+	s->e.error = 0;
+	s->e.error_conn = 0;
+	s->qm_rekey_of = 0;
+	if (t == NULL)
+		return 0; /* its tunnel went meanwhile */
+	vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
+	    "IKEv1 Quick Mode for tunnel %llu failed: %s (%s)",
+	    (unsigned long long)t->id, vpnr_err_name(r),
+	    s->e.why != NULL ? s->e.why : "no detail");
+	if (live_child(t) == NULL && t->v1 == NULL) {
+		vpnr__tunnel_gone(ctx, t, r, 0, now);
+		return 0;
+	}
+	t->last_error = r;
+	vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_FAILED, r, 0, 0);
+	if (live_child(t) != NULL || t->v1 != s)
+		return 0;
+	s->e.child_ready = 0;
+	if (vpnr__v1_ike_delete(&s->e, now) == VPNR_OK)
+		(void)sa_flush(ctx, s);
+	sa_free(ctx, s);
+	vpnr__tunnel_gone(ctx, t, r, 0, now);
+	return 1;
+}
+
 /* What changed in the engine after a call: act on it. */
 static int
 sa_process(vpnr_ctx *ctx, struct v1_sa *s, int rv, vpnr_tstamp now)
@@ -872,31 +962,15 @@ sa_process(vpnr_ctx *ctx, struct v1_sa *s, int rv, vpnr_tstamp now)
 		if ((r = child_new(ctx, s, now)) != VPNR_OK)
 			rv = r;
 	}
-	/* A Quick Mode that failed alone (proposal, IDs): said on the
-	 * tunnel; one left without a CHILD_SA starts over. */
-	if (s->e.error != 0 && s->e.qm.state == V1Q_NONE && s->up) {
-		vpnr__log(ctx, VPNR_LOG_WARNING, "ike",
-		    "IKEv1 Quick Mode with tunnel %llu's peer failed: %s (%s)",
-		    (unsigned long long)t->id, vpnr_err_name(s->e.error),
-		    s->e.why != NULL ? s->e.why : "no detail");
-		r = s->e.error;
-		s->e.error = 0;
-		s->qm_rekey_of = 0;
-		t->last_error = r;
-		vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_FAILED, r, 0, 0);
-		if (live_child(t) == NULL && t->v1 == s) {
-			s->e.child_ready = 0;
-			if (vpnr__v1_ike_delete(&s->e, now) == VPNR_OK)
-				(void)sa_flush(ctx, s);
-			sa_free(ctx, s);
-			vpnr__tunnel_gone(ctx, t, r, 0, now);
-			return rv;
-		}
-	}
+	if (s->e.error != 0 && s->e.qm.state == V1Q_NONE && s->up &&
+	    qm_failed(ctx, s, now))
+		return rv;
 	if (s->e.dpd_acked != s->dpd_acked_seen) {
 		s->dpd_acked_seen = s->e.dpd_acked;
 		vpnr__tunnel_alive(ctx, t, now);
 	}
+	if ((r = qm_next(ctx, s, now)) != VPNR_OK)
+		rv = r;
 	next = vpnr__v1_ike_next_timer(&s->e);
 	if (next != 0)
 		vpnr__timer_arm(ctx, &s->rtx_timer, next);
@@ -1005,12 +1079,45 @@ sa_start(vpnr_ctx *ctx, struct tunnel *t, struct v1_sa *replaces,
 	return sa_process(ctx, s, VPNR_OK, now);
 }
 
+/* A sibling's Phase 1 with t's peer under way, or NULL. */
+static struct v1_sa *
+sibling_phase1(vpnr_ctx *ctx, struct tunnel *t)
+{
+	struct tunnel *o;
+
+	for (o = vpnr__tunnel_first_by_peer(ctx, &t->cfg.remote); o != NULL;
+	     o = vpnr__tunnel_next_by_peer(ctx, o))
+		if (o != t && sibling(t, o) && o->v1 != NULL && !o->v1->up &&
+		    o->v1->e.state != V1S_FAILED)
+			return o->v1;
+	return NULL;
+}
+
 int
 vpnr__v1_tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 {
+	struct v1_sa *o;
 	int rv;
 
 	t->state = VPNR_TUNNEL_CONNECTING;
+	/*
+	 * One Phase 1 with a peer at a time: two fresh ISAKMP SAs of
+	 * one connection make strongSwan take each for the other's
+	 * reauthentication and delete both.  t waits for the sibling's
+	 * SA (qm_next) and looks again every second in case it fails.
+	 */
+	if ((o = sibling_phase1(ctx, t)) != NULL) {
+		if (!t->v1_wait)
+			vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+			    "tunnel %llu: waits for the Phase 1 of tunnel %llu "
+			    "with the same peer",
+			    (unsigned long long)t->id,
+			    (unsigned long long)o->tun->id);
+		t->v1_wait = 1;
+		vpnr__timer_arm(ctx, &t->reconnect_timer,
+		    now + VPNR__IKE_SHARE_WAIT);
+		return VPNR_OK;
+	}
 	rv = sa_start(ctx, t, NULL, now);
 	if (rv == VPNR_ERR_NOMEM) {
 		t->v1 = NULL;

@@ -925,7 +925,7 @@ tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 	int rv;
 
 	if (vpnr__tunnel_v1(t))
-		return vpnr__v1_child_start(ctx, t, 0, now);
+		return vpnr__v1_tunnel_resume(ctx, t, now);
 	/* Several connections to one peer: a CHILD_SA in a sibling's
 	 * IKE SA (ike_guest.c). */
 	if (t->cfg.share_ike && (sa = vpnr__ike_sibling_sa(ctx, t)) != NULL) {

@@ -448,9 +448,11 @@ ts_net(vpnr_ts *ts, const char *lo, const char *hi)
 }
 
 /* Side i's tunnels: [0] 192.168/16 <-> 172.16/12, [1] <-> 10/8;
- * side 0 retransmits tries0 times (0: the default). */
+ * side 0 retransmits tries0 times (0: the default); side 1's second
+ * tunnel offers only ESP esp12 if not NULL. */
 static void
-add_conns(struct ikew *w, uint64_t ids[2][2], uint32_t version, uint32_t tries0)
+add_conns(struct ikew *w, uint64_t ids[2][2], uint32_t version, uint32_t tries0,
+    const char *esp12)
 {
 	vpnr_ts hk, tokyo, us;
 	vpnr_tunnel_config *tc;
@@ -475,6 +477,11 @@ add_conns(struct ikew *w, uint64_t ids[2][2], uint32_t version, uint32_t tries0)
 				assert_int_equal(
 				    vpnr_tunnel_config_set_retransmit(tc,
 					VPNR_SECONDS, tries0),
+				    VPNR_OK);
+			if (i == 1 && k == 1 && esp12 != NULL)
+				assert_int_equal(
+				    vpnr_tunnel_config_add_esp_proposal(tc,
+					esp12),
 				    VPNR_OK);
 			if (i == 0)
 				vpnr_tunnel_config_add_ts(tc, &hk,
@@ -541,10 +548,11 @@ test_two_connections(void **state)
 	(void)state;
 	for (round = 0; round < 2; round++) {
 		assert_int_equal(ikew_init(&w, 20 + round, 64), VPNR_OK);
-		add_conns(&w, ids, 1, 0);
-		/* Round 0: one ISAKMP SA carries both Quick Modes (the
-		 * second connection starts once the first is up); round
-		 * 1: both start at once, each with its own. */
+		add_conns(&w, ids, 1, 0, NULL);
+		/* One ISAKMP SA carries both Quick Modes, whether the
+		 * second connection starts once the first is up (round 0)
+		 * or at once (round 1: it waits for the first's Phase 1,
+		 * as two fresh ISAKMP SAs make strongSwan delete both). */
 		assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][0],
 				     w.now),
 		    VPNR_OK);
@@ -558,10 +566,8 @@ test_two_connections(void **state)
 		check_conns(&w, ids);
 		info(&w, 0, ids[0][0], &a);
 		info(&w, 0, ids[0][1], &b);
-		if (round == 0)
-			assert_true(a.spi_i == b.spi_i);
-		else
-			assert_true(a.spi_i != b.spi_i);
+		assert_true(a.spi_i == b.spi_i);
+		assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_UP), 2);
 		/* Rekeys of the second connection, from either side. */
 		assert_int_equal(vpnr_tunnel_rekey(w.s[1].ctx, ids[1][1],
 				     VPNR_REKEY_CHILD, w.now),
@@ -609,66 +615,185 @@ conn0_paired(struct ikew *w, void *arg)
 	    ikew_find_sa(&w->s[1], a.child_spi_out, VPNR_DIR_IN) != NULL;
 }
 
+/* Where the ISAKMP header starts: after the non-ESP marker on the
+ * NAT-T port. */
+static size_t
+isakmp_at(const uint8_t *data, size_t len)
+{
+	return len > 4 && data[0] == 0 && data[1] == 0 && data[2] == 0 &&
+		data[3] == 0 ?
+	    4 :
+	    0;
+}
+
+/* Side 0's Quick Modes by message ID: the first passes, the second
+ * (the rider's) is dropped each time it is sent. */
+static uint8_t qm_ids[2][4];
+static int qm_seen;
+
+static int
+drop_second_qm(struct ikew_side *s, const vpnr_addr *local,
+    const vpnr_addr *remote, const uint8_t *data, size_t len)
+{
+	size_t o = isakmp_at(data, len);
+	const uint8_t *id = data + o + 20;
+
+	(void)local;
+	(void)remote;
+	if (s->idx != 0 || len < o + 28 || data[o + 18] != 32)
+		return 0;
+	if (qm_seen == 0 || (qm_seen == 1 && memcmp(id, qm_ids[0], 4) != 0))
+		memcpy(qm_ids[qm_seen++], id, 4);
+	return qm_seen == 2 && memcmp(id, qm_ids[1], 4) == 0;
+}
+
 /*
- * Both ISAKMP SAs of two connections go one right after the other
- * (strongSwan deletes two fresh ones, each taken for the other's
- * reauthentication): connection 1 loses its ISAKMP SA and CHILD_SA and
- * sends its Quick Mode over connection 2's ISAKMP SA, which then ends
- * too.  Connection 1 asks again over a new ISAKMP SA of its own
+ * Two connections started at once share one ISAKMP SA, and the
+ * second one's Quick Mode over it is never answered.  That ISAKMP SA
+ * ends: by the Quick Mode giving up after 1 + 2 + 4 s (run 0), or by
+ * the peer closing the first connection, which deletes it (run 1, as
+ * strongSwan does with an ISAKMP SA it took for a reauthentication).
+ * The second connection asks again over an ISAKMP SA of its own
  * instead of staying without a CHILD_SA.
  */
 static void
-test_two_connections_both_sas_go(void **state)
+test_two_connections_rider_qm_lost(void **state)
 {
 	struct ikew w;
 	uint64_t ids[2][2];
 	vpnr_tunnel_info a, b;
-	int ups, run;
+	int run;
 
 	(void)state;
-	/* Connection 2's ISAKMP SA ends by its Quick Mode giving up after
-	 * 1 + 2 + 4 s (run 0), or by liveness declaring the peer dead
-	 * first (run 1, the default tries). */
 	for (run = 0; run < 2; run++) {
 		assert_int_equal(ikew_init(&w, 21, 64), VPNR_OK);
-		add_conns(&w, ids, 1, run == 0 ? 2 : 0);
+		add_conns(&w, ids, 1, run == 0 ? 2 : 0, NULL);
+		qm_seen = 0;
+		w.on_send = drop_second_qm;
 		assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][0],
 				     w.now),
 		    VPNR_OK);
 		assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][1],
 				     w.now),
 		    VPNR_OK);
-		assert_true(
-		    ikew_run_until(&w, conns_up, ids, 20 * VPNR_SECONDS));
+		assert_true(ikew_run_until(&w, conn0_paired, &ids[0][0],
+		    20 * VPNR_SECONDS));
+		assert_int_equal(qm_seen, 2);
 		info(&w, 0, ids[0][0], &a);
 		info(&w, 0, ids[0][1], &b);
-		assert_true(a.spi_i != b.spi_i); /* each its own ISAKMP SA */
-		/* Side 1 answered both Main Modes with its first tunnel; a
-		 * Quick Mode of connection 1 makes its ISAKMP SA current. */
-		assert_int_equal(vpnr_tunnel_rekey(w.s[0].ctx, ids[0][0],
-				     VPNR_REKEY_CHILD, w.now),
-		    VPNR_OK);
-		ikew_advance(&w, 5 * VPNR_SECONDS);
-		info(&w, 1, ids[1][0], &b);
-		assert_true(b.spi_i == a.spi_i);
-		/* Side 1 closes connection 1: DELETEs of its CHILD_SAs and
-		 * of that ISAKMP SA; it forgets connection 2's ISAKMP SA
-		 * too, so side 0's Quick Mode for connection 1 there is
-		 * never answered and that ISAKMP SA ends. */
-		ups = ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_UP);
-		assert_int_equal(vpnr_tunnel_close(w.s[1].ctx, ids[1][0],
-				     w.now),
-		    VPNR_OK);
-		assert_true(ikew_run_until(&w, conn0_paired, &ids[0][0],
+		assert_int_equal(b.n_child_sa, 0);
+		assert_int_equal(b.state, VPNR_TUNNEL_CONNECTING);
+		if (run == 1)
+			assert_int_equal(vpnr_tunnel_close(w.s[1].ctx,
+					     ids[1][0], w.now),
+			    VPNR_OK);
+		assert_true(ikew_run_until(&w, conn0_paired, &ids[0][1],
 		    60 * VPNR_SECONDS));
+		info(&w, 0, ids[0][1], &b);
+		assert_true(b.spi_i != a.spi_i);
+		/* The first connection comes back too: both pairs right. */
 		assert_true(
-		    ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_CHILD_UP) > ups);
-		/* Connection 2 reconnects too: both pairs consistent. */
-		assert_true(
-		    ikew_run_until(&w, conns_up, ids, 20 * VPNR_SECONDS));
+		    ikew_run_until(&w, conns_up, ids, 30 * VPNR_SECONDS));
 		check_conns(&w, ids);
+		w.on_send = NULL;
 		ikew_free(&w);
 	}
+}
+
+/* Side s's events of type for tunnel id. */
+static int
+count_ev_for(const struct ikew_side *s, uint32_t type, uint64_t id)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->n_ev; i++)
+		if (s->ev[i].type == type && s->ev[i].tunnel_id == id)
+			n++;
+	return n;
+}
+
+/*
+ * Two connections started at once towards a silent peer: the second
+ * waits for the first's Phase 1 and starts its own only when that one
+ * failed (1 + 2 + 4 s of retransmissions); the first, reconnecting,
+ * then waits for the second's.  Once the peer answers, one ISAKMP SA
+ * carries both.
+ */
+static void
+test_two_connections_sibling_phase1_fails(void **state)
+{
+	struct ikew w;
+	uint64_t ids[2][2];
+	vpnr_tunnel_info a, b;
+
+	(void)state;
+	assert_int_equal(ikew_init(&w, 23, 64), VPNR_OK);
+	add_conns(&w, ids, 1, 2, NULL);
+	w.s[0].silent = 1;
+	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][0], w.now),
+	    VPNR_OK);
+	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][1], w.now),
+	    VPNR_OK);
+	ikew_advance(&w, 10 * VPNR_SECONDS);
+	assert_int_equal(count_ev_for(&w.s[0], VPNR_TUNNEL_EV_FAILED,
+			     ids[0][0]),
+	    1);
+	assert_int_equal(count_ev_for(&w.s[0], VPNR_TUNNEL_EV_FAILED,
+			     ids[0][1]),
+	    0);
+	ikew_advance(&w, 20 * VPNR_SECONDS);
+	assert_true(
+	    count_ev_for(&w.s[0], VPNR_TUNNEL_EV_FAILED, ids[0][1]) >= 1);
+	w.s[0].silent = 0;
+	assert_true(ikew_run_until(&w, conns_up, ids, 60 * VPNR_SECONDS));
+	check_conns(&w, ids);
+	info(&w, 0, ids[0][0], &a);
+	info(&w, 0, ids[0][1], &b);
+	assert_true(a.spi_i == b.spi_i);
+	ikew_free(&w);
+}
+
+/*
+ * Two connections started at once share one ISAKMP SA, and the peer
+ * refuses the second one's Quick Mode (no proposal): the second fails
+ * with that reason and retries by its reconnect policy over the same
+ * ISAKMP SA, which stays, and the first is left alone.
+ */
+static void
+test_two_connections_rider_refused(void **state)
+{
+	struct ikew w;
+	uint64_t ids[2][2];
+	vpnr_tunnel_info a, b;
+	int i;
+
+	(void)state;
+	assert_int_equal(ikew_init(&w, 24, 64), VPNR_OK);
+	add_conns(&w, ids, 1, 0, "aes128-sha1");
+	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][0], w.now),
+	    VPNR_OK);
+	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][1], w.now),
+	    VPNR_OK);
+	ikew_advance(&w, 120 * VPNR_SECONDS);
+	info(&w, 0, ids[0][0], &a);
+	info(&w, 0, ids[0][1], &b);
+	assert_int_equal(a.state, VPNR_TUNNEL_ESTABLISHED);
+	assert_int_equal(a.n_child_sa, 1);
+	assert_int_equal(b.n_child_sa, 0);
+	assert_int_equal(b.last_error, VPNR_ERR_NO_PROPOSAL);
+	/* Tried again, not stuck after the first refusal. */
+	assert_true(
+	    count_ev_for(&w.s[0], VPNR_TUNNEL_EV_FAILED, ids[0][1]) >= 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(count_ev_for(&w.s[i], VPNR_TUNNEL_EV_FAILED,
+				     ids[i][0]),
+		    0);
+		assert_int_equal(count_ev_for(&w.s[i], VPNR_TUNNEL_EV_DOWN,
+				     ids[i][0]),
+		    0);
+	}
+	assert_int_equal(ikew_check_pairs(&w), 1);
+	ikew_free(&w);
 }
 
 /* Side 0's first Main Mode message 5 (its first encrypted ID_PROT
@@ -679,11 +804,7 @@ static int
 hold_mm5(struct ikew_side *s, const vpnr_addr *local, const vpnr_addr *remote,
     const uint8_t *data, size_t len)
 {
-	/* The non-ESP marker in front on the NAT-T port. */
-	size_t o = len > 4 && data[0] == 0 && data[1] == 0 && data[2] == 0 &&
-		data[3] == 0 ?
-	    4 :
-	    0;
+	size_t o = isakmp_at(data, len);
 
 	if (s->idx != 0 || held_mm5 != NULL || len < o + 28 ||
 	    data[o + 18] != 2 || (data[o + 19] & 1) == 0)
@@ -699,11 +820,12 @@ hold_mm5(struct ikew_side *s, const vpnr_addr *local, const vpnr_addr *remote,
 }
 
 /*
- * Two connections started at once, each with its own ISAKMP SA, and
- * the first one's Main Mode 5 arriving after the second came up (as
- * seen against strongSwan): INITIAL-CONTACT in it would make the peer
- * drop the second ISAKMP SA.  It is decided when MM5 is built, so
- * neither sends it and both connections stay.
+ * Two Main Modes at once between the same gateways: side 0 starts
+ * connection 2 while side 1 starts connection 1 (siblings wait for a
+ * Phase 1 of their own side only).  Side 0's Main Mode 5 arrives after
+ * side 1's ISAKMP SA came up (as seen against strongSwan): INITIAL-
+ * CONTACT in it would make side 1 drop that SA.  It is decided when MM5
+ * is built, so it is left out and both connections stay.
  */
 static void
 test_two_connections_initial_contact(void **state)
@@ -713,14 +835,14 @@ test_two_connections_initial_contact(void **state)
 
 	(void)state;
 	assert_int_equal(ikew_init(&w, 22, 64), VPNR_OK);
-	add_conns(&w, ids, 1, 0);
+	add_conns(&w, ids, 1, 0, NULL);
 	held_mm5 = NULL;
 	w.on_send = hold_mm5;
-	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][0], w.now),
-	    VPNR_OK);
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][1], w.now),
 	    VPNR_OK);
-	ikew_flush(&w); /* the second comes up; the first waits */
+	assert_int_equal(vpnr_tunnel_initiate(w.s[1].ctx, ids[1][0], w.now),
+	    VPNR_OK);
+	ikew_flush(&w); /* side 1's comes up; side 0's waits */
 	assert_non_null(held_mm5);
 	w.on_send = NULL;
 	ikew_requeue(&w, held_mm5);
@@ -747,7 +869,7 @@ test_two_connections_v2(void **state)
 	(void)state;
 	for (who = 0; who < 2; who++) {
 		assert_int_equal(ikew_init(&w, 30 + who, 64), VPNR_OK);
-		add_conns(&w, ids, 2, 0);
+		add_conns(&w, ids, 2, 0, NULL);
 		/* The second connection first: the responder's first
 		 * match by address is the other one. */
 		for (k = 1; k >= 0; k--)
@@ -775,7 +897,9 @@ main(void)
 		cmocka_unit_test(test_config_refused),
 		cmocka_unit_test(test_dead_peer_and_close),
 		cmocka_unit_test(test_two_connections),
-		cmocka_unit_test(test_two_connections_both_sas_go),
+		cmocka_unit_test(test_two_connections_rider_qm_lost),
+		cmocka_unit_test(test_two_connections_sibling_phase1_fails),
+		cmocka_unit_test(test_two_connections_rider_refused),
 		cmocka_unit_test(test_two_connections_initial_contact),
 		cmocka_unit_test(test_two_connections_v2),
 	};
