@@ -578,8 +578,12 @@ VPNR__MUST_CHECK int vpnr__v1_tunnel_rekey(vpnr_ctx *ctx, struct tunnel *t,
 /* One R-U-THERE (the liveness schedule is tunnel.c's). */
 VPNR__MUST_CHECK int
 vpnr__v1_tunnel_probe(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now);
-/* Its ISAKMP SAs go (DELETEs first when say_delete), then the tunnel
- * reports reason and follows its reconnect policy. */
+/* t closes or goes: the Quick Modes under way for it, on its ISAKMP
+ * SAs or its siblings', are forgotten, and it waits for none. */
+void vpnr__v1_tunnel_quiet(vpnr_ctx *ctx, struct tunnel *t);
+/* Its ISAKMP SAs go (DELETEs first when say_delete; on a local close
+ * they go on with a sibling that uses them), then the tunnel reports
+ * reason and follows its reconnect policy. */
 void vpnr__v1_tunnel_end(vpnr_ctx *ctx, struct tunnel *t, int reason,
     int say_delete, vpnr_tstamp now);
 void vpnr__v1_tunnel_free(vpnr_ctx *ctx, struct tunnel *t);

@@ -198,8 +198,15 @@ add_natd(struct vpnr__v1_ike *sa, struct vpnr__v1_builder *b)
 		 &sa->cfg->remote, h)) != VPNR_OK)
 		return rc;
 	vpnr__v1_add_natd(b, VPNR__V1_PL_NATD, h, hl);
-	if ((rc = vpnr__v1_natd(sa->p1.hash, sa->cky_i, sa->cky_r,
-		 &sa->cfg->local, h)) != VPNR_OK)
+	/* Forced encapsulation: a random hash of ours makes the peer see
+	 * us behind a NAT and agree to UDP encapsulation (strongSwan's
+	 * forceencaps does the same). */
+	if (sa->cfg->encap == VPNR__V1_ENCAP_UDP_TUNNEL)
+		rc = rnd(sa, h, hl);
+	else
+		rc = vpnr__v1_natd(sa->p1.hash, sa->cky_i, sa->cky_r,
+		    &sa->cfg->local, h);
+	if (rc != VPNR_OK)
 		return rc;
 	vpnr__v1_add_natd(b, VPNR__V1_PL_NATD, h, hl);
 	return VPNR_OK;
@@ -1160,6 +1167,15 @@ vpnr__v1_cfg_conn(const struct vpnr__v1_cfg *cfg, struct vpnr__v1_conn *conn)
 	conn->local_ts = cfg->local_ts;
 	conn->remote_ts = cfg->remote_ts;
 	conn->p2_life = cfg->p2_life;
+}
+
+void
+vpnr__v1_ike_quick_abort(struct vpnr__v1_ike *sa)
+{
+	if (sa->qm.state == V1Q_NONE)
+		return;
+	qm_reset(sa);
+	sa->rtx_armed = 0;
 }
 
 int

@@ -214,6 +214,9 @@ int vpnr__v1_ike_quick(struct vpnr__v1_ike *sa, vpnr_tstamp now);
 /* The same for another connection to this peer (copied). */
 int vpnr__v1_ike_quick_conn(struct vpnr__v1_ike *sa,
     const struct vpnr__v1_conn *conn, vpnr_tstamp now);
+/* The Quick Mode under way, if any, is forgotten: the connection it
+ * negotiates for (whose proposals it points to) goes. */
+void vpnr__v1_ike_quick_abort(struct vpnr__v1_ike *sa);
 /* The cfg's own connection (id 0). */
 void
 vpnr__v1_cfg_conn(const struct vpnr__v1_cfg *cfg, struct vpnr__v1_conn *conn);

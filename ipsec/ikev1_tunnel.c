@@ -220,6 +220,36 @@ qm_select(void *arg, const vpnr_ts *ci, const vpnr_ts *cr,
 static int rtx_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
 static int life_fire(vpnr_ctx *, struct vpnr__timer *, vpnr_tstamp);
 
+/* s belongs to t: its engine's settings are t's, and point into t's
+ * configuration (proposals, PSK). */
+static void
+sa_cfg(struct v1_sa *s, struct tunnel *t)
+{
+	struct vpnr__v1_cfg *c = &s->cfg;
+
+	s->tun = t;
+	c->ike = t->cfg.ike;
+	c->n_ike = t->cfg.n_ike;
+	c->esp = t->cfg.esp;
+	c->n_esp = t->cfg.n_esp;
+	c->psk = t->cfg.psk;
+	c->psk_len = t->cfg.psk_len;
+	c->local_ts = t->cfg.ts_local[0];
+	c->remote_ts = t->cfg.ts_remote[0];
+	c->p1_life.seconds = (uint32_t)(t->cfg.ike_rekey / VPNR_SECONDS);
+	c->p2_life.seconds = (uint32_t)(t->cfg.child_rekey / VPNR_SECONDS);
+	c->encap = t->cfg.force_encap ? VPNR__V1_ENCAP_UDP_TUNNEL :
+					VPNR__V1_ENCAP_TUNNEL;
+	c->aggressive = (t->cfg.ikev1_flags & VPNR_IKEV1_AGGRESSIVE) != 0;
+	c->commit = (t->cfg.ikev1_flags & VPNR_IKEV1_COMMIT) != 0;
+	c->rtx_timeout =
+	    t->cfg.rtx_first != 0 ? t->cfg.rtx_first : VPNR_SECONDS;
+	c->rtx_tries =
+	    t->cfg.rtx_tries != 0 && t->cfg.rtx_tries < V1_RTX_TRIES ?
+	    t->cfg.rtx_tries :
+	    V1_RTX_TRIES;
+}
+
 static struct v1_sa *
 sa_new(vpnr_ctx *ctx, struct tunnel *t, int initiator, const vpnr_addr *local,
     const vpnr_addr *remote)
@@ -229,34 +259,14 @@ sa_new(vpnr_ctx *ctx, struct tunnel *t, int initiator, const vpnr_addr *local,
 
 	if ((s = vpnr__calloc(ctx->mem, 1, sizeof(*s))) == NULL)
 		return NULL;
-	s->tun = t;
 	s->local = *local;
 	s->remote = *remote;
 	c = &s->cfg;
-	c->ike = t->cfg.ike;
-	c->n_ike = t->cfg.n_ike;
-	c->esp = t->cfg.esp;
-	c->n_esp = t->cfg.n_esp;
-	c->psk = t->cfg.psk;
-	c->psk_len = t->cfg.psk_len;
+	sa_cfg(s, t);
 	c->local = *local;
 	c->remote = *remote;
-	c->local_ts = t->cfg.ts_local[0];
-	c->remote_ts = t->cfg.ts_remote[0];
-	c->p1_life.seconds = (uint32_t)(t->cfg.ike_rekey / VPNR_SECONDS);
-	c->p2_life.seconds = (uint32_t)(t->cfg.child_rekey / VPNR_SECONDS);
-	c->encap = t->cfg.force_encap ? VPNR__V1_ENCAP_UDP_TUNNEL :
-					VPNR__V1_ENCAP_TUNNEL;
-	c->aggressive = (t->cfg.ikev1_flags & VPNR_IKEV1_AGGRESSIVE) != 0;
-	c->commit = (t->cfg.ikev1_flags & VPNR_IKEV1_COMMIT) != 0;
 	c->qm_select = qm_select;
 	c->qm_arg = s;
-	c->rtx_timeout =
-	    t->cfg.rtx_first != 0 ? t->cfg.rtx_first : VPNR_SECONDS;
-	c->rtx_tries =
-	    t->cfg.rtx_tries != 0 && t->cfg.rtx_tries < V1_RTX_TRIES ?
-	    t->cfg.rtx_tries :
-	    V1_RTX_TRIES;
 	c->rand_bytes = rand_bytes;
 	c->rand_arg = ctx;
 	c->mem = ctx->mem;
@@ -501,8 +511,10 @@ child_new(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now)
 		return rv == VPNR_ERR_CALLBACK_FAILURE ? rv : VPNR_OK;
 	}
 	c->life = k->life.seconds;
-	if (t->state != VPNR_TUNNEL_ESTABLISHED && t->v1 != s)
-		vpnr__tunnel_up(ctx, t, now); /* over a sibling's SA */
+	/* Over a sibling's SA, or over its own that outlived the tunnel's
+	 * going down (another of its ISAKMP SAs failed): UP first. */
+	if (t->state != VPNR_TUNNEL_ESTABLISHED)
+		vpnr__tunnel_up(ctx, t, now);
 	vpnr__child_install_wait(ctx, c, now);
 	return VPNR_OK;
 }
@@ -612,6 +624,23 @@ qm_next(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now)
 		return qm_start(ctx, o, s, 0, now);
 	}
 	return VPNR_OK;
+}
+
+/*
+ * Our Quick Mode on s for tunnel conn_id gave way to the peer's (both
+ * started one, ikev1_sa.h): a tunnel still without a CHILD_SA asks
+ * again once s is free (qm_next), and looks again in a second in case
+ * s goes meanwhile.  (A rekey's next look retries.)
+ */
+static void
+qm_gave_way(vpnr_ctx *ctx, struct v1_sa *s, uint64_t conn_id, vpnr_tstamp now)
+{
+	struct tunnel *t = conn_tunnel(ctx, s, conn_id);
+
+	if (t == NULL || !t->want_up || live_child(t) != NULL)
+		return;
+	t->v1_wait = 1;
+	vpnr__timer_arm(ctx, &t->reconnect_timer, now + VPNR__IKE_SHARE_WAIT);
 }
 
 int
@@ -1166,17 +1195,83 @@ vpnr__v1_tunnel_probe(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 	    now);
 }
 
+void
+vpnr__v1_tunnel_quiet(vpnr_ctx *ctx, struct tunnel *t)
+{
+	const struct vpnr__v1_quick *q;
+	struct tunnel *o;
+	struct v1_sa *s;
+
+	t->v1_wait = 0;
+	for (o = vpnr__tunnel_first_by_peer(ctx, &t->cfg.remote); o != NULL;
+	     o = vpnr__tunnel_next_by_peer(ctx, o)) {
+		if (o != t && !sibling(t, o))
+			continue;
+		TAILQ_FOREACH(s, &o->v1_sas, tentry) {
+			q = &s->e.qm;
+			if (q->state != V1Q_NONE && q->state != V1Q_DONE &&
+			    (q->conn.id != 0 ? q->conn.id : o->id) == t->id)
+				vpnr__v1_ike_quick_abort(&s->e);
+		}
+	}
+}
+
+/* A sibling without an ISAKMP SA of its own whose CHILD_SAs the peer
+ * keeps with t's, or NULL.  (One still without a CHILD_SA asks again
+ * over a new ISAKMP SA: qm_lost.) */
+static struct tunnel *
+v1_heir(vpnr_ctx *ctx, struct tunnel *t)
+{
+	struct tunnel *o;
+
+	for (o = vpnr__tunnel_first_by_peer(ctx, &t->cfg.remote); o != NULL;
+	     o = vpnr__tunnel_next_by_peer(ctx, o))
+		if (o != t && sibling(t, o) && o->v1 == NULL &&
+		    live_child(o) != NULL)
+			return o;
+	return NULL;
+}
+
+/* t closes: its ISAKMP SAs go on as heir's, so that the peer keeps
+ * heir's CHILD_SAs (strongSwan deletes an IKEv1 IKE_SA's CHILD_SAs
+ * with it). */
+static void
+hand_over(vpnr_ctx *ctx, struct tunnel *t, struct tunnel *heir, vpnr_tstamp now)
+{
+	struct v1_sa *s;
+
+	while ((s = TAILQ_FIRST(&t->v1_sas)) != NULL) {
+		TAILQ_REMOVE(&t->v1_sas, s, tentry);
+		TAILQ_INSERT_TAIL(&heir->v1_sas, s, tentry);
+		sa_cfg(s, heir);
+	}
+	heir->v1 = t->v1;
+	t->v1 = NULL;
+	if (heir->v1 != NULL)
+		vpnr__log(ctx, VPNR_LOG_INFO, "ike",
+		    "IKEv1 ISAKMP SA %016llx_i %016llx_r of tunnel %llu goes "
+		    "on with tunnel %llu",
+		    (unsigned long long)heir->v1->cky_i,
+		    (unsigned long long)heir->v1->cky_r,
+		    (unsigned long long)t->id, (unsigned long long)heir->id);
+	vpnr__tunnel_dpd_arm(ctx, heir, now);
+}
+
 /* The peer is dead (liveness) or the tunnel closes: its ISAKMP SAs
- * go (with DELETEs when say_delete), then its CHILD_SAs. */
+ * go (with DELETEs when say_delete) or, on a close, go on with a
+ * sibling that uses them; then its CHILD_SAs go. */
 void
 vpnr__v1_tunnel_end(vpnr_ctx *ctx, struct tunnel *t, int reason, int say_delete,
     vpnr_tstamp now)
 {
 	struct v1_sa *s = v1_channel(ctx, t), *o;
+	struct tunnel *heir =
+	    reason == VPNR_ERR_LOCAL_CLOSE ? v1_heir(ctx, t) : NULL;
 	struct child_sa *c;
 	uint64_t riders[4];
 	size_t n = 0, i;
 
+	vpnr__v1_tunnel_quiet(ctx, t);
 	if (say_delete && s != NULL) {
 		TAILQ_FOREACH(c, &t->children, entry) {
 			uint8_t spi[4];
@@ -1184,12 +1279,14 @@ vpnr__v1_tunnel_end(vpnr_ctx *ctx, struct tunnel *t, int reason, int say_delete,
 			vpnr__put_be32(spi, c->spi_in);
 			(void)vpnr__v1_ike_delete_child(&s->e, spi, now);
 		}
-		if (s->tun == t) {
+		if (s->tun == t && heir == NULL) {
 			s->e.child_ready = 0;
 			(void)vpnr__v1_ike_delete(&s->e, now);
 		}
 		(void)sa_flush(ctx, s);
 	}
+	if (heir != NULL)
+		hand_over(ctx, t, heir, now);
 	/* At most one Quick Mode per SA: a rider each, a few SAs. */
 	while ((o = TAILQ_FIRST(&t->v1_sas)) != NULL) {
 		if (n < sizeof(riders) / sizeof(riders[0]))
@@ -1261,8 +1358,8 @@ vpnr__v1_recv(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 	static const uint8_t zero[8];
 	struct v1_sa key, *s;
 	struct tunnel *t;
-	uint64_t dropped, malformed, dup;
-	int rv;
+	uint64_t dropped, malformed, dup, qm_conn;
+	int rv, qm_sent;
 
 	if (len < VPNR__V1_HDR_LEN)
 		return VPNR_ERR_MALFORMED;
@@ -1304,8 +1401,12 @@ vpnr__v1_recv(vpnr_ctx *ctx, const vpnr_addr *local, const vpnr_addr *remote,
 	dropped = s->e.n_dropped;
 	malformed = s->e.n_malformed;
 	dup = s->e.n_dup;
+	qm_sent = s->e.qm.initiator && s->e.qm.state == V1Q_SENT1;
+	qm_conn = s->e.qm.conn.id;
 	rv = vpnr__v1_ike_input(&s->e, data, len, now);
 	s->tun->malformed += s->e.n_malformed - malformed;
+	if (qm_sent && s->e.qm_abandoned)
+		qm_gave_way(ctx, s, qm_conn, now);
 	/* An authenticated message acted on: proof of life. */
 	if (rv == VPNR_OK && s->up && s->e.state == V1S_P1_DONE &&
 	    s->e.n_dropped == dropped && s->e.n_malformed == malformed &&

@@ -989,8 +989,13 @@ close_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	t->want_up = 0;
 	vpnr__timer_disarm(ctx, &t->reconnect_timer);
 	if (vpnr__tunnel_v1(t)) {
-		if (!has_sa(t) && TAILQ_EMPTY(&t->children))
+		if (!has_sa(t) && TAILQ_EMPTY(&t->children)) {
+			/* Waiting, or its Quick Mode on a sibling's SA. */
+			vpnr__v1_tunnel_quiet(ctx, t);
+			if (t->state == VPNR_TUNNEL_CONNECTING)
+				t->state = VPNR_TUNNEL_IDLE;
 			return VPNR_OK;
+		}
 		t->state = VPNR_TUNNEL_CLOSING;
 		vpnr__v1_tunnel_end(ctx, t, VPNR_ERR_LOCAL_CLOSE, 1, now);
 		return VPNR_OK;
@@ -1094,6 +1099,13 @@ del_now(vpnr_ctx *ctx, uint64_t id, uint32_t arg, vpnr_tstamp now)
 	close_now(ctx, id, 0, now);
 	TAILQ_FOREACH(sa, &t->sas, tentry)
 		vpnr__ike_guests_gone(ctx, sa, VPNR_ERR_TUNNEL_DOWN, 0, now);
+	/* Its end, as a close reports it (an IKEv2 close reports it when
+	 * the DELETE is answered, which is not waited for here). */
+	if (t->state != VPNR_TUNNEL_IDLE) {
+		t->state = VPNR_TUNNEL_IDLE;
+		vpnr__tunnel_event(ctx, t, VPNR_TUNNEL_EV_DOWN,
+		    VPNR_ERR_LOCAL_CLOSE, 0, 0);
+	}
 	if (t->child_up_reported) {
 		t->child_up_reported = 0;
 		if (ctx->bgp_tunnel_changed != NULL)

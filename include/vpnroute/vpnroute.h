@@ -890,8 +890,10 @@ vpnr_tunnel_initiate(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
  * (queues). */
 VPNR_API int
 vpnr_tunnel_close(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
-/** Close (best-effort DELETE) and forget the tunnel.  Allowed inside
- * callbacks (queued; the id is refused from then on). */
+/** Close (best-effort DELETE) and forget the tunnel.  A tunnel not
+ * idle reports CHILD_DOWN and DOWN with VPNR_ERR_LOCAL_CLOSE first, as
+ * a close does (since 0.2.0; before, IKEv2 tunnels reported no DOWN).
+ * Allowed inside callbacks (queued; the id is refused from then on). */
 VPNR_API int
 vpnr_tunnel_del(vpnr_ctx *ctx, uint64_t tunnel_id, vpnr_tstamp now);
 

@@ -27,6 +27,11 @@
  * initiating a sharing tunnel while its sibling is ESTABLISHED sends no
  * IKE_SA_INIT, and no tunnel stays CONNECTING beside an ESTABLISHED sibling
  * for FZ_STUCK timer runs of a minute or more.
+ *
+ * Built as fuzz_ikev1_share (FZ_IKE_VERSION 1 and FZ_SHARE), the siblings
+ * are IKEv1 tunnels, which share ISAKMP SAs without share_ike (bit 7 of op
+ * 12 does nothing): initiating one while its sibling is ESTABLISHED over an
+ * ISAKMP SA that is up sends no new Main or Aggressive Mode.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -41,7 +46,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* fuzz_ikev1_engine.c builds this harness with IKEv1 tunnels,
- * fuzz_ike_share.c with two sibling tunnels a side. */
+ * fuzz_ike_share.c with two sibling tunnels a side, fuzz_ikev1_share.c
+ * with both. */
 #ifndef FZ_IKE_VERSION
 #define FZ_IKE_VERSION 2
 #endif
@@ -58,7 +64,7 @@ struct fz {
 #if FZ_SHARE
 	vpnr_tunnel_config *tc[2][FZ_NT];
 	int share[2][FZ_NT]; /* set_share_ike of tunnel k */
-	uint64_t n_init[2];  /* IKE_SA_INIT requests side i sent */
+	uint64_t n_init[2];  /* new IKE SAs side i started (fz_send) */
 	int stuck[2][FZ_NT]; /* long timer runs it sat CONNECTING */
 #endif
 };
@@ -121,8 +127,23 @@ fz_sa_owner(struct fz *f, int i, const vpnr_child_sa *sa)
 			    sa->sa_id);
 }
 
-/* Counts IKE_SA_INIT requests (exchange 34, Response flag clear),
- * after the non-ESP marker on port 4500. */
+/* The first message of a new IKE SA: an IKE_SA_INIT request (exchange
+ * 34, Response flag clear); in IKEv1 a Main (2) or Aggressive Mode (4)
+ * message without the responder's cookie (bytes 8..15). */
+static int
+fz_first(const uint8_t *d, size_t len)
+{
+	static const uint8_t zero[8];
+
+	if (len < 28)
+		return 0;
+	if (FZ_IKE_VERSION == 1)
+		return (d[18] == 2 || d[18] == 4) &&
+		    memcmp(d + 8, zero, 8) == 0;
+	return d[18] == 34 && (d[19] & 0x20) == 0;
+}
+
+/* Counts them, after the non-ESP marker on port 4500. */
 static int
 fz_send(struct ikew_side *s, const vpnr_addr *local, const vpnr_addr *remote,
     const uint8_t *d, size_t len)
@@ -135,7 +156,7 @@ fz_send(struct ikew_side *s, const vpnr_addr *local, const vpnr_addr *remote,
 		d += 4;
 		len -= 4;
 	}
-	if (len >= 28 && d[18] == 34 && (d[19] & 0x20) == 0)
+	if (fz_first(d, len))
 		f->n_init[s->idx]++;
 	return 0;
 }
@@ -251,7 +272,9 @@ fz_share_configs(struct fz *f)
 		for (i = 0; i < 2; i++) {
 			f->tc[i][k] = f->w.s[i].tc;
 			f->w.s[i].tc = NULL;
-			f->share[i][k] = i == 0;
+			/* IKEv1 siblings share ISAKMP SAs anyway, and
+			 * refuse share_ike. */
+			f->share[i][k] = i == 0 && FZ_IKE_VERSION == 2;
 			fz_tune(f->tc[i][k], i);
 			fz_net(&l, i, k);
 			fz_net(&r, !i, k);
@@ -278,29 +301,49 @@ fz_state(struct fz *f, int i, int k)
 	return (int)ti.state;
 }
 
-/* Initiating a sharing tunnel while its sibling is up opens a CHILD_SA
- * in the sibling's IKE SA: no IKE_SA_INIT. */
+/* Tunnel k on side i can ride its ESTABLISHED sibling's IKE SA: if
+ * sharing (IKEv2); in IKEv1 if the sibling's ISAKMP SA is up, as its
+ * CHILD_SAs outlive it (the info has IKE SPIs only while it is up). */
+static int
+fz_may_ride(struct fz *f, int i, int k)
+{
+	vpnr_tunnel_info ti;
+
+	if (fz_state(f, i, !k) != VPNR_TUNNEL_ESTABLISHED)
+		return 0;
+	if (FZ_IKE_VERSION == 2)
+		return f->share[i][k];
+	if (vpnr_tunnel_get_info(f->w.s[i].ctx, f->tid[i][!k], &ti) != VPNR_OK)
+		return 0;
+	return ti.spi_i != 0;
+}
+
+/* Initiating a tunnel that may ride its sibling's IKE SA opens a
+ * CHILD_SA (Quick Mode) in it: no new IKE SA (fz_first). */
 static void
 fz_initiate(struct fz *f, int i, int k)
 {
-	int must = f->share[i][k] && fz_state(f, i, k) == VPNR_TUNNEL_IDLE &&
-	    fz_state(f, i, !k) == VPNR_TUNNEL_ESTABLISHED;
+	int must =
+	    fz_state(f, i, k) == VPNR_TUNNEL_IDLE && fz_may_ride(f, i, k);
 	uint64_t n = f->n_init[i];
 
 	vpnr_tunnel_initiate(f->w.s[i].ctx, f->tid[i][k], f->w.now);
 	if (must && f->n_init[i] != n)
 		inv_fail(&f->inv[i],
-		    "IKE_SA_INIT although a sibling's IKE SA is up",
+		    "a new IKE SA although a sibling's IKE SA is up",
 		    f->tid[i][k]);
 }
 
 /*
  * A tunnel CONNECTING while its sibling is ESTABLISHED is a guest whose
- * CREATE_CHILD_SA is under way (or one that is about to become one):
- * every exchange ends within a minute (retransmits, install and
- * half-open timeouts) and one timer run fires what is due, so after
- * FZ_STUCK runs of a minute or more without an event for it, its
- * request was lost without a retry or a failure.
+ * CREATE_CHILD_SA is under way (or one that is about to become one);
+ * in IKEv1 one whose Quick Mode is under way over the sibling's ISAKMP
+ * SA or waits for the one there, or for a Phase 1 (its own, or the
+ * sibling's, looked at every second): every exchange ends within a
+ * minute (retransmits, install and half-open timeouts) and one timer
+ * run fires what is due, so after FZ_STUCK runs of a minute or more
+ * without an event for it, its request was lost without a retry or a
+ * failure.
  */
 #define FZ_STUCK 8
 
@@ -498,7 +541,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_del_tunnel(&f, side, k);
 #if FZ_SHARE
 			if (side == 1) {
-				f.share[1][k] = op >> 7;
+				f.share[1][k] = FZ_IKE_VERSION == 2 && op >> 7;
 				vpnr_tunnel_config_set_share_ike(f.tc[1][k],
 				    f.share[1][k]);
 			}

@@ -540,6 +540,11 @@ test_tunnel_del_inside_callback(void **state)
 	assert_int_equal(vpnr_tunnel_del(w.s[0].ctx, w.s[0].tunnel_id, w.now),
 	    VPNR_ERR_NOT_FOUND);
 	assert_int_equal(ikew_count_sa(&w.s[0], VPNR_DIR_IN), 0);
+	/* Its end was reported, once, as a close's. */
+	assert_int_equal(ikew_count_ev(&w.s[0], VPNR_TUNNEL_EV_DOWN), 1);
+	assert_int_equal(w.s[0].ev[w.s[0].n_ev - 1].type, VPNR_TUNNEL_EV_DOWN);
+	assert_int_equal(w.s[0].ev[w.s[0].n_ev - 1].reason,
+	    VPNR_ERR_LOCAL_CLOSE);
 	/* The peer was told. */
 	ikew_advance(&w, VPNR_SECONDS);
 	assert_int_equal(ikew_count_ev(&w.s[1], VPNR_TUNNEL_EV_DOWN), 1);

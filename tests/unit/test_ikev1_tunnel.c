@@ -147,6 +147,40 @@ test_suites(void **state)
 }
 
 /* 30 % loss, duplication and reordering: up, with matching keys. */
+/*
+ * One side forces UDP encapsulation, the other not (strongSwan with
+ * kernel-libipsec, or our force_encap against a router): the forcing
+ * side fakes its NAT-D hash, so both see a NAT and agree on
+ * UDP-encapsulated Quick Modes.
+ */
+static void
+test_one_side_forces_encap(void **state)
+{
+	struct ikew w;
+	int who, i, k, n;
+
+	(void)state;
+	for (who = 0; who < 2; who++) {
+		assert_int_equal(setup_v1(&w, 40 + who, NULL, NULL, NULL, NULL),
+		    VPNR_OK);
+		assert_int_equal(vpnr_tunnel_config_set_force_encap(w.s[who].tc,
+				     1),
+		    VPNR_OK);
+		assert_true(bring_up(&w, 10 * VPNR_SECONDS));
+		check_up(&w);
+		for (i = 0; i < 2; i++) {
+			for (k = n = 0; k < IKEW_MAX_SA; k++)
+				if (w.s[i].sas[k].live) {
+					assert_true(w.s[i].sas[k].flags &
+					    VPNR_SA_F_UDP_ENCAP);
+					n++;
+				}
+			assert_int_equal(n, 2);
+		}
+		ikew_free(&w);
+	}
+}
+
 static void
 test_lossy(void **state)
 {
@@ -537,6 +571,18 @@ check_conns(struct ikew *w, uint64_t ids[2][2])
 				assert_true(w->s[i].sas[k].spi != 0);
 }
 
+/* Side s's events of type for tunnel id. */
+static int
+count_ev_for(const struct ikew_side *s, uint32_t type, uint64_t id)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->n_ev; i++)
+		if (s->ev[i].type == type && s->ev[i].tunnel_id == id)
+			n++;
+	return n;
+}
+
 static void
 test_two_connections(void **state)
 {
@@ -582,12 +628,24 @@ test_two_connections(void **state)
 		assert_int_equal(b.child_rekeys, 2);
 		info(&w, 0, ids[0][0], &a);
 		assert_int_equal(a.child_rekeys, 0);
-		/* The first connection goes; the second keeps its CHILD_SA,
-		 * takes an ISAKMP SA of its own and rekeys over it. */
-		assert_int_equal(vpnr_tunnel_del(w.s[0].ctx, ids[0][0], w.now),
-		    VPNR_OK);
+		/* The first connection is deleted (round 0) or closed: the
+		 * second keeps its CHILD_SA and the ISAKMP SA, now its own
+		 * (the peer keeps both), and rekeys over it. */
+		if (round == 0)
+			assert_int_equal(vpnr_tunnel_del(w.s[0].ctx, ids[0][0],
+					     w.now),
+			    VPNR_OK);
+		else
+			assert_int_equal(vpnr_tunnel_close(w.s[0].ctx,
+					     ids[0][0], w.now),
+			    VPNR_OK);
 		ikew_advance(&w, 60 * VPNR_SECONDS);
+		a = b;
 		info(&w, 0, ids[0][1], &b);
+		assert_true(b.spi_i == a.spi_i && b.spi_r == a.spi_r);
+		assert_int_equal(count_ev_for(&w.s[0], VPNR_TUNNEL_EV_DOWN,
+				     ids[0][1]),
+		    0);
 		assert_int_equal(b.state, VPNR_TUNNEL_ESTABLISHED);
 		assert_int_equal(b.n_child_sa, 1);
 		assert_int_equal(ikew_check_pairs(&w), 1);
@@ -626,8 +684,25 @@ isakmp_at(const uint8_t *data, size_t len)
 	    0;
 }
 
+/* A datagram side 0 sent, held back to be delivered later. */
+static struct ikew_pkt *held;
+
+static void
+hold(const vpnr_addr *local, const vpnr_addr *remote, const uint8_t *data,
+    size_t len)
+{
+	held = malloc(sizeof(*held) + len);
+	assert_non_null(held);
+	held->to = 1;
+	held->local = *remote; /* as the receiver sees them */
+	held->remote = *local;
+	held->len = len;
+	memcpy(held->data, data, len);
+}
+
 /* Side 0's Quick Modes by message ID: the first passes, the second
- * (the rider's) is dropped each time it is sent. */
+ * (the rider's) is dropped each time it is sent; its first copy is
+ * held. */
 static uint8_t qm_ids[2][4];
 static int qm_seen;
 
@@ -638,13 +713,37 @@ drop_second_qm(struct ikew_side *s, const vpnr_addr *local,
 	size_t o = isakmp_at(data, len);
 	const uint8_t *id = data + o + 20;
 
-	(void)local;
-	(void)remote;
 	if (s->idx != 0 || len < o + 28 || data[o + 18] != 32)
 		return 0;
 	if (qm_seen == 0 || (qm_seen == 1 && memcmp(id, qm_ids[0], 4) != 0))
 		memcpy(qm_ids[qm_seen++], id, 4);
-	return qm_seen == 2 && memcmp(id, qm_ids[1], 4) == 0;
+	if (qm_seen < 2 || memcmp(id, qm_ids[1], 4) != 0)
+		return 0;
+	if (held == NULL)
+		hold(local, remote, data, len);
+	return 1;
+}
+
+/* Two connections started at once on side 0 (retransmitting tries0
+ * times): the first comes up, and the second one's Quick Mode over the
+ * first's ISAKMP SA is dropped each time (its first copy held). */
+static void
+rider_qm_dropped(struct ikew *w, uint64_t ids[2][2], uint64_t seed,
+    uint32_t tries0)
+{
+	assert_int_equal(ikew_init(w, seed, 64), VPNR_OK);
+	add_conns(w, ids, 1, tries0, NULL);
+	qm_seen = 0;
+	held = NULL;
+	w->on_send = drop_second_qm;
+	assert_int_equal(vpnr_tunnel_initiate(w->s[0].ctx, ids[0][0], w->now),
+	    VPNR_OK);
+	assert_int_equal(vpnr_tunnel_initiate(w->s[0].ctx, ids[0][1], w->now),
+	    VPNR_OK);
+	assert_true(
+	    ikew_run_until(w, conn0_paired, &ids[0][0], 20 * VPNR_SECONDS));
+	assert_int_equal(qm_seen, 2);
+	assert_non_null(held);
 }
 
 /*
@@ -666,19 +765,7 @@ test_two_connections_rider_qm_lost(void **state)
 
 	(void)state;
 	for (run = 0; run < 2; run++) {
-		assert_int_equal(ikew_init(&w, 21, 64), VPNR_OK);
-		add_conns(&w, ids, 1, run == 0 ? 2 : 0, NULL);
-		qm_seen = 0;
-		w.on_send = drop_second_qm;
-		assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][0],
-				     w.now),
-		    VPNR_OK);
-		assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][1],
-				     w.now),
-		    VPNR_OK);
-		assert_true(ikew_run_until(&w, conn0_paired, &ids[0][0],
-		    20 * VPNR_SECONDS));
-		assert_int_equal(qm_seen, 2);
+		rider_qm_dropped(&w, ids, 21, run == 0 ? 2 : 0);
 		info(&w, 0, ids[0][0], &a);
 		info(&w, 0, ids[0][1], &b);
 		assert_int_equal(b.n_child_sa, 0);
@@ -696,20 +783,57 @@ test_two_connections_rider_qm_lost(void **state)
 		    ikew_run_until(&w, conns_up, ids, 30 * VPNR_SECONDS));
 		check_conns(&w, ids);
 		w.on_send = NULL;
+		free(held);
+		held = NULL;
 		ikew_free(&w);
 	}
 }
 
-/* Side s's events of type for tunnel id. */
-static int
-count_ev_for(const struct ikew_side *s, uint32_t type, uint64_t id)
+/*
+ * A connection closed (run 0) or deleted (run 1) while its Quick Mode
+ * over its sibling's ISAKMP SA is under way: that Quick Mode is
+ * forgotten (it pointed to the tunnel's proposals), so the peer's late
+ * answer installs nothing, and the sibling is left alone.
+ */
+static void
+test_two_connections_rider_closed(void **state)
 {
-	int i, n = 0;
+	struct ikew w;
+	uint64_t ids[2][2];
+	vpnr_tunnel_info a, b;
+	uint64_t adds;
+	int run;
 
-	for (i = 0; i < s->n_ev; i++)
-		if (s->ev[i].type == type && s->ev[i].tunnel_id == id)
-			n++;
-	return n;
+	(void)state;
+	for (run = 0; run < 2; run++) {
+		rider_qm_dropped(&w, ids, 25, 0);
+		adds = w.s[0].n_add;
+		if (run == 0)
+			assert_int_equal(vpnr_tunnel_close(w.s[0].ctx,
+					     ids[0][1], w.now),
+			    VPNR_OK);
+		else
+			assert_int_equal(vpnr_tunnel_del(w.s[0].ctx, ids[0][1],
+					     w.now),
+			    VPNR_OK);
+		w.on_send = NULL;
+		ikew_requeue(&w, held);
+		held = NULL;
+		ikew_advance(&w, 30 * VPNR_SECONDS);
+		assert_int_equal(w.s[0].n_add, adds);
+		if (run == 0) {
+			info(&w, 0, ids[0][1], &b);
+			assert_int_equal(b.state, VPNR_TUNNEL_IDLE);
+			assert_int_equal(b.n_child_sa, 0);
+		}
+		info(&w, 0, ids[0][0], &a);
+		assert_int_equal(a.state, VPNR_TUNNEL_ESTABLISHED);
+		assert_int_equal(a.n_child_sa, 1);
+		assert_int_equal(count_ev_for(&w.s[0], VPNR_TUNNEL_EV_DOWN,
+				     ids[0][0]),
+		    0);
+		ikew_free(&w);
+	}
 }
 
 /*
@@ -796,26 +920,18 @@ test_two_connections_rider_refused(void **state)
 	ikew_free(&w);
 }
 
-/* Side 0's first Main Mode message 5 (its first encrypted ID_PROT
- * message), held back by hold_mm5(). */
-static struct ikew_pkt *held_mm5;
-
+/* Holds side 0's first Main Mode message 5 (its first encrypted
+ * ID_PROT message). */
 static int
 hold_mm5(struct ikew_side *s, const vpnr_addr *local, const vpnr_addr *remote,
     const uint8_t *data, size_t len)
 {
 	size_t o = isakmp_at(data, len);
 
-	if (s->idx != 0 || held_mm5 != NULL || len < o + 28 ||
-	    data[o + 18] != 2 || (data[o + 19] & 1) == 0)
+	if (s->idx != 0 || held != NULL || len < o + 28 || data[o + 18] != 2 ||
+	    (data[o + 19] & 1) == 0)
 		return 0;
-	held_mm5 = malloc(sizeof(*held_mm5) + len);
-	assert_non_null(held_mm5);
-	held_mm5->to = 1;
-	held_mm5->local = *remote; /* as the receiver sees them */
-	held_mm5->remote = *local;
-	held_mm5->len = len;
-	memcpy(held_mm5->data, data, len);
+	hold(local, remote, data, len);
 	return 1;
 }
 
@@ -836,16 +952,17 @@ test_two_connections_initial_contact(void **state)
 	(void)state;
 	assert_int_equal(ikew_init(&w, 22, 64), VPNR_OK);
 	add_conns(&w, ids, 1, 0, NULL);
-	held_mm5 = NULL;
+	held = NULL;
 	w.on_send = hold_mm5;
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][1], w.now),
 	    VPNR_OK);
 	assert_int_equal(vpnr_tunnel_initiate(w.s[1].ctx, ids[1][0], w.now),
 	    VPNR_OK);
 	ikew_flush(&w); /* side 1's comes up; side 0's waits */
-	assert_non_null(held_mm5);
+	assert_non_null(held);
 	w.on_send = NULL;
-	ikew_requeue(&w, held_mm5);
+	ikew_requeue(&w, held);
+	held = NULL;
 	assert_true(ikew_run_until(&w, conns_up, ids, 20 * VPNR_SECONDS));
 	ikew_advance(&w, 60 * VPNR_SECONDS);
 	assert_true(conns_up(&w, ids));
@@ -889,6 +1006,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_suites),
+		cmocka_unit_test(test_one_side_forces_encap),
 		cmocka_unit_test(test_lossy),
 		cmocka_unit_test(test_rekeys),
 		cmocka_unit_test(test_rekey_by_lifetime),
@@ -898,6 +1016,7 @@ main(void)
 		cmocka_unit_test(test_dead_peer_and_close),
 		cmocka_unit_test(test_two_connections),
 		cmocka_unit_test(test_two_connections_rider_qm_lost),
+		cmocka_unit_test(test_two_connections_rider_closed),
 		cmocka_unit_test(test_two_connections_sibling_phase1_fails),
 		cmocka_unit_test(test_two_connections_rider_refused),
 		cmocka_unit_test(test_two_connections_initial_contact),
