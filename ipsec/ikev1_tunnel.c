@@ -546,6 +546,23 @@ child_deleted(vpnr_ctx *ctx, struct v1_sa *s, uint32_t spi, vpnr_tstamp now)
 	return VPNR_OK;
 }
 
+/* s's Quick Mode under way as initiator or responder (one at a
+ * time per ISAKMP SA). */
+static int
+qm_busy(const struct v1_sa *s)
+{
+	return s->e.qm.state == V1Q_SENT1 || s->e.qm.state == V1Q_SENT2;
+}
+
+/* t waits for an ISAKMP SA to its peer to be up or free (qm_next), and
+ * looks again in a second (reconnect_fire) in case none comes. */
+static void
+wait_for_sa(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
+{
+	t->v1_wait = 1;
+	vpnr__timer_arm(ctx, &t->reconnect_timer, now + VPNR__IKE_SHARE_WAIT);
+}
+
 /*
  * A Quick Mode for t over the ISAKMP SA s: queued and sent, its timer
  * armed.  What comes of it (a failure at once included) is sa_process's
@@ -559,7 +576,7 @@ qm_start(vpnr_ctx *ctx, struct tunnel *t, struct v1_sa *s, uint64_t rekey_of,
 	vpnr_tstamp next;
 	int rv;
 
-	if (s->e.qm.state == V1Q_SENT1 || s->e.qm.state == V1Q_SENT2) {
+	if (qm_busy(s)) {
 		/* One at a time: a rekey's next look retries, a new
 		 * CHILD_SA follows this Quick Mode (qm_next). */
 		if (rekey_of == 0)
@@ -602,8 +619,7 @@ qm_next(vpnr_ctx *ctx, struct v1_sa *s, vpnr_tstamp now)
 {
 	struct tunnel *o;
 
-	if (!s->up || s->e.state != V1S_P1_DONE || s->e.qm.state == V1Q_SENT1 ||
-	    s->e.qm.state == V1Q_SENT2)
+	if (!s->up || s->e.state != V1S_P1_DONE || qm_busy(s))
 		return VPNR_OK;
 	for (o = vpnr__tunnel_first_by_peer(ctx, &s->tun->cfg.remote);
 	     o != NULL; o = vpnr__tunnel_next_by_peer(ctx, o)) {
@@ -637,10 +653,8 @@ qm_gave_way(vpnr_ctx *ctx, struct v1_sa *s, uint64_t conn_id, vpnr_tstamp now)
 {
 	struct tunnel *t = conn_tunnel(ctx, s, conn_id);
 
-	if (t == NULL || !t->want_up || live_child(t) != NULL)
-		return;
-	t->v1_wait = 1;
-	vpnr__timer_arm(ctx, &t->reconnect_timer, now + VPNR__IKE_SHARE_WAIT);
+	if (t != NULL && t->want_up && live_child(t) == NULL)
+		wait_for_sa(ctx, t, now);
 }
 
 int
@@ -1133,7 +1147,7 @@ vpnr__v1_tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 	 * One Phase 1 with a peer at a time: two fresh ISAKMP SAs of
 	 * one connection make strongSwan take each for the other's
 	 * reauthentication and delete both.  t waits for the sibling's
-	 * SA (qm_next) and looks again every second in case it fails.
+	 * SA.
 	 */
 	if ((o = sibling_phase1(ctx, t)) != NULL) {
 		if (!t->v1_wait)
@@ -1142,9 +1156,7 @@ vpnr__v1_tunnel_start(vpnr_ctx *ctx, struct tunnel *t, vpnr_tstamp now)
 			    "with the same peer",
 			    (unsigned long long)t->id,
 			    (unsigned long long)o->tun->id);
-		t->v1_wait = 1;
-		vpnr__timer_arm(ctx, &t->reconnect_timer,
-		    now + VPNR__IKE_SHARE_WAIT);
+		wait_for_sa(ctx, t, now);
 		return VPNR_OK;
 	}
 	rv = sa_start(ctx, t, NULL, now);

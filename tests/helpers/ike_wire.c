@@ -807,6 +807,17 @@ ikew_count_ev(const struct ikew_side *s, uint32_t type)
 	return n;
 }
 
+int
+ikew_count_ev_of(const struct ikew_side *s, uint32_t type, uint64_t tunnel_id)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->n_ev; i++)
+		if (s->ev[i].type == type && s->ev[i].tunnel_id == tunnel_id)
+			n++;
+	return n;
+}
+
 const struct ikew_ev *
 ikew_last_ev(const struct ikew_side *s, uint32_t type)
 {

@@ -249,6 +249,9 @@ int ikew_run_until(struct ikew *w, int (*pred)(struct ikew *, void *),
 int ikew_rv(struct ikew_side *s, int rv);
 /* Number of events of a type on side i. */
 int ikew_count_ev(const struct ikew_side *s, uint32_t type);
+/* The same for one tunnel's events. */
+int
+ikew_count_ev_of(const struct ikew_side *s, uint32_t type, uint64_t tunnel_id);
 const struct ikew_ev *ikew_last_ev(const struct ikew_side *s, uint32_t type);
 /* Live SAs of a direction on side i. */
 int ikew_count_sa(const struct ikew_side *s, uint8_t dir);

@@ -153,12 +153,7 @@ info(struct ikew *w, int i, uint64_t id, vpnr_tunnel_info *inf)
 static int
 cnt(struct ikew *w, int i, uint64_t id, uint32_t type)
 {
-	int k, n = 0;
-
-	for (k = 0; k < w->s[i].n_ev; k++)
-		if (w->s[i].ev[k].type == type && w->s[i].ev[k].tunnel_id == id)
-			n++;
-	return n;
+	return ikew_count_ev_of(&w->s[i], type, id);
 }
 
 static const struct ikew_ev *

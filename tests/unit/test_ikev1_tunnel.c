@@ -571,18 +571,6 @@ check_conns(struct ikew *w, uint64_t ids[2][2])
 				assert_true(w->s[i].sas[k].spi != 0);
 }
 
-/* Side s's events of type for tunnel id. */
-static int
-count_ev_for(const struct ikew_side *s, uint32_t type, uint64_t id)
-{
-	int i, n = 0;
-
-	for (i = 0; i < s->n_ev; i++)
-		if (s->ev[i].type == type && s->ev[i].tunnel_id == id)
-			n++;
-	return n;
-}
-
 static void
 test_two_connections(void **state)
 {
@@ -643,7 +631,7 @@ test_two_connections(void **state)
 		a = b;
 		info(&w, 0, ids[0][1], &b);
 		assert_true(b.spi_i == a.spi_i && b.spi_r == a.spi_r);
-		assert_int_equal(count_ev_for(&w.s[0], VPNR_TUNNEL_EV_DOWN,
+		assert_int_equal(ikew_count_ev_of(&w.s[0], VPNR_TUNNEL_EV_DOWN,
 				     ids[0][1]),
 		    0);
 		assert_int_equal(b.state, VPNR_TUNNEL_ESTABLISHED);
@@ -829,7 +817,7 @@ test_two_connections_rider_closed(void **state)
 		info(&w, 0, ids[0][0], &a);
 		assert_int_equal(a.state, VPNR_TUNNEL_ESTABLISHED);
 		assert_int_equal(a.n_child_sa, 1);
-		assert_int_equal(count_ev_for(&w.s[0], VPNR_TUNNEL_EV_DOWN,
+		assert_int_equal(ikew_count_ev_of(&w.s[0], VPNR_TUNNEL_EV_DOWN,
 				     ids[0][0]),
 		    0);
 		ikew_free(&w);
@@ -859,15 +847,15 @@ test_two_connections_sibling_phase1_fails(void **state)
 	assert_int_equal(vpnr_tunnel_initiate(w.s[0].ctx, ids[0][1], w.now),
 	    VPNR_OK);
 	ikew_advance(&w, 10 * VPNR_SECONDS);
-	assert_int_equal(count_ev_for(&w.s[0], VPNR_TUNNEL_EV_FAILED,
+	assert_int_equal(ikew_count_ev_of(&w.s[0], VPNR_TUNNEL_EV_FAILED,
 			     ids[0][0]),
 	    1);
-	assert_int_equal(count_ev_for(&w.s[0], VPNR_TUNNEL_EV_FAILED,
+	assert_int_equal(ikew_count_ev_of(&w.s[0], VPNR_TUNNEL_EV_FAILED,
 			     ids[0][1]),
 	    0);
 	ikew_advance(&w, 20 * VPNR_SECONDS);
 	assert_true(
-	    count_ev_for(&w.s[0], VPNR_TUNNEL_EV_FAILED, ids[0][1]) >= 1);
+	    ikew_count_ev_of(&w.s[0], VPNR_TUNNEL_EV_FAILED, ids[0][1]) >= 1);
 	w.s[0].silent = 0;
 	assert_true(ikew_run_until(&w, conns_up, ids, 60 * VPNR_SECONDS));
 	check_conns(&w, ids);
@@ -907,12 +895,12 @@ test_two_connections_rider_refused(void **state)
 	assert_int_equal(b.last_error, VPNR_ERR_NO_PROPOSAL);
 	/* Tried again, not stuck after the first refusal. */
 	assert_true(
-	    count_ev_for(&w.s[0], VPNR_TUNNEL_EV_FAILED, ids[0][1]) >= 2);
+	    ikew_count_ev_of(&w.s[0], VPNR_TUNNEL_EV_FAILED, ids[0][1]) >= 2);
 	for (i = 0; i < 2; i++) {
-		assert_int_equal(count_ev_for(&w.s[i], VPNR_TUNNEL_EV_FAILED,
-				     ids[i][0]),
+		assert_int_equal(ikew_count_ev_of(&w.s[i],
+				     VPNR_TUNNEL_EV_FAILED, ids[i][0]),
 		    0);
-		assert_int_equal(count_ev_for(&w.s[i], VPNR_TUNNEL_EV_DOWN,
+		assert_int_equal(ikew_count_ev_of(&w.s[i], VPNR_TUNNEL_EV_DOWN,
 				     ids[i][0]),
 		    0);
 	}
